@@ -1,0 +1,129 @@
+"""Writing the change log and audit events. Services call these inside their transaction."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+from lianfang.core import context
+from lianfang.core.models import AuditEvent, AuditKind, ChangeAction, ObjectChange
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes | memoryview):
+        return None
+    return value
+
+
+def snapshot(obj: models.Model) -> dict[str, Any]:
+    """The object's concrete fields as JSON, with sensitive values masked.
+
+    Models name their sensitive fields in ``audit_masked`` (field → masking function) and fields
+    to leave out in ``audit_exclude``.
+    """
+    masked: dict = getattr(obj, "audit_masked", {})
+    exclude: Iterable[str] = getattr(obj, "audit_exclude", ())
+    data: dict[str, Any] = {}
+    for f in obj._meta.concrete_fields:
+        if f.name in exclude:
+            continue
+        value = getattr(obj, f.attname)
+        if f.name in masked:
+            value = masked[f.name](value)
+        data[f.attname] = _jsonable(value)
+    for f in obj._meta.many_to_many:
+        if f.name in exclude or obj.pk is None:
+            continue
+        cache = getattr(obj, "_prefetched_objects_cache", {})
+        related = cache.get(f.name)
+        values = [r.pk for r in related] if related is not None else list(
+            getattr(obj, f.name).values_list("pk", flat=True)
+        )
+        data[f.name] = sorted(values)
+    return data
+
+
+def _unit_id(obj: models.Model) -> int | None:
+    field = getattr(obj, "scope_unit_field", None)
+    if field == "self":
+        return obj.pk
+    if field:
+        return getattr(obj, f"{field}_id", None)
+    return None
+
+
+def _user_fields(user) -> dict[str, Any]:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {"user": None, "user_name": ""}
+    return {"user": user, "user_name": user.get_username()}
+
+
+def _change(
+    *, actor, obj: models.Model, action: str, before: dict | None, after: dict | None
+) -> ObjectChange:
+    return ObjectChange(
+        **_user_fields(actor),
+        request_id=context.current().request_id,
+        action=action,
+        content_type=ContentType.objects.get_for_model(obj),
+        object_id=obj.pk,
+        object_repr=str(obj)[:200],
+        unit_id=_unit_id(obj),
+        prechange_data=before,
+        postchange_data=after,
+    )
+
+
+def record_change(*, actor, obj: models.Model, action: str, before: dict | None = None) -> ObjectChange | None:
+    """Log one create/update/delete. ``before`` is the :func:`snapshot` taken before the write.
+
+    An update that changed nothing is not logged.
+    """
+    after = None if action == ChangeAction.DELETE else snapshot(obj)
+    if action == ChangeAction.UPDATE and before == after:
+        return None
+    change = _change(actor=actor, obj=obj, action=action, before=before, after=after)
+    change.save()
+    return change
+
+
+def record_changes(
+    *, actor, items: Sequence[tuple[models.Model, str, dict | None]], batch_size: int = 2000
+) -> int:
+    """Log many writes at once (imports): ``items`` are (object, action, before snapshot)."""
+    rows = []
+    for obj, action, before in items:
+        after = None if action == ChangeAction.DELETE else snapshot(obj)
+        if action == ChangeAction.UPDATE and before == after:
+            continue
+        rows.append(_change(actor=actor, obj=obj, action=action, before=before, after=after))
+    ObjectChange.objects.bulk_create(rows, batch_size=batch_size)
+    return len(rows)
+
+
+def record_event(
+    *, kind: AuditKind | str, actor=None, user_name: str = "", unit=None, object_repr: str = "", **detail: Any
+) -> AuditEvent:
+    ctx = context.current()
+    fields = _user_fields(actor)
+    if user_name and not fields["user_name"]:
+        fields["user_name"] = user_name[:150]
+    return AuditEvent.objects.create(
+        kind=kind,
+        request_id=ctx.request_id,
+        ip=ctx.ip,
+        unit=unit,
+        object_repr=object_repr[:200],
+        detail={k: _jsonable(v) for k, v in detail.items()},
+        **fields,
+    )

@@ -1,0 +1,33 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Tier(models.TextChoices):
+    """Where a kind of unit sits in the group's tree."""
+
+    GROUP = "group", _("Group")
+    SUBSIDIARY = "subsidiary", _("Subsidiary")
+    DEPARTMENT = "department", _("Department")
+    SITE = "site", _("Site")
+
+
+class Role(models.TextChoices):
+    """Roles are held on a unit and cover its whole subtree."""
+
+    GROUP_ADMIN = "group_admin", _("Group office administrator")
+    UNIT_ADMIN = "unit_admin", _("Unit administrator / liaison")
+    DUTY_OFFICER = "duty_officer", _("Duty officer")
+    CHECKPOINT = "checkpoint", _("Checkpoint staff")
+    INSPECTOR = "inspector", _("Inspector")
+    LEADER = "leader", _("Leader (read-only)")
+    EMPLOYEE = "employee", _("Employee (self only)")
+
+
+class Action(models.TextChoices):
+    VIEW = "view", _("view")
+    ADD = "add", _("add")
+    CHANGE = "change", _("change")
+    DELETE = "delete", _("delete")
+    IMPORT = "import", _("import")
+    EXPORT = "export", _("export")
+    UNMASK = "unmask", _("see unmasked personal data")

@@ -1,0 +1,123 @@
+"""The group's organisation: a tree of units, and roles held on units."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
+
+from lianfang.core.masking import mask_phone
+from lianfang.core.querysets import RestrictedQuerySet
+from lianfang.org.choices import Role, Tier
+
+
+class UnitKind(models.Model):
+    """A kind of unit (集团, 二级单位, 部门, 热力站, 小区 …). The office can add kinds without code."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name (Chinese)"), max_length=60)
+    name_en = models.CharField(_("name (English)"), max_length=60, blank=True)
+    tier = models.CharField(_("tier"), max_length=12, choices=Tier.choices)
+    sort = models.PositiveSmallIntegerField(_("order"), default=100)
+
+    class Meta:
+        verbose_name = _("unit kind")
+        verbose_name_plural = _("unit kinds")
+        ordering = ["sort", "code"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        if (get_language() or "").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
+
+class UnitQuerySet(MP_NodeQuerySet, RestrictedQuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class UnitManager(MP_NodeManager):
+    def get_queryset(self) -> UnitQuerySet:
+        # treebeard's manager builds its own queryset class; keep its tree ordering, add restrict().
+        return UnitQuerySet(self.model, using=self._db).order_by("path")
+
+    def restrict(self, user, action: str = "view") -> UnitQuerySet:
+        return self.get_queryset().restrict(user, action)
+
+
+class Unit(MP_Node):
+    """A unit of the group (集团 / 二级单位 / 部门 / 场所): a node of one tree.
+
+    Stored as a materialised path (django-treebeard, docs/adr/0001-unit-tree.md), so a subtree is a
+    prefix match on ``path`` and a move rewrites only the moved paths. Units with history are
+    deactivated, never deleted.
+    """
+
+    steplen = 4
+    node_order_by = ["code"]
+
+    code = models.CharField(
+        _("code"),
+        max_length=40,
+        unique=True,
+        help_text=_("Short unique code used in imports and exports, e.g. HT-03."),
+    )
+    name = models.CharField(_("name"), max_length=120)
+    short_name = models.CharField(_("short name"), max_length=40, blank=True)
+    kind = models.ForeignKey(UnitKind, verbose_name=_("kind"), on_delete=models.PROTECT, related_name="units")
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    person_in_charge = models.CharField(_("person in charge"), max_length=60, blank=True)
+    person_in_charge_phone = models.CharField(_("phone of person in charge"), max_length=20, blank=True)
+    liaison = models.CharField(_("liaison"), max_length=60, blank=True)
+    liaison_phone = models.CharField(_("liaison phone"), max_length=20, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = UnitManager()
+    scope_unit_field = "self"
+    audit_masked = {"person_in_charge_phone": mask_phone, "liaison_phone": mask_phone}
+    audit_exclude = ("updated", "numchild")
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        # Subtree queries are ``path LIKE 'prefix%'``; PostgreSQL needs a pattern index for them
+        # (other databases ignore the operator class).
+        indexes = [models.Index(fields=["path"], name="unit_path_prefix", opclasses=["varchar_pattern_ops"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def display_name(self) -> str:
+        return self.short_name or self.name
+
+
+class RoleAssignment(models.Model):
+    """A user holds a role on a unit; it covers the unit's whole subtree."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="unit_roles"
+    )
+    unit = models.ForeignKey(Unit, verbose_name=_("unit"), on_delete=models.PROTECT, related_name="role_assignments")
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    created = models.DateTimeField(_("granted"), auto_now_add=True)
+
+    objects = RestrictedQuerySet.as_manager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [models.UniqueConstraint(fields=["user", "unit", "role"], name="unique_role_per_user_unit")]
+        ordering = ["unit__path", "role"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.unit}"

@@ -1,0 +1,117 @@
+"""Unit scoping: the one mechanism that decides which rows a user may see or touch.
+
+A user holds roles on units (``RoleAssignment``). A role on a unit covers that unit's subtree.
+For a model and an action, the user's scope is the union of the subtrees of the units where one
+of their roles allows that action on that model (``roles.ROLE_PERMISSIONS``). Rows carry their
+unit through ``Model.scope_unit_field``; models may add rows a person sees as themselves through
+``Model.scope_self(user, action)``.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, Q, QuerySet
+
+from lianfang.org.roles import role_allows
+
+_CACHE_ATTR = "_lianfang_grants"
+
+
+def _grants(user) -> list[tuple[str, str]]:
+    """(role, unit path) pairs of the user, loaded once per user object (once per request)."""
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is None:
+        from lianfang.org.models import RoleAssignment
+
+        cached = list(RoleAssignment.objects.filter(user=user).values_list("role", "unit__path"))
+        setattr(user, _CACHE_ATTR, cached)
+    return cached
+
+
+def forget_grants(user) -> None:
+    """Drop the cached grants after roles change, so the next check sees the new roles."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def allowed_paths(user, model_label: str, action: str) -> list[str]:
+    """Paths of the subtree roots where the user may do ``action`` on ``model_label``; minimal set."""
+    paths = sorted({path for role, path in _grants(user) if role_allows(role, model_label, action)})
+    minimal: list[str] = []
+    for path in paths:  # sorted, so an ancestor comes before its descendants
+        if not any(path.startswith(p) for p in minimal):
+            minimal.append(path)
+    return minimal
+
+
+def _is_anonymous(user) -> bool:
+    return user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False)
+
+
+def restrict_queryset(qs: QuerySet, user, action: str) -> QuerySet:
+    if _is_anonymous(user):
+        return qs.none()
+    if user.is_superuser:
+        return qs
+    model = qs.model
+    paths = allowed_paths(user, model._meta.label_lower, action)
+    field = getattr(model, "scope_unit_field", None)
+    if field is None:
+        raise TypeError(f"{model.__name__} has no scope_unit_field: it cannot be restricted")
+
+    from lianfang.org.models import Unit
+
+    condition = Q(pk__in=[])
+    if paths:
+        root_steplen = Unit.steplen
+        if field != "self" and any(len(p) == root_steplen for p in paths):
+            # A grant on a root covers every row, including rows that belong to no unit.
+            condition = Q()
+        else:
+            in_subtrees = Q()
+            for p in paths:
+                in_subtrees |= Q(path__startswith=p)
+            if field == "self":
+                condition = in_subtrees
+            else:
+                condition = Q(**{f"{field}__in": Unit.objects.filter(in_subtrees).values("pk")})
+    scope_self = getattr(model, "scope_self", None)
+    if scope_self is not None:
+        own = scope_self(user, action)
+        if own is not None:
+            condition |= own
+    return qs.filter(condition)
+
+
+def can(user, action: str, model: type[Model] | Model, unit) -> bool:
+    """May the user do ``action`` on ``model`` objects that belong to ``unit``?"""
+    if _is_anonymous(user):
+        return False
+    if user.is_superuser:
+        return True
+    if unit is None:
+        return False
+    paths = allowed_paths(user, model._meta.label_lower, action)
+    return any(unit.path.startswith(p) for p in paths)
+
+
+def ensure_can(user, action: str, model: type[Model] | Model, unit) -> None:
+    if not can(user, action, model, unit):
+        raise PermissionDenied
+
+
+def ensure_in_scope(user, obj: Model, action: str) -> None:
+    """The re-check after a write: the object must still be inside the actor's scope.
+
+    Called inside the service's transaction, so raising rolls the write back.
+    """
+    manager = type(obj)._default_manager
+    if not manager.restrict(user, action).filter(pk=obj.pk).exists():  # type: ignore[attr-defined]
+        raise PermissionDenied
+
+
+def has_any(user, model_label: str, action: str) -> bool:
+    """Does the user hold the action anywhere (for showing menu entries and buttons)?"""
+    if _is_anonymous(user):
+        return False
+    return user.is_superuser or bool(allowed_paths(user, model_label, action))

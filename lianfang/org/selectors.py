@@ -1,0 +1,55 @@
+"""Reads of the unit tree that are more than a lookup. Every one takes the viewer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, Q, QuerySet
+
+from lianfang.org.choices import Action
+from lianfang.org.models import Unit
+
+
+def unit_list(*, viewer, action: str = Action.VIEW) -> QuerySet[Unit]:
+    return Unit.objects.restrict(viewer, action).select_related("kind").order_by("path")
+
+
+def unit_subtree(*, viewer, unit: Unit, include_inactive: bool = False) -> QuerySet[Unit]:
+    """The unit and everything below it that the viewer may see, in tree order."""
+    qs = unit_list(viewer=viewer).filter(path__startswith=unit.path)
+    if not include_inactive:
+        qs = qs.filter(is_active=True)
+    return qs
+
+
+@dataclass(frozen=True)
+class TreeRow:
+    unit: Unit
+    depth: int
+    people: int
+
+
+def unit_tree_rows(*, viewer, include_inactive: bool = False) -> list[TreeRow]:
+    """The visible tree with active headcounts, in one query for the units and one for the counts.
+
+    Depth is relative to the shallowest visible unit, so a liaison's tree starts at their unit.
+    """
+    from lianfang.people.models import Person
+
+    units = list(unit_list(viewer=viewer).filter(Q(is_active=True) | Q(is_active=include_inactive)))
+    if not units:
+        return []
+    counts = dict(
+        Person.objects.restrict(viewer, Action.VIEW)
+        .filter(employment_status="active")
+        .values_list("unit")
+        .annotate(n=Count("pk"))
+        .values_list("unit", "n")
+    )
+    top = min(u.depth for u in units)
+    return [TreeRow(unit=u, depth=u.depth - top, people=counts.get(u.pk, 0)) for u in units]
+
+
+def unit_parent_choices(*, viewer) -> QuerySet[Unit]:
+    """Units under which the viewer may add a unit (form and API choices)."""
+    return unit_list(viewer=viewer, action=Action.ADD).filter(is_active=True)

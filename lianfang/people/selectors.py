@@ -1,0 +1,32 @@
+"""Reads of the roster. Every one takes the viewer and goes through ``restrict``."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from lianfang.core.fields import blind_index
+from lianfang.org.choices import Action
+from lianfang.people.models import Person
+from lianfang.people.validators import normalize_id_number
+
+
+def person_list(*, viewer, action: str = Action.VIEW) -> QuerySet[Person]:
+    return Person.objects.restrict(viewer, action).select_related("unit", "unit__kind").prefetch_related("tags")
+
+
+def person_search(qs: QuerySet[Person], text: str) -> QuerySet[Person]:
+    """Name, employee number or phone contains ``text``; an 18-character ID number matches exactly."""
+    text = (text or "").strip()
+    if not text:
+        return qs
+    condition = Q(name__icontains=text) | Q(employee_no__icontains=text) | Q(phone__contains=text)
+    id_number = normalize_id_number(text)
+    if len(id_number) == 18:
+        condition |= Q(id_number_digest=blind_index(id_number))
+    return qs.filter(condition)
+
+
+def can_unmask(*, viewer, person: Person) -> bool:
+    from lianfang.org.scoping import can
+
+    return can(viewer, Action.UNMASK, Person, person.unit)

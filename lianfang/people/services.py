@@ -1,0 +1,109 @@
+"""Every write to the roster, and the audited reveal of masked values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from lianfang.core.audit import record_change, record_event, snapshot
+from lianfang.core.models import AuditKind, ChangeAction
+from lianfang.org.choices import Action
+from lianfang.org.models import Unit
+from lianfang.org.scoping import ensure_can, ensure_in_scope
+from lianfang.people.models import Person, Tag
+from lianfang.people.validators import normalize_id_number, normalize_phone, validate_id_number, validate_phone
+
+PERSON_EDITABLE_FIELDS = frozenset(
+    {
+        "name",
+        "gender",
+        "employee_no",
+        "id_number",
+        "phone",
+        "unit",
+        "category",
+        "employment_status",
+        "whereabouts",
+        "returned_from",
+        "returned_on",
+        "expected_return_on",
+    }
+)
+
+
+def _clean_person_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(fields) - PERSON_EDITABLE_FIELDS - {"tags"}
+    if unknown:
+        raise ValidationError(_("These fields cannot be set: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    cleaned = dict(fields)
+    errors: dict[str, list] = {}
+    for key in ("name", "employee_no", "returned_from"):
+        if isinstance(cleaned.get(key), str):
+            cleaned[key] = cleaned[key].strip()
+    if cleaned.get("id_number"):
+        cleaned["id_number"] = normalize_id_number(cleaned["id_number"])
+        try:
+            validate_id_number(cleaned["id_number"])
+        except ValidationError as exc:
+            errors["id_number"] = exc.messages
+    if cleaned.get("phone"):
+        cleaned["phone"] = normalize_phone(cleaned["phone"])
+        try:
+            validate_phone(cleaned["phone"])
+        except ValidationError as exc:
+            errors["phone"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _set_tags(person: Person, tags) -> None:
+    if tags is not None:
+        person.tags.set(list(tags))
+
+
+@transaction.atomic
+def person_create(*, actor, unit: Unit, name: str, employee_no: str, tags: list[Tag] | None = None, **fields) -> Person:
+    ensure_can(actor, Action.ADD, Person, unit)
+    cleaned = _clean_person_fields({"name": name, "employee_no": employee_no, **fields})
+    person = Person(unit=unit, **cleaned)
+    person.full_clean(exclude=["user"])
+    person.save()
+    _set_tags(person, tags)
+    record_change(actor=actor, obj=person, action=ChangeAction.CREATE)
+    ensure_in_scope(actor, person, Action.VIEW)
+    return person
+
+
+@transaction.atomic
+def person_update(*, actor, person: Person, tags: list[Tag] | None = None, **fields) -> Person:
+    """Change a person; moving them to another unit needs ``add`` rights on that unit too."""
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    ensure_can(actor, Action.CHANGE, Person, person.unit)
+    cleaned = _clean_person_fields(fields)
+    new_unit = cleaned.get("unit")
+    if new_unit is not None and new_unit.pk != person.unit_id:
+        ensure_can(actor, Action.ADD, Person, new_unit)
+    before = snapshot(person)
+    for key, value in cleaned.items():
+        setattr(person, key, value)
+    person.full_clean(exclude=["user"])
+    person.save()
+    _set_tags(person, tags)
+    record_change(actor=actor, obj=person, action=ChangeAction.UPDATE, before=before)
+    ensure_in_scope(actor, person, Action.CHANGE)
+    return person
+
+
+def person_reveal(*, actor, person: Person, field: str) -> str:
+    """The unmasked ID number or phone of a person, for a viewer allowed to unmask; audited."""
+    if field not in ("id_number", "phone"):
+        raise ValueError(field)
+    ensure_can(actor, Action.UNMASK, Person, person.unit)
+    record_event(
+        kind=AuditKind.UNMASK, actor=actor, unit=person.unit, object_repr=str(person), field=field, person=person.pk
+    )
+    return getattr(person, field)
