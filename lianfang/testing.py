@@ -31,7 +31,7 @@ def kind(code: str) -> UnitKind:
 def add_unit(parent: Unit | None, code: str, name: str, kind_code: str = "department", **fields) -> Unit:
     """Create a unit directly (test set-up, not through services)."""
     unit = Unit(code=code, name=name, kind=kind(kind_code), **fields)
-    return Unit.add_root(instance=unit) if parent is None else parent.add_child(instance=unit)
+    return Unit.objects.add_root(instance=unit) if parent is None else Unit.objects.add_child(parent, instance=unit)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -89,3 +89,9 @@ def user_with_role(role: str | None, unit: Unit | None, username: str | None = N
 
 
 ALL_ROLES = [r.value for r in Role]
+
+
+# The permission matrix: a role is held on A1 ("own"); objects sit in A1, in its child A1S, in
+# its sibling A2 and in its parent A. Only own and child are in scope.
+SCOPE_RELATIONS = {"own": "a1", "child": "a1s", "sibling": "a2", "parent": "a"}
+IN_SCOPE = {"own", "child"}

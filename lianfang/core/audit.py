@@ -84,12 +84,15 @@ def _change(
     )
 
 
-def record_change(*, actor, obj: models.Model, action: str, before: dict | None = None) -> ObjectChange | None:
-    """Log one create/update/delete. ``before`` is the :func:`snapshot` taken before the write.
+def record_change(
+    *, actor, obj: models.Model, action: str, before: dict | None = None, extra_after: dict | None = None
+) -> ObjectChange | None:
+    """Log one create/update/delete. ``before`` is the :func:`snapshot` taken before the write;
+    ``extra_after`` adds derived values worth reading in the log (a unit's new parent).
 
     An update that changed nothing is not logged.
     """
-    after = None if action == ChangeAction.DELETE else snapshot(obj)
+    after = None if action == ChangeAction.DELETE else {**snapshot(obj), **(extra_after or {})}
     if action == ChangeAction.UPDATE and before == after:
         return None
     change = _change(actor=actor, obj=obj, action=action, before=before, after=after)

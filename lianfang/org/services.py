@@ -48,7 +48,7 @@ def unit_create(*, actor, parent: Unit | None, code: str, name: str, kind: UnitK
             raise ValidationError({"parent": _("The parent unit is deactivated; activate it first.")})
     unit = Unit(code=code.strip(), name=name.strip(), kind=kind, **fields)
     unit.full_clean(exclude=["path", "depth", "numchild"])
-    unit = Unit.add_root(instance=unit) if parent is None else parent.add_child(instance=unit)
+    unit = Unit.objects.add_root(instance=unit) if parent is None else Unit.objects.add_child(parent, instance=unit)
     record_change(actor=actor, obj=unit, action=ChangeAction.CREATE)
     ensure_in_scope(actor, unit, Action.VIEW)
     return unit
@@ -81,13 +81,12 @@ def unit_move(*, actor, unit: Unit, new_parent: Unit) -> Unit:
     if new_parent.pk == unit.pk or new_parent.path.startswith(unit.path):
         raise ValidationError({"parent": _("A unit cannot be moved under itself or one of its own sub-units.")})
     before = snapshot(unit)
-    before["parent"] = unit.get_parent().pk
-    unit.move(new_parent, pos="sorted-child")
+    before["parent"] = Unit.objects.get_parent(unit).pk
+    Unit.objects.move(unit, new_parent, pos="sorted-child")
     unit.refresh_from_db()
-    after_change = record_change(actor=actor, obj=unit, action=ChangeAction.UPDATE, before=before)
-    if after_change is not None:
-        after_change.postchange_data = {**(after_change.postchange_data or {}), "parent": new_parent.pk}
-        after_change.save(update_fields=["postchange_data"])
+    record_change(
+        actor=actor, obj=unit, action=ChangeAction.UPDATE, before=before, extra_after={"parent": new_parent.pk}
+    )
     ensure_in_scope(actor, unit, Action.CHANGE)
     return unit
 
@@ -97,11 +96,11 @@ def unit_set_active(*, actor, unit: Unit, active: bool) -> Unit:
     """Deactivate (or reactivate) a unit. Deactivating a unit deactivates its subtree too."""
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     ensure_can(actor, Action.CHANGE, Unit, unit)
-    if active and not unit.is_root() and not unit.get_parent().is_active:
+    if active and not unit.is_root() and not Unit.objects.get_parent(unit).is_active:
         raise ValidationError(_("Activate the parent unit first."))
     if not active and unit.is_root():
         raise ValidationError(_("The group itself cannot be deactivated."))
-    targets = [unit] if active else list(Unit.get_tree(unit).filter(is_active=True))
+    targets = [unit] if active else list(Unit.objects.get_tree(unit).filter(is_active=True))
     for target in targets:
         before = snapshot(target)
         target.is_active = active

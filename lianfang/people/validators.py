@@ -6,6 +6,7 @@ import datetime
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -36,7 +37,7 @@ def validate_id_number(value: str) -> None:
         raise ValidationError(
             _("Characters 7–14 of the ID number must be a birth date (YYYYMMDD)."), code="id_birth_date"
         ) from None
-    if born.year < 1900 or born > datetime.date.today():  # noqa: DTZ011  (a birth date has no time zone)
+    if born.year < 1900 or born > timezone.localdate():
         raise ValidationError(_("The birth date in the ID number is not plausible."), code="id_birth_date")
     if id_check_digit(value[:17]) != value[17]:
         raise ValidationError(

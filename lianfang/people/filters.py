@@ -1,0 +1,34 @@
+"""One FilterSet per model, shared by the HTML list and the API."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from lianfang.org.models import Unit
+from lianfang.people.choices import Category, EmploymentStatus, Gender, Whereabouts
+from lianfang.people.models import Person, Tag
+from lianfang.people.selectors import person_search
+
+
+class PersonFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    unit = django_filters.NumberFilter(method="filter_unit", label=_("Unit and its sub-units (id)"))
+    category = django_filters.MultipleChoiceFilter(choices=Category.choices, label=_("Category"))
+    employment_status = django_filters.MultipleChoiceFilter(
+        choices=EmploymentStatus.choices, label=_("Employment status")
+    )
+    whereabouts = django_filters.MultipleChoiceFilter(choices=Whereabouts.choices, label=_("Whereabouts"))
+    gender = django_filters.ChoiceFilter(choices=Gender.choices, label=_("Gender"))
+    tag = django_filters.ModelMultipleChoiceFilter(
+        field_name="tags", queryset=Tag.objects.all(), to_field_name="code", label=_("Tag")
+    )
+
+    class Meta:
+        model = Person
+        fields = ["q", "unit", "category", "employment_status", "whereabouts", "gender", "tag"]
+
+    def search(self, qs, name, value):
+        return person_search(qs, value)
+
+    def filter_unit(self, qs, name, value):
+        anchor = Unit.objects.filter(pk=value).values_list("path", flat=True).first()
+        return qs.filter(unit__path__startswith=anchor) if anchor else qs.none()
