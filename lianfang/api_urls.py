@@ -1,4 +1,25 @@
+"""The REST API under /api/v1/ (docs/api.md). Reverse names are ``api:<basename>-list`` / ``-detail``."""
+
+from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from lianfang.core.api import AuditEventViewSet, JobViewSet, ObjectChangeViewSet, TokenView
+from lianfang.org.api import RoleAssignmentViewSet, UnitKindViewSet, UnitViewSet
+from lianfang.people.api import PersonViewSet, TagViewSet
+
+app_name = "api"
+
 router = DefaultRouter()
-urlpatterns = router.urls
+router.register("units", UnitViewSet, basename="unit")
+router.register("unit-kinds", UnitKindViewSet, basename="unitkind")
+router.register("role-assignments", RoleAssignmentViewSet, basename="roleassignment")
+router.register("people", PersonViewSet, basename="person")
+router.register("tags", TagViewSet, basename="tag")
+router.register("audit/changes", ObjectChangeViewSet, basename="objectchange")
+router.register("audit/events", AuditEventViewSet, basename="auditevent")
+router.register("jobs", JobViewSet, basename="job")
+
+urlpatterns = [
+    path("auth/token/", TokenView.as_view(), name="token"),
+    *router.urls,
+]

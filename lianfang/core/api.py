@@ -1,14 +1,54 @@
-"""Shared API pieces: the restricted base viewset and the error format."""
+"""Shared API pieces: the restricted base viewset, scoped fields, paging, the error format,
+and the core endpoints (token, change log, audit events, jobs).
+
+The scoping rules of DESIGN.md apply to the API exactly as to the pages:
+
+* every queryset a viewset reads passes through ``restrict(user, "view")``; an object outside it
+  is 404, so it cannot be discovered;
+* an object inside the view scope but outside the scope of the request's action is 403;
+* related fields in writes (``unit``, ``parent``) only accept units inside the writer's scope for
+  the action, so an out-of-scope id is the same 400 "object does not exist" as a missing one;
+* filter choices (``?unit=``) are restricted too, for the same reason.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.auth import authenticate, get_user_model, user_logged_in, user_logged_out
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, serializers, viewsets
+from django.db.models import Model, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.filters import OrderingFilter
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from lianfang.core.models import AuditEvent, Job, ObjectChange
+from lianfang.core.serializers import AuditEventSerializer, JobSerializer, ObjectChangeSerializer
 from lianfang.org.choices import Action
+from lianfang.org.models import Unit
+from lianfang.org.scoping import allowed_paths, has_any
 
+# The scope action of each standard viewset action; custom actions declare theirs with
+# ``@action(..., scope_action=Action.CHANGE)``.
+VIEWSET_ACTIONS = {
+    "list": Action.VIEW,
+    "retrieve": Action.VIEW,
+    "create": Action.ADD,
+    "update": Action.CHANGE,
+    "partial_update": Action.CHANGE,
+    "destroy": Action.DELETE,
+}
 METHOD_ACTIONS = {
     "GET": Action.VIEW,
     "HEAD": Action.VIEW,
@@ -20,43 +60,179 @@ METHOD_ACTIONS = {
 }
 
 
+# --- Errors -------------------------------------------------------------------------------------
+
+
 def exception_handler(exc, context):
-    """Django's ValidationError and PermissionDenied, raised by services, become 400 and 403."""
+    """Django's ValidationError and PermissionDenied, raised by services, become 400 and 403.
+
+    A service's ``ValidationError({"parent": ...})`` keeps its field names, so API clients see the
+    same ``{"field": ["message"]}`` shape as for serializer errors; errors not tied to a field
+    (model ``clean()``, constraints) come under ``non_field_errors``.
+    """
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        if hasattr(exc, "error_dict"):
+            detail = {
+                (api_settings.NON_FIELD_ERRORS_KEY if key == "__all__" else key): messages
+                for key, messages in exc.message_dict.items()
+            }
+        else:
+            detail = {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
         exc = exceptions.ValidationError(detail=detail)
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     return drf_exception_handler(exc, context)
 
 
+# --- Serializer pieces --------------------------------------------------------------------------
+
+
 class StrictFieldsMixin:
     """Refuse input fields the serializer does not accept, so a typo or a forbidden field
-    (``is_staff``, ``created_by``) is reported instead of silently ignored."""
+    (``is_staff``, ``created_by``, ``id_number_digest``) is reported instead of silently ignored.
+
+    ``strict_field_hints`` maps a refused field to a message that says what to do instead.
+    """
+
+    strict_field_hints: dict[str, Any] = {}
 
     def to_internal_value(self, data):
         if hasattr(data, "keys"):
             writable = {name for name, field in self.fields.items() if not field.read_only}  # type: ignore[attr-defined]
             unknown = sorted(set(data.keys()) - writable)
             if unknown:
-                raise serializers.ValidationError({name: ["This field cannot be written."] for name in unknown})
+                raise serializers.ValidationError(
+                    {name: [self.strict_field_hints.get(name, _("This field cannot be written."))] for name in unknown}
+                )
         return super().to_internal_value(data)  # type: ignore[misc]
 
 
-class RestrictedViewSet(viewsets.GenericViewSet):
-    """Base viewset: the queryset is restricted to what the user may do with this HTTP method.
+class MaskedCharField(serializers.CharField):
+    """A personal identifier: written in full, always read back masked.
 
-    An object outside the user's view scope is 404; inside the view scope but outside the
-    scope of the method's action, 403.
+    The full value is only given by the audited ``reveal`` endpoint, so that a response body (in a
+    log, a cache, a screenshot) never carries it by accident.
     """
 
-    queryset_action_override: dict[str, str] = {}
+    def __init__(self, *, mask, **kwargs):
+        self.mask = mask
+        super().__init__(**kwargs)
 
-    def action_for_request(self) -> str:
-        return self.queryset_action_override.get(self.action, METHOD_ACTIONS.get(self.request.method, Action.VIEW))
+    def to_representation(self, value):
+        return self.mask(value)
+
+
+def scoped_units(user, model: type[Model], action: str) -> QuerySet:
+    """Units that objects of ``model`` may be given when ``user`` does ``action`` on them.
+
+    ``Unit.objects.restrict`` answers for units themselves; a person's or a role's unit is chosen
+    among the units where the user may add *people* or *roles*, which is a different subtree.
+    """
+    if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return Unit.objects.none()
+    if user.is_superuser:
+        return Unit.objects.all()
+    paths = allowed_paths(user, model._meta.label_lower, action)
+    if not paths:
+        return Unit.objects.none()
+    condition = Q()
+    for path in paths:
+        condition |= Q(path__startswith=path)
+    return Unit.objects.filter(condition)
+
+
+class ScopedUnitField(serializers.PrimaryKeyRelatedField):
+    """A unit chosen in a write, limited to active units where the writer may ``action`` a ``model``.
+
+    An out-of-scope id fails exactly like a missing one (400 "object does not exist"). On update,
+    the object's current unit stays acceptable, so a full ``PUT`` that keeps it does not fail.
+    """
+
+    def __init__(self, *, scope_model: type[Model], scope_action: str = Action.ADD, **kwargs):
+        self.scope_model = scope_model
+        self.scope_action = scope_action
+        kwargs.setdefault("queryset", Unit.objects.all())
+        super().__init__(**kwargs)
 
     def get_queryset(self):
-        return super().get_queryset().restrict(self.request.user, Action.VIEW)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        qs = scoped_units(user, self.scope_model, self.scope_action).filter(is_active=True)
+        current = getattr(getattr(self.parent, "instance", None), "unit_id", None)
+        if current is not None:
+            qs = qs | Unit.objects.filter(pk=current)
+        return qs
+
+
+# --- Paging and filtering -----------------------------------------------------------------------
+
+
+class Pagination(PageNumberPagination):
+    """``?page=2&page_size=200``; 50 rows a page unless asked, never more than 500."""
+
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class RestrictedFilterBackend(DjangoFilterBackend):
+    """The model's shared FilterSet, with every model choice restricted to what the user may view.
+
+    Without this a ``?unit=<id>`` filter would answer 400 for a missing unit and 200 for an
+    out-of-scope one, and the browsable API would list every unit in its filter form.
+    """
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is None:
+            return None
+        extra = view.filter_querysets(request) if hasattr(view, "filter_querysets") else {}
+        for name, flt in filterset.filters.items():
+            if name in extra:
+                flt.queryset = extra[name]
+                continue
+            base = getattr(flt, "queryset", None)
+            if isinstance(base, QuerySet) and hasattr(base, "restrict"):
+                flt.queryset = base.restrict(request.user, Action.VIEW)
+        return filterset
+
+
+# --- Viewsets -----------------------------------------------------------------------------------
+
+
+class RestrictedViewSet(viewsets.GenericViewSet):
+    """Base viewset: the queryset is restricted to what the user may view.
+
+    An object outside the user's view scope is 404; inside the view scope but outside the scope of
+    the request's action (``VIEWSET_ACTIONS`` or the custom action's ``scope_action``), 403. A
+    collection action (``create``, an import, an export) by a user who may do it nowhere is 403
+    before the input is read.
+    """
+
+    pagination_class = Pagination
+    filter_backends = [RestrictedFilterBackend, OrderingFilter]
+    lookup_value_regex = r"\d+"
+    # Set per custom action through ``@action(scope_action=...)``.
+    scope_action: str | None = None
+
+    def action_for_request(self) -> str:
+        if self.scope_action:
+            return self.scope_action
+        default = METHOD_ACTIONS.get(self.request.method or "GET", Action.VIEW)
+        return VIEWSET_ACTIONS.get(self.action or "", default)
+
+    def get_queryset(self):
+        qs: Any = super().get_queryset()  # a RestrictedQuerySet: every model served here has one
+        return qs.restrict(self.request.user, Action.VIEW)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # A collection action (create, import, export) by someone who may do it nowhere: 403 at once.
+        # Detail actions are checked against the object in ``get_object``.
+        action = self.action_for_request()
+        if self.action and not self.detail and action != Action.VIEW:  # no action: 405 follows
+            model = self.get_queryset().model
+            if not has_any(request.user, model._meta.label_lower, action):
+                raise exceptions.PermissionDenied()
 
     def get_object(self):
         obj = super().get_object()  # 404 when outside the view scope
@@ -66,3 +242,166 @@ class RestrictedViewSet(viewsets.GenericViewSet):
             if not model._default_manager.restrict(self.request.user, action).filter(pk=obj.pk).exists():
                 raise exceptions.PermissionDenied()
         return obj
+
+    def refetch(self, obj: Model) -> Model:
+        """The object as this viewset reads it (annotations, related rows) after a service wrote it."""
+        return self.get_queryset().get(pk=obj.pk)
+
+    def respond(self, obj: Model, *, status_code: int = status.HTTP_200_OK, serializer_class=None) -> Response:
+        """The response to a write: the object re-read and serialized as the list and detail show it."""
+        serializer_class = serializer_class or self.get_serializer_class()
+        serializer = serializer_class(self.refetch(obj), context=self.get_serializer_context())
+        return Response(serializer.data, status=status_code)
+
+
+# --- Core endpoints -----------------------------------------------------------------------------
+
+
+class TokenThrottle(AnonRateThrottle):
+    """Slow down password guessing against the token endpoint (per client address)."""
+
+    scope = "token"
+    rate = "20/min"
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False, write_only=True)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(read_only=True)
+
+
+class TokenView(APIView):
+    """POST a username and password for an API token; DELETE the token to log out everywhere.
+
+    Obtaining a token is a login: the same ``user_logged_in`` / ``user_login_failed`` signals as the
+    login page fire, so both appear in the audit events. The token is DRF's own bookkeeping, not
+    domain data, so it is written here rather than through a service.
+    """
+
+    throttle_classes = [TokenThrottle]
+
+    def get_authenticators(self):
+        # A stale token or session must not stand in the way of getting a new one.
+        # (``request`` is None while the schema is generated.)
+        if getattr(self.request, "method", None) == "POST":
+            return []
+        return super().get_authenticators()
+
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [AllowAny()]
+        return [IsAuthenticated()]
+
+    def get_throttles(self):
+        return super().get_throttles() if self.request.method == "POST" else []
+
+    @extend_schema(
+        request=TokenRequestSerializer,
+        responses={200: TokenSerializer, 400: OpenApiResponse(description="Wrong username or password.")},
+        auth=[],
+    )
+    def post(self, request):
+        data = TokenRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        # ``authenticate`` with the request sends ``user_login_failed`` on a wrong password.
+        user = authenticate(
+            request._request,
+            username=data.validated_data["username"],
+            password=data.validated_data["password"],
+        )
+        if user is None:
+            raise exceptions.ValidationError(
+                {api_settings.NON_FIELD_ERRORS_KEY: [_("Unable to log in with the username and password given.")]}
+            )
+        token, _created = Token.objects.get_or_create(user=user)
+        user_logged_in.send(sender=user.__class__, request=request._request, user=user)
+        return Response({"token": token.key})
+
+    @extend_schema(request=None, responses={204: None})
+    def delete(self, request):
+        Token.objects.filter(user=request.user).delete()
+        user_logged_out.send(sender=request.user.__class__, request=request._request, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ReadOnlyRestrictedViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+    pass
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List changes (change log)"),
+    retrieve=extend_schema(summary="One change with the data before and after"),
+)
+class ObjectChangeViewSet(ReadOnlyRestrictedViewSet):
+    """The change log: every write to every object, scoped by the object's unit."""
+
+    queryset = ObjectChange.objects.select_related("content_type")
+    serializer_class = ObjectChangeSerializer
+    ordering_fields = ["time", "id"]
+    filterset_fields = {
+        "action": ["exact"],
+        "unit": ["exact"],
+        "user": ["exact"],
+        "request_id": ["exact"],
+        "object_id": ["exact"],
+        "time": ["gte", "lt"],
+    }
+
+    def filter_querysets(self, request) -> dict[str, QuerySet]:
+        return {"user": users_seen_in(self.get_queryset())}
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List audit events (logins, imports, exports, unmasks)"),
+    retrieve=extend_schema(summary="One audit event"),
+)
+class AuditEventViewSet(ReadOnlyRestrictedViewSet):
+    """Audit events: logins, failed logins, logouts, imports, exports and unmasks."""
+
+    queryset = AuditEvent.objects.all()
+    serializer_class = AuditEventSerializer
+    ordering_fields = ["time", "id"]
+    filterset_fields = {
+        "kind": ["exact"],
+        "unit": ["exact"],
+        "user": ["exact"],
+        "user_name": ["exact"],
+        "request_id": ["exact"],
+        "time": ["gte", "lt"],
+    }
+
+    def filter_querysets(self, request) -> dict[str, QuerySet]:
+        return {"user": users_seen_in(self.get_queryset())}
+
+
+def users_seen_in(qs: QuerySet) -> QuerySet:
+    """Users named in rows the viewer may see: the only users a ``?user=`` filter may name."""
+    return get_user_model().objects.filter(pk__in=qs.exclude(user=None).values("user"))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List my background jobs"),
+    retrieve=extend_schema(summary="One of my background jobs (poll it until it is finished)"),
+)
+class JobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The background jobs (imports, exports) the user started. Nobody else's.
+
+    Not unit-scoped on purpose: a job's result and errors belong to whoever submitted the file,
+    and the office reads imports through the audit events instead.
+    """
+
+    serializer_class = JobSerializer
+    pagination_class = Pagination
+    lookup_value_regex = r"\d+"
+    ordering_fields = ["created", "id"]
+    filterset_fields = ["kind", "status"]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+
+    def get_queryset(self):
+        user = self.request.user
+        if not user.is_authenticated:
+            return Job.objects.none()
+        return Job.objects.filter(created_by=user).order_by("-created", "-id")

@@ -65,8 +65,9 @@ def restrict_queryset(qs: QuerySet, user, action: str) -> QuerySet:
     if paths:
         root_steplen = Unit.steplen
         if field != "self" and any(len(p) == root_steplen for p in paths):
-            # A grant on a root covers every row, including rows that belong to no unit.
-            condition = Q()
+            # A grant on a root covers every row, including rows that belong to no unit. (Not ``Q()``:
+            # an empty Q vanishes when OR-ed with the self condition below.)
+            condition = Q(pk__isnull=False)
         else:
             in_subtrees = Q()
             for p in paths:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from lianfang.org.choices import Action
 from lianfang.org.models import Unit
@@ -36,7 +36,8 @@ def unit_tree_rows(*, viewer, include_inactive: bool = False) -> list[TreeRow]:
     """
     from lianfang.people.models import Person
 
-    units = list(unit_list(viewer=viewer).filter(Q(is_active=True) | Q(is_active=include_inactive)))
+    visible = unit_list(viewer=viewer)
+    units = list(visible if include_inactive else visible.filter(is_active=True))
     if not units:
         return []
     counts = dict(

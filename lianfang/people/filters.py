@@ -19,15 +19,20 @@ class PersonFilterSet(django_filters.FilterSet):
     whereabouts = django_filters.MultipleChoiceFilter(choices=Whereabouts.choices, label=_("Whereabouts"))
     gender = django_filters.ChoiceFilter(choices=Gender.choices, label=_("Gender"))
     tag = django_filters.ModelMultipleChoiceFilter(
-        field_name="tags", queryset=Tag.objects.all(), to_field_name="code", label=_("Tag")
+        field_name="tags__code", queryset=Tag.objects.all(), to_field_name="code", label=_("Tag")
     )
 
     class Meta:
         model = Person
         fields = ["q", "unit", "category", "employment_status", "whereabouts", "gender", "tag"]
 
+    def __init__(self, *args, viewer=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Who searches decides what a phone or ID number search may match (see person_search).
+        self.viewer = viewer if viewer is not None else getattr(self.request, "user", None)
+
     def search(self, qs, name, value):
-        return person_search(qs, value)
+        return person_search(qs, value, viewer=self.viewer)
 
     def filter_unit(self, qs, name, value):
         anchor = Unit.objects.filter(pk=value).values_list("path", flat=True).first()

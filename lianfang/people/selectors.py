@@ -14,15 +14,20 @@ def person_list(*, viewer, action: str = Action.VIEW) -> QuerySet[Person]:
     return Person.objects.restrict(viewer, action).select_related("unit", "unit__kind").prefetch_related("tags")
 
 
-def person_search(qs: QuerySet[Person], text: str) -> QuerySet[Person]:
-    """Name, employee number or phone contains ``text``; an 18-character ID number matches exactly."""
+def person_search(qs: QuerySet[Person], text: str, *, viewer) -> QuerySet[Person]:
+    """Name or employee number contains ``text``. Phone digits and an exact ID number match only
+    people whose unmasked values the viewer may see: otherwise a search would reveal what the
+    page masks (guess digits until the row appears)."""
     text = (text or "").strip()
     if not text:
         return qs
-    condition = Q(name__icontains=text) | Q(employee_no__icontains=text) | Q(phone__contains=text)
+    condition = Q(name__icontains=text) | Q(employee_no__icontains=text)
+    sensitive = Q(phone__contains=text)
     id_number = normalize_id_number(text)
     if len(id_number) == 18:
-        condition |= Q(id_number_digest=blind_index(id_number))
+        sensitive |= Q(id_number_digest=blind_index(id_number))
+    unmaskable = Person.objects.restrict(viewer, Action.UNMASK).values("pk")
+    condition |= sensitive & Q(pk__in=unmaskable)
     return qs.filter(condition)
 
 

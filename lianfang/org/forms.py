@@ -1,0 +1,91 @@
+"""Forms of the unit pages. They parse input; org.services writes.
+
+Every unit choice comes from ``Unit.objects.restrict(user, action)``, so a form neither offers nor
+accepts a unit the user may not use for that action.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from lianfang.core.forms import Form, UnitChoiceField, UsernameField
+from lianfang.org.choices import Action, Role, Tier
+from lianfang.org.models import Unit, UnitKind
+from lianfang.org.selectors import unit_parent_choices
+
+UNIT_FIELDS = [
+    "code",
+    "name",
+    "short_name",
+    "kind",
+    "address",
+    "person_in_charge",
+    "person_in_charge_phone",
+    "liaison",
+    "liaison_phone",
+]
+
+
+def kind_choices(*, for_root: bool) -> QuerySet[UnitKind]:
+    """Kinds a unit may take: the "group" tier belongs to the root alone."""
+    kinds = UnitKind.objects.all()
+    return kinds if for_root else kinds.exclude(tier=Tier.GROUP)
+
+
+class UnitForm(forms.ModelForm):
+    """Editable fields of a unit (not its place in the tree: that is :class:`UnitMoveForm`)."""
+
+    template_name = "core/_form.html"
+
+    class Meta:
+        model = Unit
+        fields = UNIT_FIELDS
+        widgets = {
+            "person_in_charge_phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+            "liaison_phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        is_root = bool(self.instance.pk) and self.instance.depth == 1
+        self.fields["kind"].queryset = kind_choices(for_root=is_root)
+        self.fields["kind"].label_from_instance = lambda kind: kind.label
+
+    def service_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in UNIT_FIELDS}
+
+
+class UnitCreateForm(UnitForm):
+    parent = UnitChoiceField(queryset=Unit.objects.none(), label=_("Parent unit"))
+
+    field_order = ["parent", *UNIT_FIELDS]
+
+    def __init__(self, *args: Any, user, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].queryset = unit_parent_choices(viewer=user)
+        self.order_fields(self.field_order)
+
+
+class UnitMoveForm(Form):
+    new_parent = UnitChoiceField(queryset=Unit.objects.none(), label=_("New parent unit"))
+
+    def __init__(self, *args: Any, user, unit: Unit, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Where the user may add units, minus the unit's own subtree (a unit cannot go under
+        # itself) and its current parent (that would move nothing).
+        current_parent = unit.path[: -Unit.steplen]
+        self.fields["new_parent"].queryset = (
+            Unit.objects.restrict(user, Action.ADD)
+            .select_related("kind")
+            .filter(is_active=True)
+            .exclude(Q(path__startswith=unit.path) | Q(path=current_parent))
+        )
+
+
+class RoleAssignForm(Form):
+    username = UsernameField(label=_("User name"), max_length=150, help_text=_("The name the person signs in with."))
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)

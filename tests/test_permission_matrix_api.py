@@ -1,0 +1,545 @@
+"""The API permission matrix: every endpoint × every role × where the object sits.
+
+Each role is held on ``tree.a1``; the objects sit in A1 (own), its child A1S, its sibling A2 and
+its parent A (``lianfang.testing.SCOPE_RELATIONS``), and a few more sit in the other subsidiary
+to catch leaks. What each role may do comes from ``lianfang.org.roles.ROLE_PERMISSIONS``, so the
+matrix follows the table. For every cell:
+
+* a list holds exactly the rows of A1's subtree that the role may view, nothing else;
+* a detail is 200 in scope and 404 (not 403) outside it, so nothing can be discovered;
+* a write is 2xx when allowed, 403 when the object is visible but the action is not allowed,
+  404 when the object is not visible, 400 when a create names a unit outside the add scope;
+  on any refusal, no row of any table changed.
+
+The world is built once per module (users with hashed passwords are slow to make) and each test
+runs in a savepoint that is rolled back.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from openpyxl import Workbook, load_workbook
+from rest_framework.test import APIClient
+
+from lianfang.core.models import AuditEvent, AuditKind, ChangeAction, Job, ObjectChange
+from lianfang.org.choices import Action, Role
+from lianfang.org.models import RoleAssignment, Unit
+from lianfang.org.roles import role_allows
+from lianfang.people.importer import HEADERS
+from lianfang.people.models import Person
+from lianfang.testing import ALL_ROLES, IN_SCOPE, SCOPE_RELATIONS, PersonFactory, Tree, add_unit, make_tree
+
+pytestmark = pytest.mark.django_db
+
+ANONYMOUS = "anonymous"
+NO_ROLE = "no-role"
+ACTORS = [ANONYMOUS, NO_ROLE, *ALL_ROLES]
+RELATIONS = list(SCOPE_RELATIONS)
+TARGET_USER = "role-target"
+
+
+# --- The world ----------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    tree: Tree
+    users: dict[str, int]  # actor → user id
+    units: dict[str, Unit]  # relation → the unit itself
+    leaves: dict[str, Unit]  # relation → a leaf unit under it (moved around by the move tests)
+    people: dict[str, Person]
+    assignments: dict[str, RoleAssignment]
+    changes: dict[str, ObjectChange]
+    events: dict[str, AuditEvent]
+    jobs: dict[str, Job]  # relation → a job someone else started there
+    own_jobs: dict[str, Job]  # actor → the job they started
+    destination: Unit  # a unit in A1's subtree where people and units can be moved to
+
+
+def _build_world() -> World:
+    tree = make_tree()
+    user_model = get_user_model()
+
+    def user(username: str):
+        u = user_model(username=username)
+        u.set_unusable_password()  # hashing a password per user would make the module slow to set up
+        u.save()
+        return u
+
+    users = {NO_ROLE: user(NO_ROLE).pk}
+    for role in ALL_ROLES:
+        holder = user(f"holder-{role}")
+        RoleAssignment.objects.create(user=holder, unit=tree.a1, role=role)
+        users[role] = holder.pk
+    target = user(TARGET_USER)
+    other = user("someone-else")
+    unit_ct = ContentType.objects.get_for_model(Unit)
+
+    units = {relation: getattr(tree, name) for relation, name in SCOPE_RELATIONS.items()}
+    world = World(
+        tree=tree,
+        users=users,
+        units=units,
+        leaves={},
+        people={},
+        assignments={},
+        changes={},
+        events={},
+        jobs={},
+        own_jobs={},
+        destination=add_unit(tree.a1, "A1D", "甲公司综合部二号站", "heat-station"),
+    )
+    for relation, unit in units.items():
+        unit.refresh_from_db()  # numchild changed as units were added below it
+        world.leaves[relation] = add_unit(unit, f"L-{relation}", f"{relation} 叶子")
+        world.people[relation] = PersonFactory(unit=unit, name=f"{relation}-人员")
+        world.assignments[relation] = RoleAssignment.objects.create(user=target, unit=unit, role=Role.LEADER)
+        world.changes[relation] = ObjectChange.objects.create(
+            request_id="00000000-0000-0000-0000-000000000000",
+            action=ChangeAction.UPDATE,
+            content_type=unit_ct,
+            object_id=unit.pk,
+            object_repr=unit.name,
+            unit=unit,
+        )
+        world.events[relation] = AuditEvent.objects.create(
+            kind=AuditKind.EXPORT, request_id="00000000-0000-0000-0000-000000000000", unit=unit, user=other
+        )
+        world.jobs[relation] = Job.objects.create(kind="roster_import", created_by=other, unit=unit)
+    for actor, user_id in users.items():
+        world.own_jobs[actor] = Job.objects.create(kind="roster_import", created_by_id=user_id, unit=tree.a1)
+
+    # Rows in the other subsidiary and on the group itself, which no role on A1 may ever see.
+    for unit in (tree.b1, tree.group):
+        PersonFactory(unit=unit, name="外人")
+        RoleAssignment.objects.create(user=target, unit=unit, role=Role.LEADER)
+        ObjectChange.objects.create(
+            request_id="00000000-0000-0000-0000-000000000000",
+            action=ChangeAction.UPDATE,
+            content_type=unit_ct,
+            object_id=unit.pk,
+            object_repr=unit.name,
+            unit=unit,
+        )
+        AuditEvent.objects.create(kind=AuditKind.EXPORT, request_id="00000000-0000-0000-0000-000000000000", unit=unit)
+    AuditEvent.objects.create(kind=AuditKind.LOGIN, request_id="00000000-0000-0000-0000-000000000000", user=other)
+    return world
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Built once in an outer transaction; each test's own transaction is a savepoint inside it."""
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield _build_world()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def client_as(world: World, actor: str) -> APIClient:
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    if actor != ANONYMOUS:
+        # A fresh user object per test: role grants are cached on the object.
+        client.force_authenticate(get_user_model().objects.get(pk=world.users[actor]))
+    return client
+
+
+def db_state() -> dict[str, list]:
+    """Every row a write through the API could touch."""
+    return {
+        "units": list(Unit.objects.order_by("pk").values()),
+        "people": list(Person.objects.order_by("pk").values()),
+        "tags": list(Person.tags.through.objects.order_by("pk").values()),
+        "roles": list(RoleAssignment.objects.order_by("pk").values()),
+        "changes": list(ObjectChange.objects.order_by("pk").values_list("pk", flat=True)),
+        "events": list(AuditEvent.objects.order_by("pk").values_list("pk", flat=True)),
+        "jobs": list(Job.objects.order_by("pk").values_list("pk", flat=True)),
+    }
+
+
+# --- Expectations from ROLE_PERMISSIONS ---------------------------------------------------------
+
+
+def may(actor: str, label: str, action: str) -> bool:
+    """Does the actor's role (held on A1) allow the action on the model anywhere?"""
+    return actor in ALL_ROLES and role_allows(actor, label, action)
+
+
+def may_here(actor: str, label: str, action: str, relation: str) -> bool:
+    return may(actor, label, action) and relation in IN_SCOPE
+
+
+def expected_for_object(actor: str, label: str, action: str, relation: str, ok: int) -> int:
+    if actor == ANONYMOUS:
+        return 401
+    if not may_here(actor, label, Action.VIEW, relation):
+        return 404
+    return ok if may_here(actor, label, action, relation) else 403
+
+
+def expected_for_create(actor: str, label: str, relation: str) -> int:
+    if actor == ANONYMOUS:
+        return 401
+    if not may(actor, label, Action.ADD):
+        return 403
+    # A unit outside the add scope is refused like a missing one: 400 on the field, not 403/404.
+    return 201 if relation in IN_SCOPE else 400
+
+
+# --- Lists --------------------------------------------------------------------------------------
+
+
+def _in_a1(unit_field: str) -> Callable[[World], dict[str, Any]]:
+    return lambda world: {f"{unit_field}__startswith": world.tree.a1.path}
+
+
+LISTS: dict[str, tuple[str, Any, Callable[[World], dict[str, Any]]]] = {
+    # endpoint: (model label, model, filter for "A1's subtree")
+    "units": ("org.unit", Unit, _in_a1("path")),
+    "people": ("people.person", Person, _in_a1("unit__path")),
+    "role-assignments": ("org.roleassignment", RoleAssignment, _in_a1("unit__path")),
+    "audit/changes": ("core.objectchange", ObjectChange, _in_a1("unit__path")),
+    "audit/events": ("core.auditevent", AuditEvent, _in_a1("unit__path")),
+}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("endpoint", list(LISTS))
+def test_a_list_holds_exactly_the_rows_the_role_may_view(world, endpoint, actor):
+    label, model, in_scope = LISTS[endpoint]
+
+    response = client_as(world, actor).get(f"/api/v1/{endpoint}/", {"page_size": 500})
+
+    if actor == ANONYMOUS:
+        assert response.status_code == 401
+        return
+    assert response.status_code == 200
+    expected = set()
+    if may(actor, label, Action.VIEW):
+        expected = set(model.objects.filter(**in_scope(world)).values_list("pk", flat=True))
+    body = response.json()
+    assert {row["id"] for row in body["results"]} == expected
+    assert body["count"] == len(expected)
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_a_list_of_jobs_holds_exactly_the_users_own_jobs(world, actor):
+    response = client_as(world, actor).get("/api/v1/jobs/")
+
+    if actor == ANONYMOUS:
+        assert response.status_code == 401
+        return
+    assert [row["id"] for row in response.json()["results"]] == [world.own_jobs[actor].pk]
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("endpoint", ["unit-kinds", "tags"])
+def test_reference_data_is_open_to_every_signed_in_user_and_nobody_else(world, endpoint, actor):
+    response = client_as(world, actor).get(f"/api/v1/{endpoint}/")
+
+    assert response.status_code == (401 if actor == ANONYMOUS else 200)
+
+
+# --- Details ------------------------------------------------------------------------------------
+
+
+DETAILS: dict[str, tuple[str, Callable[[World, str], Any]]] = {
+    "units": ("org.unit", lambda w, r: w.units[r]),
+    "people": ("people.person", lambda w, r: w.people[r]),
+    "role-assignments": ("org.roleassignment", lambda w, r: w.assignments[r]),
+    "audit/changes": ("core.objectchange", lambda w, r: w.changes[r]),
+    "audit/events": ("core.auditevent", lambda w, r: w.events[r]),
+}
+
+
+@pytest.mark.parametrize("relation", RELATIONS)
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("endpoint", list(DETAILS))
+def test_a_detail_is_found_only_inside_the_view_scope(world, endpoint, actor, relation):
+    label, pick = DETAILS[endpoint]
+    obj = pick(world, relation)
+
+    response = client_as(world, actor).get(f"/api/v1/{endpoint}/{obj.pk}/")
+
+    assert response.status_code == expected_for_object(actor, label, Action.VIEW, relation, ok=200)
+    if response.status_code == 200:
+        assert response.json()["id"] == obj.pk
+    else:
+        assert str(getattr(obj, "name", "\0")) not in response.content.decode()
+
+
+@pytest.mark.parametrize("relation", RELATIONS)
+@pytest.mark.parametrize("actor", ACTORS)
+def test_someone_elses_job_is_never_found(world, actor, relation):
+    response = client_as(world, actor).get(f"/api/v1/jobs/{world.jobs[relation].pk}/")
+
+    assert response.status_code == (401 if actor == ANONYMOUS else 404)
+
+
+# --- Writes -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Write:
+    """A write on the object of a relation (or, for a create, naming the relation's unit)."""
+
+    label: str
+    action: str
+    method: str
+    url: Callable[[World, str], str]
+    body: Callable[[World, str], dict] | None = None
+    ok: int = 200
+    create: bool = False
+    always: int | None = None  # a status every signed-in user gets (endpoints that do not exist)
+    prepare: Callable[[World, str], None] | None = None
+
+
+def _deactivate(world: World, relation: str) -> None:
+    Unit.objects.filter(pk=world.units[relation].pk).update(is_active=False)
+
+
+WRITES: dict[str, Write] = {
+    "units: update": Write(
+        label="org.unit",
+        action=Action.CHANGE,
+        method="patch",
+        url=lambda w, r: f"/api/v1/units/{w.units[r].pk}/",
+        body=lambda w, r: {"short_name": "改"},
+    ),
+    "units: move": Write(
+        label="org.unit",
+        action=Action.CHANGE,
+        method="post",
+        url=lambda w, r: f"/api/v1/units/{w.leaves[r].pk}/move/",
+        body=lambda w, r: {"parent": w.destination.pk},
+    ),
+    "units: deactivate": Write(
+        label="org.unit",
+        action=Action.CHANGE,
+        method="post",
+        url=lambda w, r: f"/api/v1/units/{w.units[r].pk}/deactivate/",
+    ),
+    "units: activate": Write(
+        label="org.unit",
+        action=Action.CHANGE,
+        method="post",
+        url=lambda w, r: f"/api/v1/units/{w.units[r].pk}/activate/",
+        prepare=_deactivate,
+    ),
+    "units: delete": Write(
+        label="org.unit",
+        action=Action.DELETE,
+        method="delete",
+        url=lambda w, r: f"/api/v1/units/{w.units[r].pk}/",
+        always=405,
+    ),
+    "units: create": Write(
+        label="org.unit",
+        action=Action.ADD,
+        method="post",
+        url=lambda w, r: "/api/v1/units/",
+        body=lambda w, r: {"parent": w.units[r].pk, "code": f"N-{r}", "name": "新单位", "kind": w.units[r].kind_id},
+        ok=201,
+        create=True,
+    ),
+    "people: update": Write(
+        label="people.person",
+        action=Action.CHANGE,
+        method="patch",
+        url=lambda w, r: f"/api/v1/people/{w.people[r].pk}/",
+        body=lambda w, r: {"name": "改名"},
+    ),
+    "people: move to A1": Write(
+        label="people.person",
+        action=Action.CHANGE,
+        method="patch",
+        url=lambda w, r: f"/api/v1/people/{w.people[r].pk}/",
+        body=lambda w, r: {"unit": w.destination.pk},
+    ),
+    "people: reveal": Write(
+        label="people.person",
+        action=Action.UNMASK,
+        method="get",
+        url=lambda w, r: f"/api/v1/people/{w.people[r].pk}/reveal/?field=id_number",
+    ),
+    "people: delete": Write(
+        label="people.person",
+        action=Action.DELETE,
+        method="delete",
+        url=lambda w, r: f"/api/v1/people/{w.people[r].pk}/",
+        always=405,
+    ),
+    "people: create": Write(
+        label="people.person",
+        action=Action.ADD,
+        method="post",
+        url=lambda w, r: "/api/v1/people/",
+        body=lambda w, r: {"unit": w.units[r].pk, "name": "新人", "employee_no": f"NEW-{r}"},
+        ok=201,
+        create=True,
+    ),
+    "role-assignments: revoke": Write(
+        label="org.roleassignment",
+        action=Action.DELETE,
+        method="delete",
+        url=lambda w, r: f"/api/v1/role-assignments/{w.assignments[r].pk}/",
+        ok=204,
+    ),
+    "role-assignments: grant": Write(
+        label="org.roleassignment",
+        action=Action.ADD,
+        method="post",
+        url=lambda w, r: "/api/v1/role-assignments/",
+        body=lambda w, r: {"user": TARGET_USER, "unit": w.units[r].pk, "role": Role.INSPECTOR},
+        ok=201,
+        create=True,
+    ),
+    "role-assignments: edit": Write(
+        label="org.roleassignment",
+        action=Action.CHANGE,
+        method="patch",
+        url=lambda w, r: f"/api/v1/role-assignments/{w.assignments[r].pk}/",
+        body=lambda w, r: {"role": Role.GROUP_ADMIN},
+        always=405,
+    ),
+    "audit/changes: delete": Write(
+        label="core.objectchange",
+        action=Action.DELETE,
+        method="delete",
+        url=lambda w, r: f"/api/v1/audit/changes/{w.changes[r].pk}/",
+        always=405,
+    ),
+    "audit/changes: create": Write(
+        label="core.objectchange",
+        action=Action.ADD,
+        method="post",
+        url=lambda w, r: "/api/v1/audit/changes/",
+        body=lambda w, r: {"unit": w.units[r].pk, "object_repr": "x"},
+        always=405,
+    ),
+    "jobs: create": Write(
+        label="core.job",
+        action=Action.ADD,
+        method="post",
+        url=lambda w, r: "/api/v1/jobs/",
+        body=lambda w, r: {"kind": "roster_import", "unit": w.units[r].pk},
+        always=405,
+    ),
+    "audit/events: delete": Write(
+        label="core.auditevent",
+        action=Action.DELETE,
+        method="delete",
+        url=lambda w, r: f"/api/v1/audit/events/{w.events[r].pk}/",
+        always=405,
+    ),
+}
+
+
+def expected_for_write(write: Write, actor: str, relation: str) -> int:
+    if actor == ANONYMOUS:
+        return 401
+    if write.always is not None:
+        return write.always
+    if write.create:
+        return expected_for_create(actor, write.label, relation)
+    return expected_for_object(actor, write.label, write.action, relation, ok=write.ok)
+
+
+@pytest.mark.parametrize("relation", RELATIONS)
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("name", list(WRITES))
+def test_a_write_succeeds_only_where_the_role_allows_it_and_a_refusal_changes_nothing(world, name, actor, relation):
+    write = WRITES[name]
+    if write.prepare:
+        write.prepare(world, relation)
+    before = db_state()
+    client = client_as(world, actor)
+    body = write.body(world, relation) if write.body else None
+
+    response = getattr(client, write.method)(write.url(world, relation), body, format="json")
+
+    expected = expected_for_write(write, actor, relation)
+    assert response.status_code == expected, response.content
+    if 200 <= expected < 300:
+        assert db_state() != before
+    else:
+        assert db_state() == before
+        assert "holder-" not in response.content.decode()
+
+
+# --- Import and export --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def jobs_run_immediately():
+    from huey.contrib.djhuey import HUEY
+
+    previous = HUEY.immediate
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = previous
+
+
+def _roster_file(unit_code: str, employee_no: str) -> SimpleUploadedFile:
+    workbook = Workbook()
+    workbook.active.append(list(HEADERS))
+    row = {"姓名": "导入", "工号": employee_no, "单位编码": unit_code}
+    workbook.active.append([row.get(header) for header in HEADERS])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return SimpleUploadedFile("roster.xlsx", buffer.getvalue())
+
+
+@pytest.mark.parametrize("relation", RELATIONS)
+@pytest.mark.parametrize("actor", ACTORS)
+def test_an_import_writes_only_into_units_of_the_import_scope(
+    world, actor, relation, jobs_run_immediately, django_capture_on_commit_callbacks
+):
+    before = db_state()
+    employee_no = f"IMP-{relation}"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_as(world, actor).post(
+            "/api/v1/people/import/",
+            {"file": _roster_file(world.units[relation].code, employee_no)},
+            format="multipart",
+        )
+
+    if actor == ANONYMOUS or not may(actor, "people.person", Action.IMPORT):
+        assert response.status_code == (401 if actor == ANONYMOUS else 403)
+        assert db_state() == before
+        return
+    assert response.status_code == 202
+    job = Job.objects.get(pk=response.json()["id"])
+    imported = Person.objects.filter(employee_no=employee_no).exists()
+    # A unit code outside the import scope reads as unknown: the job fails and writes nobody.
+    assert imported == (relation in IN_SCOPE)
+    assert job.status == ("succeeded" if relation in IN_SCOPE else "failed")
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_an_export_holds_exactly_the_people_the_role_may_export(world, actor):
+    response = client_as(world, actor).get("/api/v1/people/export/")
+
+    if actor == ANONYMOUS or not may(actor, "people.person", Action.EXPORT):
+        assert response.status_code == (401 if actor == ANONYMOUS else 403)
+        return
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    exported = {row[HEADERS.index("工号")] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    expected = set(
+        Person.objects.filter(unit__path__startswith=world.tree.a1.path).values_list("employee_no", flat=True)
+    )
+    assert exported == expected
