@@ -46,6 +46,14 @@ def _persistent_secret(name: str, env: str, factory) -> str:
 
 PRODUCTION = _env_bool("LIANFANG_PRODUCTION")
 DEBUG = _env_bool("DEBUG", default=False)
+if PRODUCTION:
+    # A generated key lives in the data folder; in production that folder may be rebuilt, and a new
+    # field key would make every stored ID number unreadable. Production names both keys itself.
+    from django.core.exceptions import ImproperlyConfigured
+
+    _missing = [name for name in ("SECRET_KEY", "LIANFANG_FIELD_KEY") if not os.environ.get(name)]
+    if _missing:
+        raise ImproperlyConfigured(f"LIANFANG_PRODUCTION is set: set {' and '.join(_missing)} in the environment.")
 SECRET_KEY = _persistent_secret("secret_key", "SECRET_KEY", lambda: secrets.token_urlsafe(50))
 # Key for encrypted columns (ID numbers). Separate from SECRET_KEY so that rotating one
 # does not make the other's data unreadable.
@@ -234,4 +242,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # Huey adds its own handler unless its logger stops propagating: one line per event, not two.
+    "loggers": {"huey": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }

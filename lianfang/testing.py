@@ -57,8 +57,8 @@ class PersonFactory(factory.django.DjangoModelFactory):
 @dataclass
 class Tree:
     """group ── A ── A1 ── A1s (site)
-                 │    └ A2
-                 └ B ── B1
+    │    └ A2
+    └ B ── B1
     """
 
     group: Unit

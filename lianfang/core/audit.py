@@ -46,8 +46,8 @@ def snapshot(obj: models.Model) -> dict[str, Any]:
             continue
         cache = getattr(obj, "_prefetched_objects_cache", {})
         related = cache.get(f.name)
-        values = [r.pk for r in related] if related is not None else list(
-            getattr(obj, f.name).values_list("pk", flat=True)
+        values = (
+            [r.pk for r in related] if related is not None else list(getattr(obj, f.name).values_list("pk", flat=True))
         )
         data[f.name] = sorted(values)
     return data
@@ -68,9 +68,7 @@ def _user_fields(user) -> dict[str, Any]:
     return {"user": user, "user_name": user.get_username()}
 
 
-def _change(
-    *, actor, obj: models.Model, action: str, before: dict | None, after: dict | None
-) -> ObjectChange:
+def _change(*, actor, obj: models.Model, action: str, before: dict | None, after: dict | None) -> ObjectChange:
     return ObjectChange(
         **_user_fields(actor),
         request_id=context.current().request_id,
@@ -100,9 +98,7 @@ def record_change(
     return change
 
 
-def record_changes(
-    *, actor, items: Sequence[tuple[models.Model, str, dict | None]], batch_size: int = 2000
-) -> int:
+def record_changes(*, actor, items: Sequence[tuple[models.Model, str, dict | None]], batch_size: int = 2000) -> int:
     """Log many writes at once (imports): ``items`` are (object, action, before snapshot)."""
     rows = []
     for obj, action, before in items:

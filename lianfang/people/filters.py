@@ -2,11 +2,18 @@
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from lianfang.org.models import Unit
 from lianfang.people.choices import Category, EmploymentStatus, Gender, Whereabouts
 from lianfang.people.models import Person, Tag
 from lianfang.people.selectors import person_search
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class TagCodeFilter(django_filters.ModelMultipleChoiceFilter):
+    """Tags by code (``?tag=front-line&tag=volunteer``); any of them matches."""
 
 
 class PersonFilterSet(django_filters.FilterSet):
@@ -18,9 +25,7 @@ class PersonFilterSet(django_filters.FilterSet):
     )
     whereabouts = django_filters.MultipleChoiceFilter(choices=Whereabouts.choices, label=_("Whereabouts"))
     gender = django_filters.ChoiceFilter(choices=Gender.choices, label=_("Gender"))
-    tag = django_filters.ModelMultipleChoiceFilter(
-        field_name="tags__code", queryset=Tag.objects.all(), to_field_name="code", label=_("Tag")
-    )
+    tag = TagCodeFilter(field_name="tags__code", queryset=Tag.objects.all(), to_field_name="code", label=_("Tag"))
 
     class Meta:
         model = Person

@@ -95,14 +95,14 @@ class Person(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.employee_no})"
 
+    def save(self, *args, **kwargs):
+        self.id_number_digest = blind_index(self.id_number) if self.id_number else ""
+        super().save(*args, **kwargs)
+
     @classmethod
     def scope_self(cls, user, action: str):
         """Everyone sees their own record (employees hold no other scope)."""
         return Q(user=user) if action == "view" else None
-
-    def save(self, *args, **kwargs):
-        self.id_number_digest = blind_index(self.id_number) if self.id_number else ""
-        super().save(*args, **kwargs)
 
     @property
     def id_number_masked(self) -> str:

@@ -28,9 +28,7 @@ def validate_id_number(value: str) -> None:
     """An 18-character resident ID (GB 11643-1999): 17 digits, a valid birth date, the check character."""
     value = normalize_id_number(value)
     if not _ID_RE.match(value):
-        raise ValidationError(
-            _("An ID number has 18 characters: 17 digits and a last digit or X."), code="id_format"
-        )
+        raise ValidationError(_("An ID number has 18 characters: 17 digits and a last digit or X."), code="id_format")
     try:
         born = datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:

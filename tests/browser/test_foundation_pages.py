@@ -60,11 +60,9 @@ def test_searching_the_tree_narrows_it_as_the_person_types(page, world):
 def test_an_import_with_one_bad_row_shows_the_row_and_column_and_writes_nobody(page, world):
     good, bad = make_id_number(11), make_id_number(12)
     bad = bad[:-1] + ("0" if bad[-1] != "0" else "1")  # break the check character
-    csv = (
-        "姓名,工号,单位编码,身份证号,人员类别\n"
-        f"李娜,N001,A1,{good},正式员工\n"
-        f"周杰,N002,A1,{bad},正式员工\n"
-    ).encode("utf-8-sig")
+    csv = (f"姓名,工号,单位编码,身份证号,人员类别\n李娜,N001,A1,{good},正式员工\n周杰,N002,A1,{bad},正式员工\n").encode(
+        "utf-8-sig"
+    )
     login(page, "liaison")
     page.goto("/people/import/")
     page.set_input_files("input[type=file]", files=[{"name": "roster.csv", "mimeType": "text/csv", "buffer": csv}])

@@ -1,0 +1,76 @@
+"""``lianfang load_demo``: load the invented demo group (lianfang/demo.py) into an empty database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+from django.utils.translation import gettext as _
+
+from lianfang import demo
+
+
+def refuse_in_production() -> None:
+    # The demo's password is printed in the README: a production database must never get these logins.
+    if settings.PRODUCTION:
+        raise CommandError(_("The demo group is never loaded when LIANFANG_PRODUCTION is set."))
+
+
+def reset_sqlite_database() -> None:
+    """Delete the SQLite file and migrate afresh. Never offered for PostgreSQL: that is real data."""
+    connection = connections["default"]
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor != "sqlite":
+        raise CommandError(_("--force-reset only works on the embedded SQLite database."))
+    if name == ":memory:" or "mode=memory" in name:
+        raise CommandError(_("--force-reset cannot reset an in-memory database."))
+    connection.close()
+    for suffix in ("", "-wal", "-shm"):
+        Path(name + suffix).unlink(missing_ok=True)
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def print_result(write, result: demo.DemoSummary) -> None:
+    if result.already_loaded:
+        write(_("The demo group is already loaded."))
+    else:
+        values = {
+            "seconds": result.seconds,
+            "units": result.units,
+            "enterprises": result.enterprises,
+            "people": result.people,
+        }
+        write(
+            _("Demo group loaded in %(seconds).1f s: %(enterprises)d enterprises, %(units)d units, %(people)d people.")
+            % values
+        )
+
+
+class Command(BaseCommand):
+    help = "Load the demo group (12 enterprises, about 2,000 people, one login per persona) into an empty database."
+    leave_locale_alone = True
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--force-reset",
+            action="store_true",
+            help="SQLite only: delete the database file and start again from an empty database.",
+        )
+
+    def handle(self, *args, **options) -> None:
+        refuse_in_production()
+        if options["force_reset"]:
+            reset_sqlite_database()
+        try:
+            result = demo.load()
+        except demo.DemoRefused as exc:
+            raise CommandError(
+                _("%(reason)s Use an empty database, or --force-reset to wipe the embedded SQLite one.")
+                % {"reason": exc}
+            ) from exc
+        print_result(self.stdout.write, result)
+        self.stdout.write("")
+        self.stdout.write(demo.logins_table())
