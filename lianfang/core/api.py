@@ -18,7 +18,7 @@ from typing import Any
 from django.contrib.auth import authenticate, get_user_model, user_logged_in, user_logged_out
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Model, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
@@ -37,7 +37,7 @@ from lianfang.core.models import AuditEvent, Job, ObjectChange
 from lianfang.core.serializers import AuditEventSerializer, JobSerializer, ObjectChangeSerializer
 from lianfang.org.choices import Action
 from lianfang.org.models import Unit
-from lianfang.org.scoping import allowed_paths, has_any
+from lianfang.org.scoping import has_any, units_where
 
 # The scope action of each standard viewset action; custom actions declare theirs with
 # ``@action(..., scope_action=Action.CHANGE)``.
@@ -122,25 +122,6 @@ class MaskedCharField(serializers.CharField):
         return self.mask(value)
 
 
-def scoped_units(user, model: type[Model], action: str) -> QuerySet:
-    """Units that objects of ``model`` may be given when ``user`` does ``action`` on them.
-
-    ``Unit.objects.restrict`` answers for units themselves; a person's or a role's unit is chosen
-    among the units where the user may add *people* or *roles*, which is a different subtree.
-    """
-    if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
-        return Unit.objects.none()
-    if user.is_superuser:
-        return Unit.objects.all()
-    paths = allowed_paths(user, model._meta.label_lower, action)
-    if not paths:
-        return Unit.objects.none()
-    condition = Q()
-    for path in paths:
-        condition |= Q(path__startswith=path)
-    return Unit.objects.filter(condition)
-
-
 class ScopedUnitField(serializers.PrimaryKeyRelatedField):
     """A unit chosen in a write, limited to active units where the writer may ``action`` a ``model``.
 
@@ -157,7 +138,7 @@ class ScopedUnitField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        qs = scoped_units(user, self.scope_model, self.scope_action).filter(is_active=True)
+        qs = units_where(user, self.scope_model, self.scope_action).filter(is_active=True)
         current = getattr(getattr(self.parent, "instance", None), "unit_id", None)
         if current is not None:
             qs = qs | Unit.objects.filter(pk=current)

@@ -84,6 +84,27 @@ def restrict_queryset(qs: QuerySet, user, action: str) -> QuerySet:
     return qs.filter(condition)
 
 
+def units_where(user, model: type[Model] | Model, action: str) -> QuerySet:
+    """Units whose objects of ``model`` the user may ``action``: the choices for a unit field.
+
+    ``Unit.objects.restrict`` answers for units themselves; a person's unit is chosen among the
+    units where the user may add *people*, which can be a different subtree.
+    """
+    from lianfang.org.models import Unit
+
+    if _is_anonymous(user):
+        return Unit.objects.none()
+    if user.is_superuser:
+        return Unit.objects.all()
+    paths = allowed_paths(user, model._meta.label_lower, action)
+    if not paths:
+        return Unit.objects.none()
+    condition = Q()
+    for path in paths:
+        condition |= Q(path__startswith=path)
+    return Unit.objects.filter(condition)
+
+
 def can(user, action: str, model: type[Model] | Model, unit) -> bool:
     """May the user do ``action`` on ``model`` objects that belong to ``unit``?"""
     if _is_anonymous(user):

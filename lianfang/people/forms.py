@@ -1,7 +1,7 @@
 """Forms of the roster pages: the person form and the HTML rendering of the shared FilterSet.
 
 people.services validates again and writes; these forms only parse and give early, field-level
-errors. Unit choices come from ``Unit.objects.restrict``.
+errors. Unit choices come from ``units_where`` (units where the user may add people).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from lianfang.core.forms import UnitChoiceField, UnitSelect
 from lianfang.org.choices import Action
 from lianfang.org.models import Unit
+from lianfang.org.scoping import units_where
 from lianfang.people.choices import Whereabouts
 from lianfang.people.filters import PersonFilterSet
 from lianfang.people.models import Person, Tag
@@ -77,14 +78,14 @@ class PersonForm(forms.ModelForm):
         self.is_edit = self.instance.pk is not None
         if self.is_edit:
             # Moving someone needs the add right on the new unit too; the service checks it.
-            units = Unit.objects.restrict(user, Action.CHANGE).filter(Q(is_active=True) | Q(pk=self.instance.unit_id))
+            units = units_where(user, Person, Action.ADD).filter(Q(is_active=True) | Q(pk=self.instance.unit_id))
             for name in SECRET_FIELDS:
                 self.initial[name] = ""
                 masked = getattr(self.instance, f"{name}_masked")
                 if masked:
                     self.fields[name].help_text = _("Now %(masked)s. Leave empty to keep it.") % {"masked": masked}
         else:
-            units = Unit.objects.restrict(user, Action.ADD).filter(is_active=True)
+            units = units_where(user, Person, Action.ADD).filter(is_active=True)
         self.fields["unit"].queryset = units.select_related("kind").order_by("path")
         self.fields["tags"].label_from_instance = lambda tag: tag.label
 

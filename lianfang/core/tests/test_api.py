@@ -9,10 +9,11 @@ from django.core.exceptions import ValidationError
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from lianfang.core.api import TokenThrottle, exception_handler, scoped_units
+from lianfang.core.api import TokenThrottle, exception_handler
 from lianfang.core.models import AuditEvent, AuditKind, ChangeAction, Job, JobStatus, ObjectChange
 from lianfang.org.choices import Action, Role
 from lianfang.org.models import Unit
+from lianfang.org.scoping import units_where
 from lianfang.people.models import Person
 from lianfang.testing import UserFactory, user_with_role
 
@@ -162,9 +163,9 @@ def test_units_where_a_user_may_add_people_are_their_add_scope_only(tree):
     liaison = user_with_role(Role.UNIT_ADMIN, tree.a1)
     leader = user_with_role(Role.LEADER, tree.group)
 
-    assert set(scoped_units(liaison, Person, Action.ADD)) == {tree.a1, tree.a1s}
-    assert not scoped_units(leader, Person, Action.ADD).exists()
-    assert not scoped_units(AnonymousUser(), Person, Action.VIEW).exists()
+    assert set(units_where(liaison, Person, Action.ADD)) == {tree.a1, tree.a1s}
+    assert not units_where(leader, Person, Action.ADD).exists()
+    assert not units_where(AnonymousUser(), Person, Action.VIEW).exists()
 
 
 # --- Change log and audit events ----------------------------------------------------------------
