@@ -23,6 +23,12 @@ def signed_in(client, user):
     return client
 
 
+def in_english(client):
+    """Pages are Chinese by default; a test that reads an English message asks for English."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 def change(unit, *, action=ChangeAction.UPDATE, user_name="someone", before=None, after=None):
     return ObjectChange.objects.create(
         user_name=user_name,
@@ -163,7 +169,7 @@ def test_an_employee_sees_their_own_record_and_no_counts(client, tree):
 
 
 def test_a_user_without_any_role_is_told_whom_to_ask(client, tree):
-    signed_in(client, UserFactory())
+    signed_in(in_english(client), UserFactory())
 
     response = client.get(reverse("home"))
 
@@ -245,7 +251,7 @@ def test_a_change_shows_what_it_changed_before_and_after(client, tree):
     tree.a1.save()
     unit_update(actor=admin, unit=tree.a1, name="甲公司办公室", person_in_charge_phone="13900002222")
     record = ObjectChange.objects.get(object_id=tree.a1.pk, action=ChangeAction.UPDATE)
-    signed_in(client, admin)
+    signed_in(in_english(client), admin)
 
     page = client.get(reverse("audit-change-detail", args=[record.pk])).content.decode()
 
@@ -339,7 +345,7 @@ def test_a_change_names_units_and_choices_but_only_units_the_reader_may_see(clie
     person = PersonFactory(unit=tree.a1, category=Category.EMPLOYEE)
     person_update(actor=root, person=person, unit=tree.b1, category=Category.FAMILY)
     record = ObjectChange.objects.get(object_id=person.pk, action=ChangeAction.UPDATE)
-    signed_in(client, user_with_role(Role.GROUP_ADMIN, tree.b))
+    signed_in(in_english(client), user_with_role(Role.GROUP_ADMIN, tree.b))
 
     page = client.get(reverse("audit-change-detail", args=[record.pk])).content.decode()
     changed = re.search(r'<table class="table diff">.*?</table>', page, re.S).group(0)
