@@ -17,6 +17,12 @@ def signed_in(client, user):
     return client
 
 
+def in_english(client):
+    """Pages are Chinese by default; a test that reads an English message asks for English."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 def units_listed(response) -> list[int]:
     return [int(pk) for pk in re.findall(r'data-unit="(\d+)"', response.content.decode())]
 
@@ -158,7 +164,7 @@ def test_the_unit_page_lists_sub_units_people_roles_and_history_for_the_office(c
     holder = user_with_role(Role.UNIT_ADMIN, tree.a1, username="liaison-a1")
     PersonFactory(unit=tree.a1)
     PersonFactory(unit=tree.a1s)
-    signed_in(client, admin)
+    signed_in(in_english(client), admin)
     client.post(reverse("org:edit", args=[tree.a1.pk]), unit_form(tree.a1, address="渭城市一路 1 号"))
 
     page = client.get(reverse("org:detail", args=[tree.a1.pk])).content.decode()
@@ -291,7 +297,7 @@ def test_the_move_choices_leave_out_the_units_own_subtree_and_its_parent(client,
 
 
 def test_the_group_itself_cannot_be_moved(client, tree):
-    signed_in(client, user_with_role(Role.GROUP_ADMIN, tree.group))
+    signed_in(in_english(client), user_with_role(Role.GROUP_ADMIN, tree.group))
 
     response = client.post(reverse("org:move", args=[tree.group.pk]), {"new_parent": tree.a.pk})
 
@@ -304,7 +310,7 @@ def test_the_group_itself_cannot_be_moved(client, tree):
 
 
 def test_deactivating_asks_first_and_says_how_many_sub_units_follow(client, tree):
-    signed_in(client, user_with_role(Role.UNIT_ADMIN, tree.a))
+    signed_in(in_english(client), user_with_role(Role.UNIT_ADMIN, tree.a))
 
     response = client.get(reverse("org:set-active", args=[tree.a1.pk]))
 
@@ -314,7 +320,7 @@ def test_deactivating_asks_first_and_says_how_many_sub_units_follow(client, tree
 
 
 def test_deactivating_a_unit_deactivates_its_subtree(client, tree):
-    signed_in(client, user_with_role(Role.UNIT_ADMIN, tree.a))
+    signed_in(in_english(client), user_with_role(Role.UNIT_ADMIN, tree.a))
 
     response = client.post(reverse("org:set-active", args=[tree.a1.pk]), {"active": "0"}, follow=True)
 
@@ -325,7 +331,7 @@ def test_deactivating_a_unit_deactivates_its_subtree(client, tree):
 
 def test_activating_under_a_deactivated_parent_explains_why_not(client, tree):
     Unit.objects.filter(pk__in=[tree.a1.pk, tree.a1s.pk]).update(is_active=False)
-    signed_in(client, user_with_role(Role.UNIT_ADMIN, tree.a))
+    signed_in(in_english(client), user_with_role(Role.UNIT_ADMIN, tree.a))
 
     response = client.post(reverse("org:set-active", args=[tree.a1s.pk]), {"active": "1"}, follow=True)
 
@@ -347,7 +353,7 @@ def test_the_office_grants_a_role_by_user_name(client, tree):
 
 
 def test_an_unknown_user_name_is_refused_on_its_field(client, tree):
-    signed_in(client, user_with_role(Role.GROUP_ADMIN, tree.group))
+    signed_in(in_english(client), user_with_role(Role.GROUP_ADMIN, tree.group))
 
     response = client.post(reverse("org:role-assign", args=[tree.a1.pk]), {"username": "nobody", "role": Role.LEADER})
 
@@ -357,7 +363,7 @@ def test_an_unknown_user_name_is_refused_on_its_field(client, tree):
 
 def test_granting_the_same_role_twice_says_so(client, tree):
     user_with_role(Role.LEADER, tree.a1, username="zhang")
-    signed_in(client, user_with_role(Role.GROUP_ADMIN, tree.group))
+    signed_in(in_english(client), user_with_role(Role.GROUP_ADMIN, tree.group))
 
     response = client.post(reverse("org:role-assign", args=[tree.a1.pk]), {"username": "zhang", "role": Role.LEADER})
 
