@@ -669,7 +669,7 @@ def _save_people(admin, people: list[Person]) -> None:
 def logins_table() -> str:
     """The personas' logins as a plain-text table for the console."""
     units = {u.code: u for u in Unit.objects.filter(code__in={c for p in PERSONAS for c in p.role_units})}
-    header = (_("Login"), _("Password"), _("Role"), _("Scope"), _("Try"))
+    header = (_("User name"), _("Password"), _("Role"), _("Scope"), _("Can see"))
     rows = []
     for p in PERSONAS:
         scope = "、".join(units[c].display_name if c in units else c for c in p.role_units)

@@ -40,7 +40,8 @@ def test_the_compiled_catalogue_is_up_to_date():
     po = SOURCE / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
     mo = po.with_suffix(".mo")
     assert mo.exists(), "run bin/translations to compile the catalogue"
-    compiled = {e.msgid: e.msgstr for e in polib.mofile(str(mo))}
+    compiled = {(e.msgctxt, e.msgid): e.msgstr for e in polib.mofile(str(mo))}
     for entry in polib.pofile(str(po)).translated_entries():
         if not entry.msgid_plural:
-            assert compiled.get(entry.msgid) == entry.msgstr, f"stale .mo for {entry.msgid!r}: run bin/translations"
+            key = (entry.msgctxt, entry.msgid)
+            assert compiled.get(key) == entry.msgstr, f"stale .mo for {entry.msgid!r}: run bin/translations"

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Tier(models.TextChoices):
@@ -26,7 +27,7 @@ class Role(models.TextChoices):
 class Action(models.TextChoices):
     VIEW = "view", _("view")
     ADD = "add", _("add")
-    CHANGE = "change", _("change")
+    CHANGE = "change", pgettext_lazy("permission", "change")
     DELETE = "delete", _("delete")
     IMPORT = "import", _("import")
     EXPORT = "export", _("export")

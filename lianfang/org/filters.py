@@ -3,6 +3,7 @@
 import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lianfang.org.models import RoleAssignment, Unit, UnitKind
 
@@ -10,7 +11,7 @@ from lianfang.org.models import RoleAssignment, Unit, UnitKind
 class UnitFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     kind = django_filters.ModelChoiceFilter(queryset=UnitKind.objects.all(), label=_("Kind"))
-    is_active = django_filters.BooleanFilter(label=_("Active"))
+    is_active = django_filters.BooleanFilter(label=pgettext_lazy("unit", "Active"))
     within = django_filters.NumberFilter(method="filter_within", label=_("Within unit (id)"))
 
     class Meta:

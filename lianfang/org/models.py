@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
@@ -68,7 +68,7 @@ class Unit(MP_Node):
         unique=True,
         help_text=_("Short unique code used in imports and exports, e.g. HT-03."),
     )
-    name = models.CharField(_("name"), max_length=120)
+    name = models.CharField(pgettext_lazy("unit", "name"), max_length=120)
     short_name = models.CharField(_("short name"), max_length=40, blank=True)
     kind = models.ForeignKey(UnitKind, verbose_name=_("kind"), on_delete=models.PROTECT, related_name="units")
     address = models.CharField(_("address"), max_length=200, blank=True)

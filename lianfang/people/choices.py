@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Gender(models.TextChoices):
@@ -18,7 +19,7 @@ class Category(models.TextChoices):
 
 
 class EmploymentStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("employment status", "Active")
     ON_LEAVE = "on_leave", _("On leave")
     LEFT = "left", _("Left")
     RETIRED = "retired", _("Retired")

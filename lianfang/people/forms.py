@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lianfang.core.forms import UnitChoiceField, UnitSelect
 from lianfang.org.choices import Action
@@ -58,7 +59,7 @@ class PersonForm(forms.ModelForm):
         help_text=_("18 characters: 17 digits and a last digit or X."),
     )
     phone = forms.CharField(
-        label=_("Phone"),
+        label=pgettext_lazy("person", "Phone"),
         required=False,
         max_length=20,
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.fields import EncryptedCharField, blind_index
@@ -43,7 +43,7 @@ class Person(models.Model):
     is masked wherever the viewer lacks the ``unmask`` action; every unmask is audited.
     """
 
-    name = models.CharField(_("name"), max_length=60)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=60)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     employee_no = models.CharField(
         _("employee number"), max_length=32, unique=True, help_text=_("Unique in the whole group.")
