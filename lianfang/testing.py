@@ -9,8 +9,10 @@ import factory
 from django.contrib.auth import get_user_model
 
 from lianfang.org.choices import Role
+from lianfang.org.defaults import ensure_default_kinds
 from lianfang.org.models import RoleAssignment, Unit, UnitKind
 from lianfang.people.choices import Category
+from lianfang.people.defaults import ensure_default_tags
 from lianfang.people.models import Person
 from lianfang.people.validators import id_check_digit
 
@@ -71,6 +73,10 @@ class Tree:
 
 
 def make_tree() -> Tree:
+    # Reference data comes from migrations, but a transactional test before this one may have
+    # flushed it (browser tests run on a live server, so they cannot roll back instead).
+    ensure_default_kinds()
+    ensure_default_tags()
     group = add_unit(None, "G", "联防集团", "group")
     a = add_unit(group, "A", "甲公司", "subsidiary")
     a1 = add_unit(a, "A1", "甲公司综合部")

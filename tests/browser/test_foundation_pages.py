@@ -8,8 +8,7 @@ from lianfang.testing import PersonFactory, make_id_number, make_tree, user_with
 
 from .conftest import login
 
-# serialized_rollback: the flush after each live-server test would drop the kinds and tags the migrations add.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
