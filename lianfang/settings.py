@@ -82,6 +82,9 @@ INSTALLED_APPS = [
     "lianfang.core",
     "lianfang.org",
     "lianfang.people",
+    "lianfang.health",
+    "lianfang.reporting",
+    "lianfang.notify",
 ]
 
 MIDDLEWARE = [

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+import decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -98,6 +103,69 @@ class Unit(MP_Node):
     @property
     def display_name(self) -> str:
         return self.short_name or self.name
+
+
+class GroupSettings(models.Model):
+    """The group's daily rhythm (one row): when check-in opens, reminders, the report deadline.
+
+    Seed practice: check-in from the morning, reminders late morning, unit reports by 15:00, the
+    group bulletin in the afternoon. Read with :meth:`load`; changed by the group office only.
+    """
+
+    checkin_opens = models.TimeField(_("check-in opens"), default=datetime.time(7, 0))
+    reminder_times = models.CharField(
+        _("reminder times"),
+        max_length=100,
+        default="10:00,12:00",
+        help_text=_("Times of day, separated by commas, e.g. 10:00,12:00."),
+    )
+    report_deadline = models.TimeField(_("unit report deadline"), default=datetime.time(15, 0))
+    bulletin_time = models.TimeField(_("bulletin draft time"), default=datetime.time(16, 0))
+    completion_target = models.PositiveSmallIntegerField(
+        _("check-in completion target (%)"), default=95, validators=[MaxValueValidator(100)]
+    )
+    fever_threshold = models.DecimalField(
+        _("fever threshold (°C)"), max_digits=3, decimal_places=1, default=decimal.Decimal("37.3")
+    )
+    checkin_backdate_days = models.PositiveSmallIntegerField(
+        _("days back a check-in may be entered"), default=2, validators=[MaxValueValidator(30)]
+    )
+    report_lock_days = models.PositiveSmallIntegerField(
+        _("days after which a unit report locks"), default=3, validators=[MaxValueValidator(60)]
+    )
+    reporting_tier = models.CharField(
+        _("units that submit a daily report"), max_length=12, choices=Tier.choices, default=Tier.SUBSIDIARY
+    )
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("group settings")
+        verbose_name_plural = _("group settings")
+
+    def __str__(self) -> str:
+        return str(_("Group settings"))
+
+    @classmethod
+    def load(cls) -> GroupSettings:
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
+
+    def reminder_time_list(self) -> list[datetime.time]:
+        times = []
+        for part in self.reminder_times.replace("，", ",").split(","):
+            part = part.strip()
+            if part:
+                hours, _sep, minutes = part.partition(":")
+                times.append(datetime.time(int(hours), int(minutes or 0)))
+        return sorted(times)
+
+    def clean(self) -> None:
+        try:
+            self.reminder_time_list()
+        except ValueError:
+            raise ValidationError(
+                {"reminder_times": _("Write times as HH:MM separated by commas, e.g. 10:00,12:00.")}
+            ) from None
 
 
 class RoleAssignment(models.Model):

@@ -22,10 +22,20 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
     Role.GROUP_ADMIN: {
         "org.unit": frozenset({V, A, C, D, E}),
         "org.roleassignment": frozenset({V, A, C, D}),
+        "org.groupsettings": frozenset({V, C}),
         "people.person": frozenset({V, A, C, D, I, E, U}),
         "core.objectchange": frozenset({V}),
         "core.auditevent": frozenset({V}),
         "core.job": frozenset({V}),
+        "health.checkin": frozenset({V, A, C, E}),
+        "health.question": frozenset({V, A, C}),
+        "health.unitdaystat": frozenset({V, E}),
+        "reporting.unitdailyreport": frozenset({V, A, C, E}),
+        "reporting.raiseditem": frozenset({V, C}),
+        "reporting.bulletin": frozenset({V, A, C, E}),
+        "reporting.reportfield": frozenset({V, A, C}),
+        "notify.robotchannel": frozenset({V, A, C, D}),
+        "notify.delivery": frozenset({V}),
     },
     # The liaison keeps the unit's roster and calls its people, so sees phones and ID numbers
     # (each unmask is audited), but cannot grant roles or see the audit log.
@@ -34,10 +44,21 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "org.roleassignment": frozenset({V}),
         "people.person": frozenset({V, A, C, I, E, U}),
         "core.job": frozenset({V}),
+        # Proxy check-ins (晨检) for staff without phones, and the unit's daily report.
+        "health.checkin": frozenset({V, A, C, E}),
+        "health.unitdaystat": frozenset({V, E}),
+        "reporting.unitdailyreport": frozenset({V, A, C, E}),
+        "reporting.raiseditem": frozenset({V}),
+        "notify.robotchannel": frozenset({V, A, C, D}),
+        "notify.delivery": frozenset({V}),
     },
+    # The duty officer runs the morning check of the staff on duty.
     Role.DUTY_OFFICER: {
         "org.unit": frozenset({V}),
         "people.person": frozenset({V}),
+        "health.checkin": frozenset({V, A, C}),
+        "health.unitdaystat": frozenset({V}),
+        "reporting.unitdailyreport": frozenset({V}),
     },
     Role.CHECKPOINT: {
         "org.unit": frozenset({V}),
@@ -45,11 +66,19 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
     },
     Role.INSPECTOR: {
         "org.unit": frozenset({V}),
+        "health.unitdaystat": frozenset({V}),
+        "reporting.unitdailyreport": frozenset({V}),
+        "reporting.raiseditem": frozenset({V}),
     },
     Role.LEADER: {
         "org.unit": frozenset({V, E}),
         "people.person": frozenset({V, E}),
         "org.roleassignment": frozenset({V}),
+        "health.checkin": frozenset({V, E}),
+        "health.unitdaystat": frozenset({V, E}),
+        "reporting.unitdailyreport": frozenset({V, E}),
+        "reporting.raiseditem": frozenset({V}),
+        "reporting.bulletin": frozenset({V, E}),
     },
     Role.EMPLOYEE: {},
 }

@@ -1,0 +1,33 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Symptom(models.TextChoices):
+    FEVER = "fever", _("Fever")
+    COUGH = "cough", _("Cough")
+    FATIGUE = "fatigue", _("Fatigue")
+    SORE_THROAT = "sore_throat", _("Sore throat")
+    TASTE_SMELL = "taste_smell", _("Loss of taste or smell")
+    OTHER = "other", _("Other")
+
+
+class WorkMode(models.TextChoices):
+    ON_SITE = "on_site", _("On site")
+    REMOTE = "remote", _("Working remotely")
+    ON_LEAVE = "on_leave", _("On leave")
+
+
+class CheckInSource(models.TextChoices):
+    SELF = "self", _("By the person")
+    SAME_AS_YESTERDAY = "same", _("Same as yesterday")
+    PROXY = "proxy", _("By the liaison or duty officer (morning check)")
+    API = "api", _("Through the API")
+
+
+class QuestionKind(models.TextChoices):
+    YES_NO = "yes_no", _("Yes / no")
+    SINGLE = "single", _("Single choice")
+    MULTIPLE = "multiple", _("Multiple choice")
+    NUMBER = "number", _("Number")
+    TEXT = "text", _("Text")
+    DATE = "date", _("Date")

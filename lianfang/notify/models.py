@@ -1,0 +1,107 @@
+"""Messages to people: the in-app inbox, chat-group robots, e-mail, and every delivery attempt."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from lianfang.core.fields import EncryptedCharField
+from lianfang.core.querysets import RestrictedManager
+from lianfang.notify.choices import DeliveryChannel, DeliveryStatus, RobotKind
+
+
+class Message(models.Model):
+    """An in-app inbox message for one user (reminders, flags, alerts).
+
+    Not unit-scoped: a message belongs to its recipient alone, so it is always read through
+    ``recipient`` and never through ``restrict``.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="messages"
+    )
+    kind = models.CharField(_("kind"), max_length=40)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created = models.DateTimeField(_("sent"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("message")
+        verbose_name_plural = _("messages")
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RobotChannel(models.Model):
+    """A unit's chat-group robot (DingTalk, WeCom or Feishu webhook) that receives its reminders."""
+
+    unit = models.ForeignKey("org.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="robots")
+    kind = models.CharField(_("kind"), max_length=10, choices=RobotKind.choices)
+    name = models.CharField(_("name"), max_length=60, help_text=_("E.g. the name of the chat group."))
+    webhook_url = models.URLField(_("webhook address"), max_length=500)
+    secret = EncryptedCharField(_("signing secret"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = RestrictedManager()
+    scope_unit_field = "unit"
+    audit_exclude = ("updated", "secret")
+
+    class Meta:
+        verbose_name = _("chat-group robot")
+        verbose_name_plural = _("chat-group robots")
+        ordering = ["unit__path", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_kind_display()})"
+
+
+class Delivery(models.Model):
+    """One message to one outside channel (a robot or an e-mail address), with its attempts.
+
+    A failed delivery is retried with back-off and stays visible to the office: never silent.
+    """
+
+    channel = models.CharField(_("channel"), max_length=6, choices=DeliveryChannel.choices)
+    robot = models.ForeignKey(
+        RobotChannel,
+        verbose_name=_("robot"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deliveries",
+    )
+    email = models.EmailField(_("e-mail address"), blank=True)
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("unit"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(_("kind"), max_length=40)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("message"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    objects = RestrictedManager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} {self.subject or self.kind}"
