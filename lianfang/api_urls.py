@@ -4,8 +4,11 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from lianfang.core.api import AuditEventViewSet, JobViewSet, ObjectChangeViewSet, TokenView
+from lianfang.health import api as health_api
+from lianfang.notify import api as notify_api
 from lianfang.org.api import RoleAssignmentViewSet, UnitKindViewSet, UnitViewSet
 from lianfang.people.api import PersonViewSet, TagViewSet
+from lianfang.reporting import api as reporting_api
 
 app_name = "api"
 
@@ -18,6 +21,8 @@ router.register("tags", TagViewSet, basename="tag")
 router.register("audit/changes", ObjectChangeViewSet, basename="objectchange")
 router.register("audit/events", AuditEventViewSet, basename="auditevent")
 router.register("jobs", JobViewSet, basename="job")
+for app_api in (health_api, reporting_api, notify_api):
+    app_api.register(router)
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),

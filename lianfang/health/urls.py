@@ -1,0 +1,6 @@
+"""Pages of the health app."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "health"
+urlpatterns: list = []
