@@ -194,6 +194,11 @@ MEDIA_ROOT = DATA_DIR / "media"
 
 # Uploads: roster files are read in full; anything bigger than this is refused before reading.
 LIANFANG_MAX_UPLOAD_BYTES = int(os.environ.get("LIANFANG_MAX_UPLOAD_BYTES", str(30 * 1024 * 1024)))
+# A .xlsx is a zip: its parts may not expand beyond this (zip bombs are refused before reading).
+LIANFANG_MAX_XLSX_EXPANDED_BYTES = int(
+    os.environ.get("LIANFANG_MAX_XLSX_EXPANDED_BYTES", str(16 * LIANFANG_MAX_UPLOAD_BYTES))
+)
+LIANFANG_MAX_IMPORT_ROWS = int(os.environ.get("LIANFANG_MAX_IMPORT_ROWS", "200000"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -36,6 +36,13 @@ def escape_formula(value: str) -> str:
     return value
 
 
+def unescape_formula(value: str) -> str:
+    """The text :func:`escape_formula` protected, so an exported file imports back unchanged."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_TRIGGERS):
+        return value[1:]
+    return value
+
+
 def cell_value(value: Any) -> Any:
     """A Python value as a safe cell: numbers, dates and booleans typed, everything else escaped text."""
     if value is None or isinstance(value, bool | int | float | decimal.Decimal):

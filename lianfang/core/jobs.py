@@ -10,6 +10,12 @@ The life of a job:
    language of the person who started it, and records success or failure;
 3. the page polls ``job_progress``.
 
+A worker can die under a job (the process is killed, the machine restarts): the row then stays
+pending or running and its page would poll for ever. ``job_fail_stale``, run every few minutes by
+a periodic task (``core/tasks.py``), fails the jobs that have shown no sign of life for a while: no
+write of the row (``Job.updated``) and no progress report (each carries its time) for 30 minutes,
+where a healthy import reports progress every few seconds.
+
 Progress is not written to the job row while the job runs. An import writes in one transaction;
 on SQLite that transaction holds the database's only write lock, so a progress ``UPDATE`` from a
 second connection would wait until the import is over (and on PostgreSQL it would cost a commit
@@ -23,10 +29,12 @@ per update). Progress goes to a side channel instead, and to the row when the jo
 
 from __future__ import annotations
 
+import datetime
 import json
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,7 +102,7 @@ def job_create(
 
     The job row is bookkeeping, not a change to the organisation's data, so it is not written to
     the change log; the runner records the audit event of what the job did (an import, an export).
-    Messages are produced in the starter's current language, kept in ``result["language"]``.
+    Messages are produced in the starter's current language, kept in ``Job.language``.
     """
     return Job.objects.create(
         kind=kind,
@@ -103,7 +111,7 @@ def job_create(
         file_name=file_name[:255],
         payload=payload,
         total=total,
-        result={"language": translation.get_language() or settings.LANGUAGE_CODE},
+        language=(translation.get_language() or settings.LANGUAGE_CODE)[:10],
     )
 
 
@@ -117,11 +125,14 @@ def job_enqueue(*, job: Job) -> None:
 
 def job_run(*, job_id: int) -> None:
     """Run a pending job to the end; never raises (the outcome is written to the job)."""
-    claimed = Job.objects.filter(pk=job_id, status=JobStatus.PENDING).update(status=JobStatus.RUNNING)
+    claimed = Job.objects.filter(pk=job_id, status=JobStatus.PENDING).update(
+        status=JobStatus.RUNNING,
+        updated=timezone.now(),  # update() skips auto_now; the claim is a sign of life
+    )
     if not claimed:
-        return  # already run, running elsewhere, or deleted
+        return  # already run, running elsewhere, failed as stale, or deleted
     job = Job.objects.select_related("created_by", "unit").get(pk=job_id)
-    language = job.result.get("language") or settings.LANGUAGE_CODE
+    language = job.language or settings.LANGUAGE_CODE
     ctx = context.RequestContext(source="job")
     with context.bind(ctx), translation.override(language):
         try:
@@ -143,14 +154,73 @@ def _finish(job: Job, status: str, *, result: dict[str, Any], errors: list[dict[
     progress = job_progress(job=job)
     job.status = status
     job.finished = timezone.now()
-    job.result = {**result, "language": job.result.get("language")}
+    job.result = result
     job.errors = errors
     job.total = progress.total or job.total
     job.progress = job.total if status == JobStatus.SUCCEEDED else progress.done
     # The uploaded file held personal data; it is not kept once the job has used it.
     job.payload = None
-    job.save(update_fields=["status", "finished", "result", "errors", "total", "progress", "payload"])
+    job.save(update_fields=["status", "finished", "result", "errors", "total", "progress", "payload", "updated"])
     _store_progress(job, None)
+
+
+def job_fail_stale(*, older_than: datetime.timedelta) -> int:
+    """Fail the pending and running jobs that have shown no sign of life for ``older_than``.
+
+    A sign of life is a write of the job row (created, claimed by a worker) or a progress report.
+    Their worker is taken to have died, so the person who started the job is told to start it again
+    and the page stops polling. The uploaded file is dropped like at any other end of a job, and so
+    is the job's progress; progress files older than the limit are swept from the data folder too
+    (left by jobs whose worker died before it could remove them). Returns how many jobs were failed.
+
+    A job failed here whose worker was only very slow still records its real outcome if it finishes.
+    """
+    now = timezone.now()
+    cutoff = now - older_than
+    failed = 0
+    stale = Job.objects.filter(status__in=(JobStatus.PENDING, JobStatus.RUNNING), updated__lt=cutoff)
+    for job in list(stale.order_by("pk")):  # a handful at most; no cursor held open across the updates
+        heartbeat = _load_progress(job)
+        if heartbeat and heartbeat.get("at", 0) >= cutoff.timestamp():
+            continue  # slow, not dead: it reported progress within the limit
+        with translation.override(job.language or settings.LANGUAGE_CODE):
+            message = _("The job stopped without finishing; start it again.")
+        done = heartbeat.get("done", job.progress) if heartbeat else job.progress
+        total = (heartbeat.get("total") if heartbeat else None) or job.total
+        # Only if it is still where we saw it: a worker that claims or finishes it meanwhile wins.
+        changed = Job.objects.filter(pk=job.pk, status=job.status).update(
+            status=JobStatus.FAILED,
+            finished=now,
+            updated=now,
+            errors=[error(message)],
+            progress=done,
+            total=total,
+            payload=None,
+        )
+        if changed:
+            failed += 1
+            _store_progress(job, None)
+            logger.warning(
+                "Job %s (%s) was %s with no sign of life since %s; failed", job.pk, job.kind, job.status, job.updated
+            )
+    _sweep_progress_files(before=cutoff)
+    return failed
+
+
+def _sweep_progress_files(*, before: datetime.datetime) -> None:
+    folder = Path(settings.DATA_DIR) / "jobs"
+    if not folder.is_dir():
+        return
+    limit = before.timestamp()
+    # The folder holds nothing but progress files and their temporary files.
+    for path in folder.iterdir():
+        if path.suffix not in (".json", ".tmp"):
+            continue
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+        except OSError:  # removed meanwhile by the job itself or another sweep
+            continue
 
 
 @dataclass(frozen=True)
@@ -207,8 +277,11 @@ def _load_progress(job: Job) -> dict[str, Any] | None:
 
 
 def job_report_progress(*, job: Job, done: int, total: int | None, phase: str = "") -> None:
-    """Tell watchers how far the job has come (``phase`` is a short user-facing label)."""
-    _store_progress(job, {"done": done, "total": total, "phase": str(phase)})
+    """Tell watchers how far the job has come (``phase`` is a short user-facing label).
+
+    Each report carries its time: it is also the job's heartbeat (see :func:`job_fail_stale`).
+    """
+    _store_progress(job, {"done": done, "total": total, "phase": str(phase), "at": time.time()})
 
 
 def job_progress(*, job: Job) -> Progress:

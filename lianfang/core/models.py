@@ -116,7 +116,12 @@ class Job(models.Model):
         "org.Unit", verbose_name=_("unit"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created = models.DateTimeField(_("started"), auto_now_add=True)
+    # Every write of the row (claimed, finished) moves this; with the progress heartbeat it tells a
+    # job whose worker died from one that is still working (``core.jobs.job_fail_stale``).
+    updated = models.DateTimeField(_("updated"), auto_now=True)
     finished = models.DateTimeField(_("finished"), null=True, blank=True)
+    # The language of the person who started the job: its messages are written in it.
+    language = models.CharField(_("language"), max_length=10, blank=True)
     file_name = models.CharField(_("file"), max_length=255, blank=True)
     payload = models.BinaryField(_("input"), null=True, blank=True, editable=False)
     progress = models.PositiveIntegerField(_("rows done"), default=0)

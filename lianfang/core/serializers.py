@@ -64,6 +64,7 @@ class JobSerializer(serializers.ModelSerializer):
 
     While the job runs, ``progress``, ``total`` and ``phase`` come from the job's progress side
     channel (:func:`lianfang.core.jobs.job_progress`), so polling shows the rows done so far.
+    ``language`` is the language the job's messages are written in (the starter's).
     """
 
     status_label = serializers.CharField(source="get_status_display", read_only=True)
@@ -90,6 +91,7 @@ class JobSerializer(serializers.ModelSerializer):
             "phase",
             "created",
             "finished",
+            "language",
             "result",
             "errors",
         ]

@@ -13,9 +13,10 @@ Every import reads its file through here, so the defences live in one place:
   or GB18030, the superset of the GBK that Chinese Excel uses for "CSV (comma delimited)".
 
 XML inside a workbook is parsed by the standard library's C parser (see :func:`_fast_xml`), which
-is about twice as fast as the pure-Python parser defusedxml plugs into openpyxl. It is as safe here:
+is markedly faster than the pure-Python parser defusedxml plugs into openpyxl. It is as safe here:
 every XML member is refused if its prolog declares a DTD (so there are no entities to expand and no
 external references), and expat (>= 2.4.1) has its own limits on entity amplification besides.
+docs/adr/0005-spreadsheet-parsing.md has the measurements and the reasoning.
 
 Messages are for the person who uploaded the file, so they say what to do about it.
 """
@@ -76,7 +77,9 @@ def _reject(message: str, code: str) -> ValidationError:
 def check_size(size: int) -> None:
     """Refuse an empty or oversized upload; called before the bytes are read where possible."""
     if size <= 0:
-        raise _reject(_("The file is empty."), "empty")
+        raise _reject(
+            _("The file is empty. Fill in at least one row under the header row, or choose the right file."), "empty"
+        )
     limit = max_upload_bytes()
     if size > limit:
         raise _reject(
@@ -157,7 +160,10 @@ def check_xlsx_archive(data: bytes) -> None:
             raise _not_a_spreadsheet() from None
         if has_dtd:
             raise _reject(
-                _("This workbook contains XML that Excel does not write (a document type declaration)."),
+                _(
+                    "This workbook contains XML that Excel does not write (a document type declaration), so it was "
+                    "not opened. Open the file in Excel or WPS and save it again as .xlsx."
+                ),
                 "xml_dtd",
             )
 
@@ -169,6 +175,11 @@ def _declares_dtd(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
         head = stream.read(MAX_PROLOG_BYTES)
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         head = head.decode("utf-16", errors="ignore").encode("utf-8")
+    elif head.startswith((b"<\x00", b"\x00<")):
+        # UTF-16 without a byte-order mark: expat recognises it by these first bytes (XML 1.0,
+        # appendix F), so a DTD written in it would otherwise slip past the byte search below.
+        encoding = "utf-16-le" if head.startswith(b"<") else "utf-16-be"
+        head = head.decode(encoding, errors="ignore").encode("utf-8")
     root = _ROOT_START.search(head)
     if root is None:
         return bool(head.strip())  # no element within the limit: not the XML Excel writes
@@ -257,8 +268,8 @@ _fast_xml_done = False
 def _fast_xml() -> None:
     """Let openpyxl stream worksheets and shared strings with the C ElementTree parser.
 
-    With defusedxml installed, openpyxl parses everything with defusedxml's pure-Python parser; for
-    a 100,000-row roster that is half of the import's time. Worksheets and the shared-string table
+    With defusedxml installed, openpyxl parses everything with defusedxml's pure-Python parser, the
+    largest single cost of reading a 100,000-row roster. Worksheets and the shared-string table
     are the bulk of a workbook, and every workbook Lianfang reads has passed
     :func:`check_xlsx_archive`, which refuses XML that declares a DTD, the precondition of the
     attacks defusedxml guards against. The small parts (workbook, styles) keep defusedxml.

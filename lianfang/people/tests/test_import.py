@@ -158,6 +158,24 @@ def test_a_row_with_an_existing_employee_number_updates_that_person_and_logs_bef
     assert {name for name, _before, _after in change.diff()} == {"unit_id", "employment_status", "gender"}
 
 
+def test_every_change_log_row_of_an_import_names_the_importer_the_person_and_one_shared_request(
+    tree, liaison, importer
+):
+    PersonFactory(unit=tree.a1, employee_no="E1", name="王芳")
+    job = importer(xlsx([row("E1", "王芳", "A2"), row("E2", "李强", "A1")]))
+    assert job.status == JobStatus.SUCCEEDED, job.errors
+
+    changes = list(ObjectChange.objects.filter(content_type__model="person").exclude(user=None))
+    assert sorted(c.action for c in changes) == [ChangeAction.CREATE, ChangeAction.UPDATE]
+    people = {p.pk: p for p in Person.objects.all()}
+    for change in changes:
+        person = people[change.object_id]
+        assert (change.user, change.user_name) == (liaison, liaison.get_username())
+        assert (change.object_repr, change.unit_id) == (str(person), person.unit_id)
+        assert change.time is not None and change.postchange_data["phone"] == person.phone_masked
+    assert len({c.request_id for c in changes}) == 1  # the whole import reads as one operation
+
+
 def test_importing_the_same_file_again_changes_nothing(tree, importer):
     data = xlsx([row("E1"), row("E2", 标签="志愿者"), row("E3", 去向类别="外地返回", 返回日期="2022-02-01")])
     first = importer(data)
@@ -343,7 +361,14 @@ def test_a_deactivated_unit_takes_no_new_people(tree, importer):
     tree.a2.is_active = False
     tree.a2.save()
     job = importer(xlsx([row("E1", unit="A2")]))
-    assert errors_of(job) == [(2, "单位编码", "This unit is deactivated; people cannot be added to it.")]
+    assert errors_of(job) == [
+        (
+            2,
+            "单位编码",
+            "This unit is deactivated, so people cannot be added to it. Ask the group office to reactivate it, "
+            "or use the code of an active unit.",
+        )
+    ]
 
 
 def test_a_person_kept_by_another_unit_cannot_be_moved_or_changed_by_the_file(tree, importer):
@@ -520,6 +545,27 @@ def test_a_zip_bomb_is_refused_before_openpyxl_opens_it(tree, liaison, monkeypat
     assert not Job.objects.exists()
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-16-le", "utf-16-be"])
+def test_a_workbook_whose_xml_declares_a_dtd_is_refused_whatever_its_encoding(tree, liaison, encoding):
+    from django.core.exceptions import ValidationError
+
+    source = zipfile.ZipFile(io.BytesIO(xlsx([row("E1")])))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for member in source.infolist():
+            data = source.read(member.filename)
+            if member.filename == "xl/worksheets/sheet1.xml":
+                declared = "UTF-8" if encoding == "utf-8" else "UTF-16"
+                body = data.decode("utf-8").split("?>", 1)[-1]  # whatever openpyxl wrote after the declaration
+                text = f'<?xml version="1.0" encoding="{declared}"?><!DOCTYPE worksheet [<!ENTITY a "A">]>{body}'
+                data = text.encode(encoding)  # "utf-16" writes a byte-order mark, -le and -be do not
+            archive.writestr(member.filename, data)
+    with pytest.raises(ValidationError) as exc:
+        roster_import_submit(actor=liaison, file_name="roster.xlsx", data=buffer.getvalue())
+    assert exc.value.code == "xml_dtd"
+    assert not Job.objects.exists()
+
+
 def test_csv_with_a_utf8_bom_is_accepted(tree, importer):
     job = importer(csv_bytes([row("E1", 标签="党员、一线")], encoding="utf-8-sig"), file_name="roster.csv")
     assert job.status == JobStatus.SUCCEEDED, job.errors
@@ -585,7 +631,7 @@ def test_a_write_that_collides_with_another_writer_fails_cleanly_and_writes_noth
     def collide(model, objs, batch=5000):
         raise IntegrityError("duplicate key value violates unique constraint")
 
-    monkeypatch.setattr("lianfang.people.importer.fast_insert", collide)
+    monkeypatch.setattr("lianfang.people.importer.run.fast_insert", collide)
     job = importer(xlsx([row("E1")]))
     assert job.status == JobStatus.FAILED
     assert "Import the file again" in job.errors[0]["message"]
@@ -698,3 +744,14 @@ def test_codes_and_numbers_typed_in_full_width_are_understood(tree, importer):
     assert job.status == JobStatus.SUCCEEDED, job.errors
     person = Person.objects.get()
     assert (person.employee_no, person.unit, person.phone) == ("E1", tree.a1, "13800001111")
+
+
+def test_an_exported_roster_with_formula_like_text_imports_back_unchanged(tree, liaison, importer):
+    from lianfang.people.exporter import roster_export
+
+    PersonFactory(unit=tree.a1, employee_no="E1", name="=张三", returned_from="+上海")
+    exported = roster_export(actor=liaison, params={})
+    job = importer(exported, "export.xlsx")
+    assert job.status == "succeeded", job.errors
+    assert job.result["updated"] == 0
+    assert Person.objects.get(employee_no="E1").name == "=张三"
