@@ -226,6 +226,22 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "kind" or "status": name each choice set after its class.
+    "ENUM_NAME_OVERRIDES": {
+        "AuditKindEnum": "lianfang.core.models.AuditKind",
+        "JobStatusEnum": "lianfang.core.models.JobStatus",
+        "ChangeActionEnum": "lianfang.core.models.ChangeAction",
+        "QuestionKindEnum": "lianfang.health.choices.QuestionKind",
+        "ReportFieldKindEnum": "lianfang.reporting.choices.FieldKind",
+        "RaisedKindEnum": "lianfang.reporting.choices.RaisedKind",
+        "ReportStatusEnum": "lianfang.reporting.choices.ReportStatus",
+        "RaisedStatusEnum": "lianfang.reporting.choices.RaisedStatus",
+        "BulletinStatusEnum": "lianfang.reporting.choices.BulletinStatus",
+        "TimelinessEnum": "lianfang.reporting.choices.Timeliness",
+        "RobotKindEnum": "lianfang.notify.choices.RobotKind",
+        "DeliveryStatusEnum": "lianfang.notify.choices.DeliveryStatus",
+        "DeliveryChannelEnum": "lianfang.notify.choices.DeliveryChannel",
+    },
     # Swagger UI would otherwise send the schema to an online validator: intranets have no internet.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }

@@ -1,5 +1,443 @@
-"""REST API of the reporting app, registered on the /api/v1/ router by lianfang/api_urls.py."""
+"""REST API of the reporting app, registered on the /api/v1/ router by lianfang/api_urls.py.
+
+The unit daily report (``reports/``), its template (``report-fields/``) and what reports raise
+(``raised-items/``). Thin: parse, check, call a service, serialize. Refusals from the services keep
+their message (why, and who can do it) in the 403 body.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from lianfang.core.api import Pagination, RestrictedViewSet, ScopedUnitField, StrictFieldsMixin
+from lianfang.org.choices import Action
+from lianfang.org.scoping import has_any
+from lianfang.reporting import selectors, services
+from lianfang.reporting.choices import RaisedStatus
+from lianfang.reporting.models import RaisedItem, ReportField, UnitDailyReport
+
+
+@contextmanager
+def refusals_with_reasons():
+    """A service's PermissionDenied becomes a 403 that keeps its message (the core handler drops it)."""
+    try:
+        yield
+    except DjangoPermissionDenied as exc:
+        raise exceptions.PermissionDenied(detail=str(exc) or None) from None
+
+
+# --- Reports ------------------------------------------------------------------------------------
+
+
+class UnitReportSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    unit_code = serializers.CharField(source="unit.code", read_only=True)
+    submitted_by_name = serializers.SerializerMethodField()
+    timeliness = serializers.SerializerMethodField(help_text="timely, late or missing (a draft is missing).")
+    is_locked = serializers.SerializerMethodField(help_text="Only the group office may change a locked report.")
+
+    class Meta:
+        model = UnitDailyReport
+        fields = [
+            "id",
+            "unit",
+            "unit_code",
+            "unit_name",
+            "date",
+            "status",
+            "is_zero_report",
+            "timeliness",
+            "is_late",
+            "is_locked",
+            "values",
+            "prefilled",
+            "submitted_at",
+            "submitted_by",
+            "submitted_by_name",
+            "created",
+            "updated",
+        ]
+        read_only_fields = fields
+
+    def get_submitted_by_name(self, report: UnitDailyReport) -> str:
+        return report.submitted_by.get_username() if report.submitted_by else ""
+
+    def get_timeliness(self, report: UnitDailyReport) -> str:
+        return selectors.timeliness_of(report).value
+
+    def get_is_locked(self, report: UnitDailyReport) -> bool:
+        return selectors.report_is_locked(report.date)
+
+
+class ReportWriteSerializer(StrictFieldsMixin, serializers.Serializer):
+    values = serializers.DictField(
+        required=False,
+        help_text="Field code → value (whole numbers for counts, text for the narrative). Counts left out are "
+        "kept or prefilled from the records.",
+    )
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=500, help_text="Why a submitted report is corrected."
+    )
+
+
+class ReportCreateSerializer(ReportWriteSerializer):
+    unit = ScopedUnitField(scope_model=UnitDailyReport, help_text="A unit where you may add reports.")
+    date = serializers.DateField(required=False, help_text="Defaults to today in the group's time zone.")
+
+
+class ZeroReportSerializer(StrictFieldsMixin, serializers.Serializer):
+    unit = ScopedUnitField(scope_model=UnitDailyReport, help_text="A unit where you may add reports.")
+    date = serializers.DateField(required=False, help_text="Defaults to today in the group's time zone.")
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class ReportStatusRowSerializer(serializers.Serializer):
+    unit = serializers.IntegerField(source="unit.pk")
+    unit_code = serializers.CharField(source="unit.code")
+    unit_name = serializers.CharField(source="unit.name")
+    timeliness = serializers.CharField()
+    is_zero_report = serializers.BooleanField()
+    report = serializers.IntegerField(source="report.pk", allow_null=True, default=None)
+    submitted_at = serializers.DateTimeField(source="report.submitted_at", allow_null=True, default=None)
+
+
+def _today_or(date):
+    return date or timezone.localdate()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List unit daily reports", description="Drafts included; filter by date."),
+    retrieve=extend_schema(summary="One unit daily report"),
+    create=extend_schema(
+        summary="Start a unit's daily report (a draft)",
+        request=ReportCreateSerializer,
+        responses={201: UnitReportSerializer},
+    ),
+    update=extend_schema(summary="Change a draft's values", request=ReportWriteSerializer),
+    partial_update=extend_schema(summary="Change a draft's values", request=ReportWriteSerializer),
+)
+class UnitReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+    """Unit daily reports (日报告、零报告). One per unit per day; a submitted report is corrected by
+    submitting it again (before the lock by its liaison, after it by the group office with a reason)."""
+
+    queryset = UnitDailyReport.objects.all()
+    serializer_class = UnitReportSerializer
+    filterset_fields = {"date": ["exact", "gte", "lte"], "unit": ["exact"], "status": ["exact"]}
+    ordering_fields = ["date", "unit__path", "submitted_at"]
+
+    def get_queryset(self) -> QuerySet[UnitDailyReport]:
+        return selectors.report_list(viewer=self.request.user)
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return ReportCreateSerializer
+        if self.action in ("update", "partial_update", "submit"):
+            return ReportWriteSerializer
+        if self.action == "zero":
+            return ZeroReportSerializer
+        return UnitReportSerializer
+
+    def create(self, request, *args, **kwargs):
+        data = ReportCreateSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        unit, date = data.validated_data["unit"], _today_or(data.validated_data.get("date"))
+        if UnitDailyReport.objects.filter(unit=unit, date=date).exists():
+            raise exceptions.ValidationError(
+                {"date": [_("This unit already has a report for that day: change or submit that one.")]}
+            )
+        with refusals_with_reasons():
+            report = services.unit_report_save_draft(
+                actor=request.user,
+                unit=unit,
+                date=date,
+                values=data.validated_data.get("values") or {},
+                reason=data.validated_data.get("reason", ""),
+            )
+        return self.respond(report, status_code=status.HTTP_201_CREATED, serializer_class=UnitReportSerializer)
+
+    def update(self, request, *args, **kwargs):
+        report = self.get_object()
+        data = ReportWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with refusals_with_reasons():
+            report = services.unit_report_save_draft(
+                actor=request.user,
+                unit=report.unit,
+                date=report.date,
+                values=data.validated_data.get("values") or {},
+                reason=data.validated_data.get("reason", ""),
+            )
+        return self.respond(report, serializer_class=UnitReportSerializer)
+
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Submit the report (or submit a correction)",
+        request=ReportWriteSerializer,
+        responses={200: UnitReportSerializer},
+    )
+    @action(detail=True, methods=["post"], scope_action=Action.CHANGE, filter_backends=[], pagination_class=None)
+    def submit(self, request, pk=None):
+        report = self.get_object()
+        data = ReportWriteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with refusals_with_reasons():
+            report = services.unit_report_submit(
+                actor=request.user,
+                unit=report.unit,
+                date=report.date,
+                values=data.validated_data.get("values") or {},
+                reason=data.validated_data.get("reason", ""),
+            )
+        return self.respond(report, serializer_class=UnitReportSerializer)
+
+    @extend_schema(
+        summary="Submit a zero report in one action (零报告)",
+        description="Refused (400, with what the records show) when there is a fever, a flag or a new case.",
+        request=ZeroReportSerializer,
+        responses={200: UnitReportSerializer},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="zero-report",
+        url_name="zero-report",
+        scope_action=Action.ADD,
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def zero(self, request):
+        data = ZeroReportSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        with refusals_with_reasons():
+            report = services.unit_report_submit_zero(
+                actor=request.user,
+                unit=data.validated_data["unit"],
+                date=_today_or(data.validated_data.get("date")),
+                reason=data.validated_data.get("reason", ""),
+            )
+        return self.respond(report, serializer_class=UnitReportSerializer)
+
+    @extend_schema(
+        summary="Timely, late or missing: every reporting unit in your scope for a day",
+        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, description="Defaults to today.")],
+        responses={
+            200: inline_serializer(
+                "ReportStatus",
+                {
+                    "date": serializers.DateField(),
+                    "totals": serializers.DictField(),
+                    "units": ReportStatusRowSerializer(many=True),
+                },
+            )
+        },
+    )
+    @action(
+        detail=False, methods=["get"], url_path="status", url_name="status", filter_backends=[], pagination_class=None
+    )
+    def day_status(self, request):
+        raw = request.query_params.get("date")
+        date = _today_or(serializers.DateField().run_validation(raw) if raw else None)
+        rows = selectors.report_status_by_unit(viewer=request.user, date=date)
+        totals = selectors.report_status_totals(viewer=request.user, date=date)
+        return Response({"date": date, "totals": totals, "units": ReportStatusRowSerializer(rows, many=True).data})
+
+
+# --- The template -------------------------------------------------------------------------------
+
+
+class ReportFieldSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    display_label = serializers.CharField(read_only=True, help_text="The label in the request's language.")
+
+    class Meta:
+        model = ReportField
+        fields = ["id", "code", "label", "label_en", "display_label", "kind", "source", "required", "sort", "is_active"]
+        read_only_fields = ["id"]
+        extra_kwargs: dict[str, dict] = {"code": {"validators": []}}
+
+
+class ReportFieldUpdateSerializer(ReportFieldSerializer):
+    strict_field_hints = {
+        "code": _("A field's code never changes; add a new field instead."),
+        "kind": _("A field's kind never changes; add a new field instead."),
+    }
+
+    class Meta(ReportFieldSerializer.Meta):
+        read_only_fields = ["id", "code", "kind"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The daily report's fields (the template)"),
+    retrieve=extend_schema(summary="One field of the template"),
+    create=extend_schema(summary="Add a field (group office)"),
+    update=extend_schema(summary="Change a field (group office)", request=ReportFieldUpdateSerializer),
+    partial_update=extend_schema(summary="Change a field (group office)", request=ReportFieldUpdateSerializer),
+)
+class ReportFieldViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """The template is the group's: everyone who reads reports reads it; only the group office edits it."""
+
+    serializer_class = ReportFieldSerializer
+    pagination_class = Pagination
+    lookup_value_regex = r"\d+"
+    filter_backends: list = []
+
+    def get_queryset(self):
+        user = self.request.user
+        if not (
+            has_any(user, "reporting.unitdailyreport", Action.VIEW) or selectors.may_edit_template(user, Action.VIEW)
+        ):
+            return ReportField.objects.none()
+        return ReportField.objects.order_by("sort", "code")
+
+    def get_serializer_class(self):
+        if self.action in ("update", "partial_update"):
+            return ReportFieldUpdateSerializer
+        return ReportFieldSerializer
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        # Adding is refused before the input is read, like every collection write.
+        if self.action == "create" and not selectors.may_edit_template(request.user, Action.ADD):
+            raise exceptions.PermissionDenied(_("Only the group prevention office edits the daily report template."))
+
+    def get_object(self):
+        field = super().get_object()  # 404 for those who may not read the template
+        if self.request.method not in ("GET", "HEAD", "OPTIONS") and not selectors.may_edit_template(
+            self.request.user, Action.CHANGE
+        ):
+            raise exceptions.PermissionDenied(_("Only the group prevention office edits the daily report template."))
+        return field
+
+    def perform_create(self, serializer):
+        with refusals_with_reasons():
+            serializer.instance = services.report_field_create(actor=self.request.user, **serializer.validated_data)
+
+    def perform_update(self, serializer):
+        with refusals_with_reasons():
+            serializer.instance = services.report_field_update(
+                actor=self.request.user, field=serializer.instance, **serializer.validated_data
+            )
+
+
+# --- Raised items -------------------------------------------------------------------------------
+
+
+class RaisedItemSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    routed_to_name = serializers.CharField(source="routed_to.name", read_only=True, default="")
+    date = serializers.DateField(source="report.date", read_only=True)
+
+    class Meta:
+        model = RaisedItem
+        fields = [
+            "id",
+            "report",
+            "date",
+            "unit",
+            "unit_name",
+            "kind",
+            "text",
+            "routed_to",
+            "routed_to_name",
+            "status",
+            "resolution",
+            "created",
+            "updated",
+        ]
+        read_only_fields = fields
+
+
+class RouteSerializer(StrictFieldsMixin, serializers.Serializer):
+    routed_to = serializers.PrimaryKeyRelatedField(
+        queryset=selectors.group_departments(), help_text="A department directly under the group."
+    )
+
+
+class StatusSerializer(StrictFieldsMixin, serializers.Serializer):
+    status = serializers.ChoiceField(choices=RaisedStatus.choices)
+    resolution = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Problems and needs raised in daily reports"),
+    retrieve=extend_schema(summary="One raised item"),
+)
+class RaisedItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+    """What units raised (problems, material needs), routed by the group office to a group department
+    and followed open → in progress → resolved. A department sees the items routed to it."""
+
+    queryset = RaisedItem.objects.all()
+    serializer_class = RaisedItemSerializer
+    filterset_fields = {"status": ["exact"], "kind": ["exact"], "unit": ["exact"], "routed_to": ["exact"]}
+    ordering_fields = ["created", "updated"]
+
+    def get_queryset(self) -> QuerySet[RaisedItem]:
+        return selectors.raised_item_list(viewer=self.request.user)
+
+    def filter_querysets(self, request) -> dict[str, QuerySet]:
+        return {"routed_to": selectors.group_departments()}
+
+    def get_serializer_class(self):
+        return {"route": RouteSerializer, "set_status": StatusSerializer}.get(self.action, RaisedItemSerializer)
+
+    @extend_schema(
+        summary="Route to a group department (group office)",
+        request=RouteSerializer,
+        responses={200: RaisedItemSerializer},
+    )
+    @action(detail=True, methods=["post"], scope_action=Action.CHANGE, filter_backends=[], pagination_class=None)
+    def route(self, request, pk=None):
+        item = self.get_object()
+        data = RouteSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with refusals_with_reasons():
+            item = services.raised_item_route(actor=request.user, item=item, routed_to=data.validated_data["routed_to"])
+        return self.respond(item, serializer_class=RaisedItemSerializer)
+
+    @extend_schema(
+        summary="Move to in progress or resolved", request=StatusSerializer, responses={200: RaisedItemSerializer}
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="status",
+        url_name="status",
+        scope_action=Action.CHANGE,
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def set_status(self, request, pk=None):
+        item = self.get_object()
+        data = StatusSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with refusals_with_reasons():
+            item = services.raised_item_set_status(actor=request.user, item=item, **data.validated_data)
+        return self.respond(item, serializer_class=RaisedItemSerializer)
 
 
 def register(router) -> None:
     """Add this app's viewsets to the API router."""
+    router.register("reports", UnitReportViewSet, basename="unitreport")
+    router.register("report-fields", ReportFieldViewSet, basename="reportfield")
+    router.register("raised-items", RaisedItemViewSet, basename="raiseditem")
+    # The group bulletin and the dashboard: lianfang/reporting/api_bulletin.py
+    from lianfang.reporting import api_bulletin
+
+    api_bulletin.register(router)

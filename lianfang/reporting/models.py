@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -55,6 +56,9 @@ class UnitDailyReport(models.Model):
     date = models.DateField(_("date"))
     is_zero_report = models.BooleanField(_("zero report"), default=False)
     values = models.JSONField(_("values"), default=dict, blank=True)
+    # The counts computed from the records when the report was last saved (``reporting.prefill``),
+    # so a page can show the prefilled value next to one the liaison changed.
+    prefilled = models.JSONField(_("prefilled counts"), default=dict, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.DRAFT)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     submitted_by = models.ForeignKey(
@@ -110,9 +114,29 @@ class RaisedItem(models.Model):
         verbose_name = _("raised item")
         verbose_name_plural = _("raised items")
         ordering = ["-created"]
+        # A re-submitted report updates its items instead of raising them twice.
+        constraints = [models.UniqueConstraint(fields=["report", "kind"], name="one_raised_item_per_report_kind")]
 
     def __str__(self) -> str:
         return self.text[:60]
+
+    @classmethod
+    def scope_self(cls, user, action: str):
+        """The group department an item is routed to sees it, and its liaison records progress.
+
+        "Units they hold a role on" is the department itself: routing sends the item to the
+        department's people, whatever the role table gives them elsewhere. Routing stays with the
+        group office (checked in ``raised_item_route``).
+        """
+        from lianfang.org.choices import Role
+        from lianfang.org.models import RoleAssignment
+
+        held = RoleAssignment.objects.filter(user=user)
+        if action == "view":
+            return Q(routed_to__in=held.exclude(role=Role.EMPLOYEE).values("unit_id"))
+        if action == "change":
+            return Q(routed_to__in=held.filter(role=Role.UNIT_ADMIN).values("unit_id"))
+        return None
 
 
 class Bulletin(models.Model):

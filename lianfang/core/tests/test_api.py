@@ -312,3 +312,11 @@ def test_the_swagger_ui_does_not_send_the_schema_to_the_online_validator(db):
     html = client_for().get("/api/v1/docs/").content.decode()
 
     assert '"validatorUrl": null' in html
+
+
+def test_the_openapi_schema_generates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--fail-on-warn", "--file", str(target))
+    assert "/api/v1/people/" in target.read_text(encoding="utf-8")

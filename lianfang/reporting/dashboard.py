@@ -1,0 +1,335 @@
+"""Figures of the dashboard and of the group bulletin: completion, fever, flags, unit reports, trends.
+
+Every figure comes from the per-unit daily counts (``health.UnitDayStat``, kept up to date as
+check-ins arrive) and from the unit reports, never from raw check-ins, so a group of 100,000
+people costs the same few grouped queries as a group of 100.
+
+The functions in the first half take querysets and know nothing about who is asking: the bulletin
+calls them with the whole group, the dashboard with the viewer's restricted querysets
+(:func:`dashboard_figures`). Roll-ups down the tree are one ``GROUP BY`` on a prefix of the unit's
+materialised path (``Substr(path, 1, depth * steplen)``): a subsidiary's figures are the sum of the
+rows whose unit path starts with the subsidiary's path, computed by the database in one query for
+all subsidiaries at once.
+
+The health and reporting engineers have selectors of their own for their pages
+(``health.selectors.completion_by_unit``, ``reporting.selectors.report_status_by_unit``); these are
+written against the same models so that neither waits for the other. If the definitions diverge,
+these are the ones the bulletin documents (docs/bulletin.md).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import Substr
+from django.db.models.lookups import GreaterThanOrEqual
+from django.utils import timezone
+
+from lianfang.health.models import UnitDayStat
+from lianfang.org.choices import Action
+from lianfang.org.models import GroupSettings, Unit
+from lianfang.org.scoping import allowed_paths, has_any, units_where
+from lianfang.reporting.choices import ReportStatus, Timeliness
+from lianfang.reporting.models import UnitDailyReport
+
+STAT_FIELDS = ("expected", "reported", "fever", "flagged", "on_site", "remote", "on_leave")
+TREND_DAYS = (14, 30)
+
+
+def percent(part: int | None, whole: int | None) -> float | None:
+    """``part`` of ``whole`` in per cent with one decimal; None when there is nothing to divide by
+    (a unit without people has no completion rate, which is not the same as 0 %)."""
+    if not whole:
+        return None
+    return round(100.0 * (part or 0) / whole, 1)
+
+
+def _empty_sums() -> dict[str, int]:
+    return dict.fromkeys(STAT_FIELDS, 0)
+
+
+def _with_rates(sums: dict[str, Any]) -> dict[str, Any]:
+    sums["completion"] = percent(sums["reported"], sums["expected"])
+    sums["missing_people"] = max(sums["expected"] - sums["reported"], 0)
+    return sums
+
+
+# --- check-in figures (UnitDayStat) -------------------------------------------------------------
+
+
+def stat_totals(stats: QuerySet[UnitDayStat], *, day: datetime.date, target: int) -> dict[str, Any]:
+    """Sums over ``stats`` for one day, and how many units with people reached the target.
+
+    A unit "reached the target" when ``reported / expected >= target %``; units with nobody
+    expected are not counted either way.
+    """
+    with_people = Q(expected__gt=0)
+    reached = Q(with_people, GreaterThanOrEqual(F("reported") * 100, F("expected") * target))
+    row = (
+        stats.filter(date=day)
+        .order_by()
+        .aggregate(
+            **{f"sum_{name}": Sum(name) for name in STAT_FIELDS},
+            units_with_people=Count("pk", filter=with_people),
+            units_reached=Count("pk", filter=reached),
+        )
+    )
+    sums = {name: row[f"sum_{name}"] or 0 for name in STAT_FIELDS}
+    sums["units_with_people"] = row["units_with_people"]
+    sums["units_reached"] = row["units_reached"]
+    sums["units_completion"] = percent(row["units_reached"], row["units_with_people"])
+    return _with_rates(sums)
+
+
+def sums_by_prefix(stats: QuerySet[UnitDayStat], *, day: datetime.date, depth: int) -> dict[str, dict[str, Any]]:
+    """Figures of every subtree rooted at ``depth``, keyed by the root's path, in one query.
+
+    Rows of units above ``depth`` keep their own (shorter) path as key: they are the people
+    directly in that unit ("own staff"), not in any of its sub-units.
+    """
+    length = depth * Unit.steplen
+    rows = (
+        stats.filter(date=day)
+        .order_by()
+        .annotate(prefix=Substr("unit__path", 1, length))
+        .values("prefix")
+        .annotate(**{f"sum_{name}": Sum(name) for name in STAT_FIELDS})
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        values: dict[str, Any] = dict(row)
+        out[values["prefix"]] = _with_rates({name: values[f"sum_{name}"] or 0 for name in STAT_FIELDS})
+    return out
+
+
+# --- unit reports -------------------------------------------------------------------------------
+
+
+def reporting_units(units: QuerySet[Unit], settings: GroupSettings) -> QuerySet[Unit]:
+    """Units expected to send a daily report: active units of the group's reporting tier."""
+    return units.filter(is_active=True, kind__tier=settings.reporting_tier).order_by("path")
+
+
+def report_status(
+    units: Iterable[Unit], reports: QuerySet[UnitDailyReport], *, day: datetime.date
+) -> list[dict[str, Any]]:
+    """Each expected unit's report for the day: timely, late or missing, and whether it is a zero report.
+
+    A draft does not count: until it is submitted the unit is missing, and missing is never zero.
+    """
+    units = list(units)
+    submitted = {
+        r["unit_id"]: r
+        for r in reports.filter(date=day, status=ReportStatus.SUBMITTED, unit__in=[u.pk for u in units])
+        .order_by()
+        .values("unit_id", "is_late", "is_zero_report", "submitted_at")
+    }
+    out = []
+    for unit in units:
+        report = submitted.get(unit.pk)
+        if report is None:
+            status, zero, at = Timeliness.MISSING.value, False, None
+        else:
+            status = Timeliness.LATE.value if report["is_late"] else Timeliness.TIMELY.value
+            zero, at = report["is_zero_report"], report["submitted_at"]
+        out.append(
+            {
+                "unit_id": unit.pk,
+                "path": unit.path,
+                "code": unit.code,
+                "name": unit.name,
+                "status": status,
+                "zero": zero,
+                "submitted_at": timezone.localtime(at).isoformat(timespec="minutes") if at else None,
+            }
+        )
+    return out
+
+
+def report_counts(statuses: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    counts: dict[str, Any] = {"expected": 0, "timely": 0, "late": 0, "missing": 0, "zero": 0}
+    for row in statuses:
+        counts["expected"] += 1
+        counts[row["status"]] += 1
+        counts["zero"] += bool(row["zero"])
+    counts["submitted"] = counts["timely"] + counts["late"]
+    counts["timely_rate"] = percent(counts["timely"], counts["expected"])
+    return counts
+
+
+# --- trends -------------------------------------------------------------------------------------
+
+
+def trend(
+    stats: QuerySet[UnitDayStat],
+    reports: QuerySet[UnitDailyReport],
+    *,
+    expected_units: QuerySet[Unit],
+    end: datetime.date,
+    days: int,
+) -> list[dict[str, Any]]:
+    """One row per day for the ``days`` days ending on ``end``: completion %, fever, flags, reports on time %.
+
+    Two grouped queries whatever the number of units. "Reports on time %" divides by the units
+    expected to report today (units added or closed during the period are not back-dated).
+    """
+    start = end - datetime.timedelta(days=days - 1)
+    per_day: dict[datetime.date, dict[str, Any]] = {
+        row["date"]: dict(row)
+        for row in stats.filter(date__range=(start, end))
+        .order_by()
+        .values("date")
+        .annotate(**{f"sum_{name}": Sum(name) for name in ("expected", "reported", "fever", "flagged")})
+    }
+    unit_count = expected_units.count()
+    per_day_reports: dict[datetime.date, dict[str, Any]] = {
+        row["date"]: dict(row)
+        for row in reports.filter(date__range=(start, end), status=ReportStatus.SUBMITTED, unit__in=expected_units)
+        .order_by()
+        .values("date")
+        .annotate(timely=Count("pk", filter=Q(is_late=False)), late=Count("pk", filter=Q(is_late=True)))
+    }
+    out = []
+    for offset in range(days):
+        day = start + datetime.timedelta(days=offset)
+        s = per_day.get(day) or {}
+        r = per_day_reports.get(day) or {}
+        out.append(
+            {
+                "date": day.isoformat(),
+                "expected": s.get("sum_expected") or 0,
+                "reported": s.get("sum_reported") or 0,
+                "completion": percent(s.get("sum_reported"), s.get("sum_expected")),
+                "fever": s.get("sum_fever") or 0,
+                "flagged": s.get("sum_flagged") or 0,
+                "reports_timely": r.get("timely") or 0,
+                "reports_late": r.get("late") or 0,
+                "timely_rate": percent(r.get("timely"), unit_count),
+            }
+        )
+    return out
+
+
+def parse_day(value: str | None) -> datetime.date:
+    """``?date=YYYY-MM-DD`` for another day (not in the future); today otherwise."""
+    today = timezone.localdate()
+    try:
+        day = datetime.date.fromisoformat(value) if value else today
+    except ValueError:
+        return today
+    return min(day, today)
+
+
+# --- the dashboard ------------------------------------------------------------------------------
+
+
+def can_see_dashboard(viewer) -> bool:
+    return has_any(viewer, "health.unitdaystat", Action.VIEW) or has_any(
+        viewer, "reporting.unitdailyreport", Action.VIEW
+    )
+
+
+def _scope_roots(viewer, model_label: str) -> list[Unit]:
+    """The units at the top of the viewer's scope (the group's roots for a superuser)."""
+    if viewer.is_superuser:
+        return list(Unit.objects.filter(depth=1))
+    paths = allowed_paths(viewer, model_label, Action.VIEW)
+    return list(Unit.objects.filter(path__in=paths))
+
+
+def breakdown(
+    stats: QuerySet[UnitDayStat], statuses: list[dict[str, Any]], *, roots: list[Unit], day: datetime.date
+) -> list[dict[str, Any]]:
+    """A row per child of each root (its whole subtree) and one for each root's own staff.
+
+    One grouped query per distinct root depth (normally one). Report counts come from ``statuses``,
+    the expected units' statuses, by path prefix.
+    """
+    rows: list[dict[str, Any]] = []
+    sums_at: dict[int, dict[str, dict[str, Any]]] = {}
+    for root in roots:
+        depth = root.depth + 1
+        if depth not in sums_at:
+            sums_at[depth] = sums_by_prefix(stats, day=day, depth=depth)
+        sums = sums_at[depth]
+        children = list(Unit.objects.get_children(root).filter(is_active=True)) if root.numchild else []
+        for unit, own in [(root, True), *((child, False) for child in children)]:
+            figures = sums.get(unit.path)
+            if own and figures is None:
+                continue  # nobody directly in the root: no "own staff" row
+            figures = figures or _with_rates(_empty_sums())
+            if own:
+                in_row = [s for s in statuses if s["path"] == unit.path]
+            else:
+                in_row = [s for s in statuses if s["path"].startswith(unit.path)]
+            rows.append(
+                {
+                    "unit_id": unit.pk,
+                    "code": unit.code,
+                    "name": unit.name,
+                    "own_staff": own,
+                    **figures,
+                    "reports": report_counts(in_row),
+                    "report": in_row[0] if len(in_row) == 1 and in_row[0]["path"] == unit.path else None,
+                }
+            )
+    return rows
+
+
+def dashboard_figures(*, viewer, day: datetime.date | None = None) -> dict[str, Any]:
+    """Today at a glance for the viewer's scope: what ``restrict`` lets them see, and nothing else.
+
+    Check-in figures come from the unit day counts the viewer may view, report figures from the
+    units where they may view reports; a liaison of one department sees that department's subtree,
+    the group office the whole group.
+    """
+    day = day or timezone.localdate()
+    settings = GroupSettings.load()
+    stats = UnitDayStat.objects.restrict(viewer, Action.VIEW)
+    reports = UnitDailyReport.objects.restrict(viewer, Action.VIEW)
+    expected_units = reporting_units(units_where(viewer, UnitDailyReport, Action.VIEW), settings)
+    statuses = report_status(expected_units, reports, day=day)
+    now = timezone.localtime()
+    return {
+        "date": day.isoformat(),
+        "target": settings.completion_target,
+        "deadline": settings.report_deadline.strftime("%H:%M"),
+        "before_deadline": day == now.date() and now.time() < settings.report_deadline,
+        "checkins": stat_totals(stats, day=day, target=settings.completion_target),
+        "reports": report_counts(statuses),
+        "late_units": [s for s in statuses if s["status"] == Timeliness.LATE],
+        "missing_units": [s for s in statuses if s["status"] == Timeliness.MISSING],
+        "rows": breakdown(stats, statuses, roots=_scope_roots(viewer, "health.unitdaystat"), day=day),
+        "trends": {
+            str(days): trend(stats, reports, expected_units=expected_units, end=day, days=days) for days in TREND_DAYS
+        },
+    }
+
+
+# --- charts -------------------------------------------------------------------------------------
+
+
+def chart_specs(trend_rows: list[dict[str, Any]], *, period: int) -> list[dict[str, Any]]:
+    """The trend charts of a page: each with its series key (for charts.js) and its rows (for the
+    table that stands in for the chart without JavaScript and for screen readers)."""
+    from django.utils.translation import gettext as _
+
+    specs = [
+        ("completion", _("Check-in completion (%)"), 100),
+        ("fever", _("People with a fever"), None),
+        ("timely_rate", _("Reports on time (%)"), 100),
+    ]
+    return [
+        {
+            "id": f"{key}-{period}",
+            "key": key,
+            "title": title,
+            "max": top,
+            "period": period,
+            "rows": [(row["date"], row[key]) for row in trend_rows],
+        }
+        for key, title, top in specs
+    ]

@@ -1,0 +1,13 @@
+from django.db import migrations
+
+from lianfang.reporting.report_defaults import ensure_default_report_fields
+
+
+def forwards(apps, schema_editor):
+    ensure_default_report_fields(apps.get_model("reporting", "ReportField"))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("reporting", "0002_report_prefilled_and_raised_unique")]
+
+    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

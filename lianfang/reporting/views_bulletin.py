@@ -1,0 +1,203 @@
+"""Pages of the group daily bulletin: list, detail with the office's actions, print view, downloads.
+
+Bulletins are looked up through ``restrict(user, "view")`` (:func:`bulletin.bulletin_list`): a
+liaison who cannot see the group's bulletin gets 404; a leader who may read it but not publish it
+gets 403 on every action. The services check again and write the change log.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from lianfang.core.views import paginate
+from lianfang.org.choices import Action
+from lianfang.org.scoping import has_any
+from lianfang.reporting import bulletin as bulletins
+from lianfang.reporting import bulletin_exports
+from lianfang.reporting.bulletin_exports import display_context
+from lianfang.reporting.choices import BulletinStatus
+from lianfang.reporting.models import Bulletin
+
+
+class SummaryForm(forms.Form):
+    summary = forms.CharField(
+        label=gettext_lazy("Summary"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=gettext_lazy("What the leaders should read first: the day in a few sentences."),
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for the correction"),
+        max_length=500,
+        help_text=gettext_lazy("Kept in the change log, e.g. “B reported late; figures rebuilt”."),
+    )
+
+
+def _visible_or_404(user, pk: int) -> Bulletin:
+    try:
+        return bulletins.bulletin_visible_to(viewer=user, pk=pk)
+    except Bulletin.DoesNotExist:
+        raise Http404 from None
+
+
+def _ensure_action(user, bulletin: Bulletin, action: str) -> None:
+    if not bulletins.bulletin_can(viewer=user, bulletin=bulletin, action=action):
+        raise PermissionDenied
+
+
+def _service_error(request: HttpRequest, exc: ValidationError) -> None:
+    for text in exc.messages:
+        messages.error(request, text)
+
+
+@login_required
+def bulletin_list(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not has_any(user, "reporting.bulletin", Action.VIEW):
+        raise PermissionDenied
+    page = paginate(request, bulletins.bulletin_list(viewer=user))
+    context = {
+        "page": page,
+        "today": timezone.localdate(),
+        "can_build": has_any(user, "reporting.bulletin", Action.ADD),
+    }
+    return render(request, "reporting/bulletin_list.html", context)
+
+
+@require_POST
+@login_required
+def bulletin_build(request: HttpRequest) -> HttpResponse:
+    """The office's "build now" button: today's draft, created or rebuilt."""
+    user = request.user
+    if not has_any(user, "reporting.bulletin", Action.ADD):
+        raise PermissionDenied
+    try:
+        bulletin = bulletins.bulletin_build(actor=user)
+    except ValidationError as exc:
+        _service_error(request, exc)
+        return redirect("reporting:bulletin-list")
+    messages.success(request, _("The figures were built from the latest reports."))
+    return redirect("reporting:bulletin-detail", pk=bulletin.pk)
+
+
+@login_required
+def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    bulletin = _visible_or_404(user, pk)
+    can_change = bulletins.bulletin_can(viewer=user, bulletin=bulletin, action=Action.CHANGE)
+    context = {
+        **display_context(bulletin),
+        "can_change": can_change,
+        "can_export": bulletins.bulletin_can(viewer=user, bulletin=bulletin, action=Action.EXPORT),
+        "summary_form": SummaryForm(initial={"summary": bulletin.summary}),
+        "reopen_form": ReopenForm(),
+        "is_draft": bulletin.status == BulletinStatus.DRAFT,
+    }
+    return render(request, "reporting/bulletin_detail.html", context)
+
+
+@require_POST
+@login_required
+def bulletin_summary(request: HttpRequest, pk: int) -> HttpResponse:
+    user = request.user
+    bulletin = _visible_or_404(user, pk)
+    _ensure_action(user, bulletin, Action.CHANGE)
+    form = SummaryForm(request.POST)
+    if form.is_valid():
+        try:
+            bulletins.bulletin_update_summary(actor=user, bulletin=bulletin, summary=form.cleaned_data["summary"])
+        except ValidationError as exc:
+            _service_error(request, exc)
+        else:
+            messages.success(request, _("The summary was saved."))
+            return redirect("reporting:bulletin-detail", pk=bulletin.pk)
+    context = {
+        **display_context(bulletin),
+        "can_change": True,
+        "can_export": bulletins.bulletin_can(viewer=user, bulletin=bulletin, action=Action.EXPORT),
+        "summary_form": form,
+        "reopen_form": ReopenForm(),
+        "is_draft": bulletin.status == BulletinStatus.DRAFT,
+    }
+    return render(request, "reporting/bulletin_detail.html", context, status=400)
+
+
+def _action(request: HttpRequest, pk: int, run, done: str) -> HttpResponse:
+    user = request.user
+    bulletin = _visible_or_404(user, pk)
+    _ensure_action(user, bulletin, Action.CHANGE)
+    try:
+        run(user, bulletin)
+    except ValidationError as exc:
+        _service_error(request, exc)
+    else:
+        messages.success(request, done)
+    return redirect("reporting:bulletin-detail", pk=bulletin.pk)
+
+
+@require_POST
+@login_required
+def bulletin_rebuild(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action(
+        request,
+        pk,
+        lambda user, b: bulletins.bulletin_build(actor=user, day=b.date),
+        _("The figures were built from the latest reports."),
+    )
+
+
+@require_POST
+@login_required
+def bulletin_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    return _action(
+        request,
+        pk,
+        lambda user, b: bulletins.bulletin_publish(actor=user, bulletin=b),
+        _("The bulletin is published; the leaders were told in their inbox."),
+    )
+
+
+@require_POST
+@login_required
+def bulletin_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ReopenForm(request.POST)
+    reason = form.data.get("reason", "")
+    return _action(
+        request,
+        pk,
+        lambda user, b: bulletins.bulletin_reopen(actor=user, bulletin=b, reason=reason),
+        _("The bulletin is open for correction again."),
+    )
+
+
+@login_required
+def bulletin_print(request: HttpRequest, pk: int) -> HttpResponse:
+    """The print view: the same template as the PDF, for the browser's own printing."""
+    bulletin = _visible_or_404(request.user, pk)
+    return render(request, "reporting/bulletin_print.html", {**display_context(bulletin), "for_pdf": False})
+
+
+@login_required
+def bulletin_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponseBase:
+    user = request.user
+    bulletin = _visible_or_404(user, pk)
+    _ensure_action(user, bulletin, Action.EXPORT)
+    if fmt == "xlsx":
+        return bulletin_exports.xlsx_download(actor=user, bulletin=bulletin)
+    if fmt == "pdf":
+        return bulletin_exports.pdf_download(actor=user, bulletin=bulletin, base_url=request.build_absolute_uri("/"))
+    raise Http404

@@ -1,0 +1,33 @@
+"""The dashboard (/reports/dashboard/): today at a glance for the viewer's scope.
+
+Thin: the figures come from :func:`lianfang.reporting.dashboard.dashboard_figures`, which reads
+only what ``restrict`` lets the viewer see, from the per-unit day counts (never raw check-ins).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from lianfang.org.choices import Action
+from lianfang.org.scoping import has_any
+from lianfang.reporting import dashboard
+
+
+@login_required
+def dashboard_view(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if not dashboard.can_see_dashboard(user):
+        raise PermissionDenied
+    day = dashboard.parse_day(request.GET.get("date"))
+    figures = dashboard.dashboard_figures(viewer=user, day=day)
+    context = {
+        "figures": figures,
+        "day": day,
+        "charts14": dashboard.chart_specs(figures["trends"]["14"], period=14),
+        "charts30": dashboard.chart_specs(figures["trends"]["30"], period=30),
+        "can_bulletins": has_any(user, "reporting.bulletin", Action.VIEW),
+    }
+    return render(request, "reporting/dashboard.html", context)
