@@ -246,7 +246,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
+# A phone stays signed in this long, so a normal day's check-in is one tap.
 SESSION_COOKIE_AGE = int(os.environ.get("LIANFANG_SESSION_DAYS", "14")) * 24 * 3600
+# An activation link or QR code handed out by a liaison is valid this long (and only once).
+LIANFANG_ACTIVATION_DAYS = int(os.environ.get("LIANFANG_ACTIVATION_DAYS", "14"))
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

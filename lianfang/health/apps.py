@@ -6,3 +6,17 @@ class HealthConfig(AppConfig):
     name = "lianfang.health"
     label = "health"
     verbose_name = _("Health")
+
+    def ready(self) -> None:
+        from lianfang.people.signals import roster_changed
+
+        roster_changed.connect(_refresh_expected, dispatch_uid="health-refresh-expected")
+
+
+def _refresh_expected(sender, unit_ids, **kwargs) -> None:
+    """Today's expected headcounts follow the roster (dashboards compare them with check-ins)."""
+    from django.utils import timezone
+
+    from lianfang.health.services import unit_day_refresh_expected
+
+    unit_day_refresh_expected(unit_ids=unit_ids, date=timezone.localdate())

@@ -14,6 +14,7 @@ from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import ensure_can, ensure_in_scope
 from lianfang.people.models import Person, Tag
+from lianfang.people.signals import roster_changed
 from lianfang.people.validators import normalize_id_number, normalize_phone, validate_id_number, validate_phone
 
 PERSON_EDITABLE_FIELDS = frozenset(
@@ -75,6 +76,7 @@ def person_create(*, actor, unit: Unit, name: str, employee_no: str, tags: list[
     _set_tags(person, tags)
     record_change(actor=actor, obj=person, action=ChangeAction.CREATE)
     ensure_in_scope(actor, person, Action.VIEW)
+    _roster_changed({person.unit_id})
     return person
 
 
@@ -88,6 +90,7 @@ def person_update(*, actor, person: Person, tags: list[Tag] | None = None, **fie
     if new_unit is not None and new_unit.pk != person.unit_id:
         ensure_can(actor, Action.ADD, Person, new_unit)
     before = snapshot(person)
+    old_unit_id, was_active = person.unit_id, person.is_active
     for key, value in cleaned.items():
         setattr(person, key, value)
     person.full_clean(exclude=["user"])
@@ -95,7 +98,14 @@ def person_update(*, actor, person: Person, tags: list[Tag] | None = None, **fie
     _set_tags(person, tags)
     record_change(actor=actor, obj=person, action=ChangeAction.UPDATE, before=before)
     ensure_in_scope(actor, person, Action.CHANGE)
+    if person.unit_id != old_unit_id or person.is_active != was_active:
+        _roster_changed({old_unit_id, person.unit_id})
     return person
+
+
+def _roster_changed(unit_ids: set[int]) -> None:
+    # After commit: listeners read the committed roster, and a rolled-back write tells nobody.
+    transaction.on_commit(lambda: roster_changed.send(sender=Person, unit_ids=sorted(unit_ids)))
 
 
 def person_reveal(*, actor, person: Person, field: str) -> str:

@@ -46,6 +46,7 @@ from lianfang.people.choices import Whereabouts
 from lianfang.people.importer.format import CHOICE_DEFAULTS
 from lianfang.people.importer.rows import KEEP, PERSON_LABEL, RosterReader, Row
 from lianfang.people.models import Person, Tag
+from lianfang.people.signals import roster_changed
 
 logger = logging.getLogger(__name__)
 
@@ -269,6 +270,13 @@ class RosterImporter(RosterReader):
             self._progress(done, len(creates) + len(updates), phase)
         self._fail_if_errors()  # a row found out of scope once locked
         self._recheck_scope(written)
+        if creates or updates:
+            # Headcounts of many units may have moved; listeners refresh them all at once after commit.
+            transaction.on_commit(
+                lambda: roster_changed.send(
+                    sender=Person, unit_ids=list(Unit.objects.filter(is_active=True).values_list("pk", flat=True))
+                )
+            )
         counts = {"created": len(creates), "updated": len(updates), "unchanged": unchanged}
         record_event(
             kind=AuditKind.IMPORT,

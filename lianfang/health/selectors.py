@@ -1,0 +1,203 @@
+"""Reads of the health app, always for a viewer.
+
+Completion figures come from ``UnitDayStat`` only (kept up to date by the check-in service), never
+from raw check-ins, so a dashboard over 100,000 people reads a few thousand small rows. Names
+(non-reporters, flagged people) come from the restricted person and check-in lists.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.utils import timezone
+
+from lianfang.health.models import CheckIn, Question, UnitDayStat
+from lianfang.org.choices import Action
+from lianfang.org.models import Unit
+from lianfang.org.scoping import units_where
+from lianfang.people.choices import EmploymentStatus
+from lianfang.people.models import Person
+
+COUNTS = ("expected", "reported", "fever", "flagged", "on_site", "remote", "on_leave")
+
+
+@dataclass
+class CompletionRow:
+    """One unit's check-in completion for a day: its own people, and its whole subtree."""
+
+    unit: Unit | None
+    expected: int = 0
+    reported: int = 0
+    fever: int = 0
+    flagged: int = 0
+    on_site: int = 0
+    remote: int = 0
+    on_leave: int = 0
+    subtree: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTS, 0))
+
+    @property
+    def unit_id(self) -> int | None:
+        return self.unit.pk if self.unit else None
+
+    @property
+    def depth(self) -> int:
+        return self.unit.depth if self.unit else 0
+
+    @staticmethod
+    def _rate(reported: int, expected: int) -> float | None:
+        return None if not expected else round(100.0 * reported / expected, 1)
+
+    @property
+    def rate(self) -> float | None:
+        """Percentage of the unit's own people who checked in (None when nobody is expected)."""
+        return self._rate(self.reported, self.expected)
+
+    @property
+    def subtree_rate(self) -> float | None:
+        return self._rate(self.subtree["reported"], self.subtree["expected"])
+
+    @property
+    def missing(self) -> int:
+        return max(self.expected - self.reported, 0)
+
+    @property
+    def subtree_missing(self) -> int:
+        return max(self.subtree["expected"] - self.subtree["reported"], 0)
+
+
+def _subtree_q(root: Unit | None, prefix: str = "") -> Q:
+    return Q(**{f"{prefix}path__startswith": root.path}) if root is not None else Q()
+
+
+def stat_units(*, viewer, root: Unit | None = None) -> QuerySet[Unit]:
+    """Units whose day counts the viewer may see, within ``root``'s subtree."""
+    return units_where(viewer, UnitDayStat, Action.VIEW).filter(_subtree_q(root))
+
+
+def completion_by_unit(*, viewer, date: datetime.date, root: Unit | None = None) -> list[CompletionRow]:
+    """Per visible unit (tree order): expected, reported, fever, flagged, modes, and subtree totals.
+
+    Subtree totals add up the visible descendants only, so they never reveal units the viewer
+    cannot see. Inactive units without anyone expected or reported are left out.
+    """
+    units = list(stat_units(viewer=viewer, root=root).select_related("kind").order_by("path"))
+    if not units:
+        return []
+    stats = {
+        row["unit_id"]: row
+        for row in UnitDayStat.objects.restrict(viewer, Action.VIEW)
+        .filter(date=date)
+        .filter(_subtree_q(root, "unit__"))
+        .values("unit_id", *COUNTS)
+    }
+    rows: list[CompletionRow] = []
+    by_path: dict[str, CompletionRow] = {}
+    for unit in units:
+        own = stats.get(unit.pk)
+        if not unit.is_active and not (own and (own["expected"] or own["reported"])):
+            continue
+        counts: dict[str, int] = {k: (own[k] if own else 0) for k in COUNTS}
+        row = CompletionRow(unit=unit, **counts)  # type: ignore[arg-type]
+        rows.append(row)
+        by_path[unit.path] = row
+    steplen = Unit.steplen
+    for row in rows:
+        path = row.unit.path  # type: ignore[union-attr]
+        for end in range(steplen, len(path) + 1, steplen):
+            ancestor = by_path.get(path[:end])
+            if ancestor is not None:
+                for key in COUNTS:
+                    ancestor.subtree[key] += getattr(row, key)
+    return rows
+
+
+def completion_totals(*, viewer, date: datetime.date, root: Unit | None = None) -> CompletionRow:
+    """The visible units' counts added up (one aggregate over the day's rows)."""
+    totals = (
+        UnitDayStat.objects.restrict(viewer, Action.VIEW)
+        .filter(date=date)
+        .filter(_subtree_q(root, "unit__"))
+        .aggregate(**{k: Sum(k) for k in COUNTS})
+    )
+    values = {k: totals[k] or 0 for k in COUNTS}
+    return CompletionRow(unit=root, **values, subtree=dict(values))
+
+
+def completion_trend(*, viewer, days: int, root: Unit | None = None) -> list[tuple[datetime.date, int, int, int]]:
+    """(date, expected, reported, fever) for each of the last ``days`` days up to today, oldest first."""
+    today = timezone.localdate()
+    start = today - datetime.timedelta(days=max(days, 1) - 1)
+    sums = {
+        row["date"]: row
+        for row in UnitDayStat.objects.restrict(viewer, Action.VIEW)
+        .filter(date__gte=start, date__lte=today)
+        .filter(_subtree_q(root, "unit__"))
+        .order_by()
+        .values("date")
+        .annotate(expected=Sum("expected"), reported=Sum("reported"), fever=Sum("fever"))
+    }
+    out = []
+    day = start
+    while day <= today:
+        row = sums.get(day)
+        out.append((day, row["expected"], row["reported"], row["fever"]) if row else (day, 0, 0, 0))
+        day += datetime.timedelta(days=1)
+    return out
+
+
+def non_reporters(*, viewer, date: datetime.date, unit: Unit | None = None) -> QuerySet[Person]:
+    """Active people in the viewer's scope (and in ``unit``'s subtree) without a check-in for ``date``.
+
+    Limited to people whose check-ins the viewer may see: knowing who did not check in is health
+    information too.
+    """
+    checked_in = CheckIn.objects.filter(person=OuterRef("pk"), date=date)
+    return (
+        Person.objects.restrict(viewer, Action.VIEW)
+        .filter(unit__in=units_where(viewer, CheckIn, Action.VIEW).filter(_subtree_q(unit)))
+        .filter(employment_status=EmploymentStatus.ACTIVE)
+        .filter(~Exists(checked_in))
+        .select_related("unit")
+        .order_by("unit__path", "employee_no")
+    )
+
+
+def flagged_checkins(*, viewer, date: datetime.date, unit: Unit | None = None) -> QuerySet[CheckIn]:
+    """Flagged check-ins of the day the viewer may see, in ``unit``'s subtree."""
+    return (
+        checkin_list(viewer=viewer)
+        .filter(date=date, is_flagged=True)
+        .filter(_subtree_q(unit, "unit__"))
+        .order_by("unit__path", "person__employee_no")
+    )
+
+
+def checkin_list(*, viewer) -> QuerySet[CheckIn]:
+    return CheckIn.objects.restrict(viewer, Action.VIEW).select_related("person", "unit", "reported_by")
+
+
+def own_person(*, viewer) -> Person | None:
+    """The roster record linked to the signed-in user, if any."""
+    if not getattr(viewer, "is_authenticated", False):
+        return None
+    return Person.objects.filter(user=viewer).select_related("unit").first()
+
+
+def proxy_people(*, viewer, unit: Unit) -> QuerySet[Person]:
+    """Active people of ``unit``'s subtree for whom the viewer may enter check-ins (晨检 list)."""
+    return (
+        Person.objects.restrict(viewer, Action.VIEW)
+        .filter(unit__in=units_where(viewer, CheckIn, Action.ADD).filter(path__startswith=unit.path))
+        .filter(employment_status=EmploymentStatus.ACTIVE)
+        .select_related("unit")
+        .order_by("unit__path", "employee_no")
+    )
+
+
+def question_list(*, viewer) -> QuerySet[Question]:
+    """Questions are group-wide configuration, readable by every signed-in user."""
+    if not getattr(viewer, "is_authenticated", False):
+        return Question.objects.none()
+    return Question.objects.select_related("current").prefetch_related("units").order_by("sort", "code")
