@@ -1,4 +1,20 @@
+import functools
+
+from lianfang.notify.selectors import unread_count
 from lianfang.org.scoping import has_any
+
+# Pages of the "Manage" hub: (permission label, action) that shows each one.
+MANAGE_RIGHTS = (
+    ("health.question", "add"),
+    ("reporting.reportfield", "add"),
+    ("reporting.raiseditem", "view"),
+    ("people.person", "change"),
+    ("people.person", "import"),
+    ("notify.robotchannel", "view"),
+    ("notify.delivery", "view"),
+    ("core.objectchange", "view"),
+    ("org.groupsettings", "change"),
+)
 
 
 def navigation(request):
@@ -6,12 +22,23 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    own_person = getattr(user, "person", None) if hasattr(user, "person") else None
     return {
         "nav": {
             "units": has_any(user, "org.unit", "view"),
             "people": has_any(user, "people.person", "view"),
             "import": has_any(user, "people.person", "import"),
             "audit": has_any(user, "core.objectchange", "view"),
-            "own_person": getattr(user, "person", None) if hasattr(user, "person") else None,
+            "own_person": own_person,
+            "checkin": own_person is not None,
+            "proxy": has_any(user, "health.checkin", "add"),
+            "completion": has_any(user, "health.unitdaystat", "view"),
+            "report": has_any(user, "reporting.unitdailyreport", "add"),
+            "overview": has_any(user, "reporting.unitdailyreport", "view"),
+            "bulletin": has_any(user, "reporting.bulletin", "view"),
+            "manage": any(has_any(user, label, action) for label, action in MANAGE_RIGHTS),
+            # The inbox badge: a callable, so the template runs the one count on the (recipient, read_at)
+            # index only when it draws the menu, and at most once per render.
+            "unread": functools.cache(lambda: unread_count(viewer=user)),
         }
     }

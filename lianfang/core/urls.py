@@ -4,6 +4,7 @@ from lianfang.core import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("manage/", views.manage, name="manage"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.logout_view, name="logout"),
     path("audit/", views.audit_changes, name="audit-changes"),

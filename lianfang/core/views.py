@@ -6,6 +6,7 @@ parses, checks, calls and renders the same way.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -88,11 +89,16 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_people": can_people,
         "can_import": has_any(user, "people.person", Action.IMPORT),
         "can_audit": has_any(user, "core.objectchange", Action.VIEW),
+        "can_dashboard": has_any(user, "health.unitdaystat", Action.VIEW),
         # A person may always know which roles they hold (like seeing their own record); the
         # unit names are those of units the role was granted on.
         "my_roles": list(RoleAssignment.objects.filter(user=user).select_related("unit")),
         "own_person": person_list(viewer=user).filter(user=user).first(),
     }
+    if context["own_person"] is not None:
+        from lianfang.health.models import CheckIn
+
+        context["todays_checkin"] = CheckIn.objects.filter(person=context["own_person"], date=context["today"]).first()
     if can_units:
         context["unit_count"] = unit_list(viewer=user).filter(is_active=True).count()
     if can_people:
@@ -290,3 +296,81 @@ def healthz(request: HttpRequest) -> HttpResponse:
     except DatabaseError:
         return HttpResponse("database unavailable", status=503, content_type="text/plain")
     return HttpResponse("ok", content_type="text/plain")
+
+
+@dataclass(frozen=True)
+class ManageLink:
+    url: str
+    title: str
+    text: str
+
+
+@login_required
+def manage(request: HttpRequest) -> HttpResponse:
+    """The group office's and liaisons' configuration pages, each shown only to who may use it."""
+    from lianfang.org.services import can_change_group_settings
+
+    user = request.user
+    links: list[ManageLink] = []
+
+    def offer(allowed: bool, name: str, title: str, text: str) -> None:
+        if allowed:
+            links.append(ManageLink(reverse(name), title, text))
+
+    offer(
+        can_change_group_settings(user),
+        "org:settings",
+        _("Group settings"),
+        _("Check-in opening time, reminder times, report deadline, bulletin time, thresholds."),
+    )
+    offer(
+        has_any(user, "health.question", Action.ADD),
+        "health:questions",
+        _("Check-in questions"),
+        _("Extra questions everyone answers when checking in; changes keep old answers' meaning."),
+    )
+    offer(
+        has_any(user, "reporting.reportfield", Action.ADD),
+        "reporting:template",
+        _("Unit report template"),
+        _("The lines of the unit daily report and where their counts come from."),
+    )
+    offer(
+        has_any(user, "reporting.raiseditem", Action.VIEW),
+        "reporting:raised",
+        _("Problems and needs raised"),
+        _("What units raised in their reports, routed to a department and followed to resolution."),
+    )
+    offer(
+        has_any(user, "people.person", Action.CHANGE),
+        "health:activation",
+        _("Employee activation codes"),
+        _("Print one-time QR codes with which employees set their password for the daily check-in."),
+    )
+    offer(
+        has_any(user, "people.person", Action.IMPORT),
+        "people:import",
+        _("Import the roster"),
+        _("Add and update people from an .xlsx or .csv file."),
+    )
+    offer(
+        has_any(user, "notify.robotchannel", Action.VIEW),
+        "notify:robots",
+        _("Chat-group robots"),
+        _("DingTalk, WeCom and Feishu robots that post reminders to units' chat groups."),
+    )
+    offer(
+        has_any(user, "notify.delivery", Action.VIEW),
+        "notify:deliveries",
+        _("Deliveries"),
+        _("Every robot message and e-mail sent, and the ones that failed."),
+    )
+    offer(
+        has_any(user, "core.objectchange", Action.VIEW),
+        "audit-changes",
+        _("Audit log"),
+        _("Who changed what and when; logins, imports, exports and unmasks."),
+    )
+    if not links:
+        raise PermissionDenied
+    return render(request, "core/manage.html", {"links": links})

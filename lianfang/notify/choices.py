@@ -18,3 +18,19 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", _("Sent")
     RETRYING = "retrying", _("Failed, will retry")
     FAILED = "failed", _("Failed")
+
+
+class ReminderKind(models.TextChoices):
+    CHECKIN = "checkin", _("Check-in reminder")
+    DEADLINE = "deadline", _("Report deadline")
+
+
+class MessageKind(models.TextChoices):
+    """Kinds of inbox message and delivery written by this app (other apps may use their own)."""
+
+    CHECKIN_REMINDER = "checkin_reminder", _("Check-in reminder")
+    COMPLETION_LOW = "completion_low", _("Completion below target")
+    ROBOT_COMPLETION = "robot_completion", _("Unit completion (chat group)")
+    REPORT_LATE = "report_late", _("Daily report late or missing")
+    REPORT_ESCALATION = "report_escalation", _("Late and missing reports (office)")
+    ROBOT_TEST = "robot_test", _("Test message")

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.fields import EncryptedCharField
 from lianfang.core.querysets import RestrictedManager
-from lianfang.notify.choices import DeliveryChannel, DeliveryStatus, RobotKind
+from lianfang.notify.choices import DeliveryChannel, DeliveryStatus, ReminderKind, RobotKind
 
 
 class Message(models.Model):
@@ -105,3 +105,27 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.subject or self.kind}"
+
+
+class ReminderRun(models.Model):
+    """One scheduled reminder round that has been sent (the 10:00 check-in reminder, the deadline chase).
+
+    The unique constraint is what makes reminders idempotent: the round inserts its row in the
+    same transaction as the messages it sends, so a restart, a late minute or a second worker
+    finds the row and sends nothing.
+    """
+
+    date = models.DateField(_("date"))
+    time = models.TimeField(_("time"))
+    kind = models.CharField(_("kind"), max_length=20, choices=ReminderKind.choices)
+    created = models.DateTimeField(_("ran at"), auto_now_add=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("reminder run")
+        verbose_name_plural = _("reminder runs")
+        ordering = ["-date", "-time"]
+        constraints = [models.UniqueConstraint(fields=["date", "time", "kind"], name="one_reminder_run_per_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.date} {self.time:%H:%M}"

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.forms import Form, UnitChoiceField, UsernameField
 from lianfang.org.choices import Action, Role, Tier
-from lianfang.org.models import Unit, UnitKind
+from lianfang.org.models import GroupSettings, Unit, UnitKind
 from lianfang.org.selectors import unit_parent_choices
 
 UNIT_FIELDS = [
@@ -89,3 +89,27 @@ class UnitMoveForm(Form):
 class RoleAssignForm(Form):
     username = UsernameField(label=_("User name"), max_length=150, help_text=_("The name the person signs in with."))
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class GroupSettingsForm(forms.ModelForm):
+    """The group's daily rhythm: check-in, reminders, report deadline, bulletin, thresholds."""
+
+    template_name = "core/_form.html"
+
+    class Meta:
+        model = GroupSettings
+        fields = [
+            "checkin_opens",
+            "reminder_times",
+            "report_deadline",
+            "bulletin_time",
+            "completion_target",
+            "fever_threshold",
+            "checkin_backdate_days",
+            "report_lock_days",
+            "reporting_tier",
+        ]
+        widgets = {
+            name: forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+            for name in ("checkin_opens", "report_deadline", "bulletin_time")
+        }

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from lianfang.core.audit import record_change, snapshot
 from lianfang.core.models import ChangeAction
 from lianfang.org.choices import Action
-from lianfang.org.models import RoleAssignment, Unit, UnitKind
+from lianfang.org.models import GroupSettings, RoleAssignment, Unit, UnitKind
 from lianfang.org.scoping import ensure_can, ensure_in_scope, forget_grants
 
 UNIT_EDITABLE_FIELDS = frozenset(
@@ -129,3 +129,48 @@ def role_revoke(*, actor, assignment: RoleAssignment) -> None:
     record_change(actor=actor, obj=assignment, action=ChangeAction.DELETE, before=before)
     assignment.delete()
     forget_grants(assignment.user)
+
+
+GROUP_SETTINGS_FIELDS = frozenset(
+    {
+        "checkin_opens",
+        "reminder_times",
+        "report_deadline",
+        "bulletin_time",
+        "completion_target",
+        "fever_threshold",
+        "checkin_backdate_days",
+        "report_lock_days",
+        "reporting_tier",
+    }
+)
+
+
+def group_root() -> Unit | None:
+    return Unit.objects.filter(depth=1).order_by("path").first()
+
+
+def can_change_group_settings(user) -> bool:
+    """The group's rhythm is the group office's: the right must be held on the group itself."""
+    from lianfang.org.scoping import can
+
+    root = group_root()
+    return root is not None and can(user, Action.CHANGE, GroupSettings, root)
+
+
+@transaction.atomic
+def group_settings_update(*, actor, **fields: Any) -> GroupSettings:
+    unknown = set(fields) - GROUP_SETTINGS_FIELDS
+    if unknown:
+        raise ValidationError(_("These fields cannot be set: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    if not can_change_group_settings(actor):
+        raise PermissionDenied
+    settings_row = GroupSettings.load()
+    settings_row = GroupSettings.objects.select_for_update().get(pk=settings_row.pk)
+    before = snapshot(settings_row)
+    for name, value in fields.items():
+        setattr(settings_row, name, value)
+    settings_row.full_clean()
+    settings_row.save()
+    record_change(actor=actor, obj=settings_row, action=ChangeAction.UPDATE, before=before)
+    return settings_row

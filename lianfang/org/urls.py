@@ -5,6 +5,7 @@ from lianfang.org import views
 app_name = "org"
 urlpatterns = [
     path("", views.unit_tree, name="tree"),
+    path("settings/", views.group_settings, name="settings"),
     path("new/", views.unit_create, name="create"),
     path("<int:pk>/", views.unit_detail, name="detail"),
     path("<int:pk>/edit/", views.unit_edit, name="edit"),

@@ -23,8 +23,8 @@ from lianfang.core.forms import apply_service_errors
 from lianfang.core.views import change_history, wants_partial
 from lianfang.org import services
 from lianfang.org.choices import Action
-from lianfang.org.forms import RoleAssignForm, UnitCreateForm, UnitForm, UnitMoveForm
-from lianfang.org.models import RoleAssignment, Unit
+from lianfang.org.forms import GroupSettingsForm, RoleAssignForm, UnitCreateForm, UnitForm, UnitMoveForm
+from lianfang.org.models import GroupSettings, RoleAssignment, Unit
 from lianfang.org.scoping import can, forget_grants, has_any
 from lianfang.org.selectors import TreeRow, unit_list, unit_tree_rows
 from lianfang.people.choices import EmploymentStatus
@@ -318,3 +318,24 @@ def role_revoke(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("home")
         return redirect("org:role-assign", pk=assignment.unit_id)
     return render(request, "org/role_revoke.html", {"assignment": assignment, "is_self": assignment.user_id == user.pk})
+
+
+@login_required
+def group_settings(request: HttpRequest) -> HttpResponse:
+    """The group office sets the day's times and thresholds here, without code."""
+    user = request.user
+    if not services.can_change_group_settings(user):
+        raise PermissionDenied
+    current = GroupSettings.load()
+    form = GroupSettingsForm(request.POST or None, instance=copy.copy(current))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.group_settings_update(
+                actor=user, **{name: form.cleaned_data[name] for name in GroupSettingsForm.Meta.fields}
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("The group settings were saved."))
+            return redirect("org:settings")
+    return render(request, "org/group_settings.html", {"form": form, "history": change_history(user, current)})
