@@ -1,20 +1,8 @@
 import functools
 
+from lianfang.core.navigation import MANAGE_PAGES
 from lianfang.notify.selectors import unread_count
 from lianfang.org.scoping import has_any
-
-# Pages of the "Manage" hub: (permission label, action) that shows each one.
-MANAGE_RIGHTS = (
-    ("health.question", "add"),
-    ("reporting.reportfield", "add"),
-    ("reporting.raiseditem", "view"),
-    ("people.person", "change"),
-    ("people.person", "import"),
-    ("notify.robotchannel", "view"),
-    ("notify.delivery", "view"),
-    ("core.objectchange", "view"),
-    ("org.groupsettings", "change"),
-)
 
 
 def navigation(request):
@@ -36,7 +24,8 @@ def navigation(request):
             "report": has_any(user, "reporting.unitdailyreport", "add"),
             "overview": has_any(user, "reporting.unitdailyreport", "view"),
             "bulletin": has_any(user, "reporting.bulletin", "view"),
-            "manage": any(has_any(user, label, action) for label, action in MANAGE_RIGHTS),
+            "manage": any(has_any(user, label, action) for label, action, *_page in MANAGE_PAGES)
+            or has_any(user, "org.groupsettings", "change"),
             # The inbox badge: a callable, so the template runs the one count on the (recipient, read_at)
             # index only when it draws the menu, and at most once per render.
             "unread": functools.cache(lambda: unread_count(viewer=user)),

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lianfang.core.forms import AuditEventFilterForm, ObjectChangeFilterForm, content_type_label
 from lianfang.core.models import AuditEvent, ObjectChange
+from lianfang.core.navigation import MANAGE_PAGES
 from lianfang.org.choices import Action
 from lianfang.org.models import RoleAssignment, Unit, UnitKind
 from lianfang.org.scoping import has_any
@@ -311,66 +312,15 @@ def manage(request: HttpRequest) -> HttpResponse:
     from lianfang.org.services import can_change_group_settings
 
     user = request.user
-    links: list[ManageLink] = []
-
-    def offer(allowed: bool, name: str, title: str, text: str) -> None:
-        if allowed:
-            links.append(ManageLink(reverse(name), title, text))
-
-    offer(
-        can_change_group_settings(user),
-        "org:settings",
-        _("Group settings"),
-        _("Check-in opening time, reminder times, report deadline, bulletin time, thresholds."),
-    )
-    offer(
-        has_any(user, "health.question", Action.ADD),
-        "health:questions",
-        _("Check-in questions"),
-        _("Extra questions everyone answers when checking in; changes keep old answers' meaning."),
-    )
-    offer(
-        has_any(user, "reporting.reportfield", Action.ADD),
-        "reporting:template",
-        _("Unit report template"),
-        _("The lines of the unit daily report and where their counts come from."),
-    )
-    offer(
-        has_any(user, "reporting.raiseditem", Action.VIEW),
-        "reporting:raised",
-        _("Problems and needs raised"),
-        _("What units raised in their reports, routed to a department and followed to resolution."),
-    )
-    offer(
-        has_any(user, "people.person", Action.CHANGE),
-        "health:activation",
-        _("Employee activation codes"),
-        _("Print one-time QR codes with which employees set their password for the daily check-in."),
-    )
-    offer(
-        has_any(user, "people.person", Action.IMPORT),
-        "people:import",
-        _("Import the roster"),
-        _("Add and update people from an .xlsx or .csv file."),
-    )
-    offer(
-        has_any(user, "notify.robotchannel", Action.VIEW),
-        "notify:robots",
-        _("Chat-group robots"),
-        _("DingTalk, WeCom and Feishu robots that post reminders to units' chat groups."),
-    )
-    offer(
-        has_any(user, "notify.delivery", Action.VIEW),
-        "notify:deliveries",
-        _("Deliveries"),
-        _("Every robot message and e-mail sent, and the ones that failed."),
-    )
-    offer(
-        has_any(user, "core.objectchange", Action.VIEW),
-        "audit-changes",
-        _("Audit log"),
-        _("Who changed what and when; logins, imports, exports and unmasks."),
-    )
+    links = [
+        ManageLink(reverse(name), str(title), str(text))
+        for label, action, name, title, text in MANAGE_PAGES
+        if has_any(user, label, action)
+    ]
+    if can_change_group_settings(user):
+        # The group's rhythm is changed on the group itself, not on any unit.
+        text = _("Check-in opening time, reminder times, report deadline, bulletin time, thresholds.")
+        links.insert(0, ManageLink(reverse("org:settings"), _("Group settings"), text))
     if not links:
         raise PermissionDenied
     return render(request, "core/manage.html", {"links": links})
