@@ -28,6 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from lianfang import demo_daily
 from lianfang.core import context
 from lianfang.core.audit import record_change, record_changes
 from lianfang.core.fields import blind_index
@@ -430,6 +431,7 @@ class DemoSummary:
     users: list[str]
     seconds: float = 0.0
     already_loaded: bool = False
+    daily: demo_daily.DailySummary | None = None
 
 
 def is_loaded() -> bool:
@@ -472,8 +474,9 @@ def load(*, seed: int = SEED, today: datetime.date | None = None) -> DemoSummary
     started = timezone.now()
     # One request id for the whole load, so the change log shows it as one operation.
     with context.bind(context.RequestContext(source="demo")), transaction.atomic():
-        _load(Generator(seed, today))
+        daily = _load(Generator(seed, today))
     result = summary()
+    result.daily = daily
     result.seconds = (timezone.now() - started).total_seconds()
     return result
 
@@ -495,7 +498,7 @@ def _street(gen: Generator) -> str:
     return _address(f"{gen.rng.choice(STREETS)} {gen.rng.randint(1, 240)} 号")
 
 
-def _load(gen: Generator) -> None:
+def _load(gen: Generator) -> demo_daily.DailySummary:
     kinds = {k.code: k for k in UnitKind.objects.all()}
     users = _create_users()
     admin = users["admin"]
@@ -559,6 +562,8 @@ def _load(gen: Generator) -> None:
 
     people = list(_people(gen, units, per_unit, users, phones))
     _save_people(admin, people)
+    # Two weeks of check-ins, reports, a bulletin and inbox messages, so the dashboards are alive.
+    return demo_daily.load_daily(rng=gen.rng, today=gen.today, users=users, group=group)
 
 
 def _share(total: int, weighted: list[tuple[Unit, int]]) -> Iterator[tuple[str, int]]:
@@ -680,7 +685,11 @@ def logins_table() -> str:
         return "  ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths, strict=True)).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(header), rule, *(line(r) for r in rows)])
+    # The demo has no internet, so it sends nothing to chat groups; say where that is set up.
+    robots = _("No chat-group robots are set up in the demo: configure them under %(menu)s.") % {
+        "menu": _("Manage") + " → " + _("Chat-group robots")
+    }
+    return "\n".join([line(header), rule, *(line(r) for r in rows), "", robots])
 
 
 def _width(text: str) -> int:

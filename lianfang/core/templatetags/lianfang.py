@@ -50,3 +50,11 @@ def current_section(context, *names: str) -> str:
         return ""
     here = {match.namespace, match.url_name, match.view_name}
     return 'aria-current="page"' if here & set(names) else ""
+
+
+@register.filter
+def user_label(user) -> str:
+    """A user's full name, else their user name, else a dash (a deleted user leaves ``None``)."""
+    if user is None:
+        return "—"
+    return user.get_full_name() or user.get_username()

@@ -9,16 +9,21 @@ from collections import Counter
 import pytest
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from lianfang import demo
+from lianfang import demo, demo_daily
 from lianfang.core.fields import blind_index
 from lianfang.core.models import ObjectChange
+from lianfang.health.models import CheckIn, UnitDayStat
+from lianfang.notify.models import Message
 from lianfang.org.choices import Action, Role
 from lianfang.org.models import RoleAssignment, Unit
 from lianfang.people.choices import Category, Gender, Whereabouts
 from lianfang.people.models import Person
 from lianfang.people.validators import validate_id_number, validate_phone
+from lianfang.reporting.choices import BulletinStatus, RaisedStatus, ReportStatus
+from lianfang.reporting.models import Bulletin, RaisedItem, UnitDailyReport
 
 
 @pytest.fixture(scope="module")
@@ -230,9 +235,12 @@ def test_the_employee_sees_only_their_own_record():
 
 
 def test_the_load_is_in_the_change_log_as_one_operation_with_masked_snapshots():
-    changes = ObjectChange.objects.all()
+    changes = ObjectChange.objects.filter(content_type__model__in=("unit", "person", "roleassignment"))
     assert changes.count() == Unit.objects.count() + Person.objects.count() + RoleAssignment.objects.count()
-    assert changes.values("request_id").distinct().count() == 1
+    assert ObjectChange.objects.filter(content_type__model="unitdailyreport").count() == (
+        UnitDailyReport.objects.count()
+    )
+    assert ObjectChange.objects.values("request_id").distinct().count() == 1
     person = Person.objects.order_by("pk").first()
     logged = ObjectChange.objects.get(content_type__model="person", object_id=person.pk)
     assert logged.user.username == "admin"
@@ -242,16 +250,20 @@ def test_the_load_is_in_the_change_log_as_one_operation_with_masked_snapshots():
 
 
 def test_loading_again_changes_nothing():
-    before = (Unit.objects.count(), Person.objects.count(), ObjectChange.objects.count())
+    def counts():
+        return [m.objects.count() for m in (Unit, Person, ObjectChange, CheckIn, UnitDayStat, UnitDailyReport)]
+
+    before = counts()
     result = demo.load()
     assert result.already_loaded
-    assert (Unit.objects.count(), Person.objects.count(), ObjectChange.objects.count()) == before
+    assert counts() == before
 
 
 def test_the_logins_table_lists_every_persona_with_the_password():
     table = demo.logins_table()
     for persona in demo.PERSONAS:
         assert re.search(rf"^{persona.username}\s+{demo.DEMO_PASSWORD}\s", table, re.MULTILINE), persona.username
+    assert "robots" in table.splitlines()[-1]  # none in the demo (no internet); where to set them up
 
 
 def test_the_same_seed_gives_the_same_people():
@@ -260,3 +272,124 @@ def test_the_same_seed_gives_the_same_people():
     sample = [(first.name(Gender.MALE), first.id_number(Gender.FEMALE, min_age=20, max_age=60)) for _i in range(50)]
     again = [(second.name(Gender.MALE), second.id_number(Gender.FEMALE, min_age=20, max_age=60)) for _i in range(50)]
     assert sample == again
+
+
+# --- the daily loop: two weeks of check-ins, reports and bulletins ---------------------------------
+
+
+def test_the_last_two_weeks_have_check_ins_and_todays_dashboard_is_not_empty():
+    from lianfang.reporting import dashboard
+    from lianfang.reporting.views_dashboard import dashboard_view  # noqa: F401  (the page exists)
+
+    today = timezone.localdate()
+    dates = set(CheckIn.objects.values_list("date", flat=True).distinct())
+    assert dates == {today - datetime.timedelta(days=n) for n in range(demo_daily.DAYS)}
+    totals = dashboard.stat_totals(UnitDayStat.objects.all(), day=today, target=95)
+    assert totals["expected"] == Person.objects.filter(employment_status="active").count()
+    assert 0.6 < totals["reported"] / totals["expected"] < 0.8  # about 70 % so far today
+    yesterday = dashboard.stat_totals(UnitDayStat.objects.all(), day=today - datetime.timedelta(days=1), target=95)
+    assert yesterday["reported"] / yesterday["expected"] > 0.95
+    assert totals["on_site"] > totals["remote"] > 0
+
+
+def test_day_counts_equal_a_recount_of_the_check_ins_for_every_unit_and_day():
+    recount = Counter()
+    for unit_id, date, fever, flagged, mode in CheckIn.objects.values_list(
+        "unit_id", "date", "is_fever", "is_flagged", "work_mode"
+    ):
+        recount[(unit_id, date, "reported")] += 1
+        recount[(unit_id, date, "fever")] += fever
+        recount[(unit_id, date, "flagged")] += flagged
+        recount[(unit_id, date, mode)] += 1
+    headcount = Counter(Person.objects.filter(employment_status="active").values_list("unit_id", flat=True))
+    stats = list(UnitDayStat.objects.all())
+    assert len(stats) == Unit.objects.filter(is_active=True).count() * demo_daily.DAYS
+    for s in stats:
+        assert s.expected == headcount[s.unit_id], s
+        for field in ("reported", "fever", "flagged", "on_site", "remote", "on_leave"):
+            assert getattr(s, field) == recount[(s.unit_id, s.date, field)], (s, field)
+
+
+def test_check_ins_are_plausible_with_a_few_fevers_and_flags():
+    checkins = CheckIn.objects.all()
+    normal = checkins.filter(is_fever=False)
+    assert not normal.filter(Q(temperature__lt=36) | Q(temperature__gt=37.2)).exists()
+    fevers = checkins.filter(is_fever=True)
+    assert 0 < fevers.count() < 100
+    assert all(37.3 <= float(t) <= 38.5 for t in fevers.values_list("temperature", flat=True))
+    assert checkins.filter(is_flagged=True, is_fever=False).exists()  # a risk answer, not a fever
+    # People in the city check in from the demo city's districts (渭南市, 6105xx); those not yet back, from afar.
+    here = checkins.exclude(person__whereabouts=Whereabouts.NOT_RETURNED).values_list("location_code", flat=True)
+    assert all(code[:4] == demo_daily.CITY_CODE for code in here)
+    away = checkins.filter(person__whereabouts=Whereabouts.NOT_RETURNED).values_list("location_code", flat=True)
+    assert away and all(code[:4] != demo_daily.CITY_CODE for code in away)
+
+
+def test_the_employee_has_not_checked_in_today_but_did_yesterday():
+    today = timezone.localdate()
+    me = Person.objects.get(user__username="employee")
+    assert not CheckIn.objects.filter(person=me, date=today).exists()
+    assert CheckIn.objects.filter(person=me, date=today - datetime.timedelta(days=1)).exists()
+
+
+def test_the_employee_can_check_in_same_as_yesterday():
+    from lianfang.health.services import checkin_same_as_yesterday
+
+    me = Person.objects.get(user__username="employee")
+    checkin, created = checkin_same_as_yesterday(actor=user("employee"), person=me)
+    assert created and checkin.date == timezone.localdate()
+
+
+def test_todays_reports_include_timely_and_missing_units_and_a_zero_report():
+    today = timezone.localdate()
+    enterprises = Unit.objects.filter(kind__code="subsidiary")
+    reports = UnitDailyReport.objects.filter(date=today, status=ReportStatus.SUBMITTED)
+    assert 0 < reports.count() < enterprises.count()
+    assert reports.filter(is_zero_report=True).exists()
+    assert reports.exists() and (reports.filter(is_late=False).exists() or timezone.localtime().hour >= 15)
+
+
+def test_past_reports_are_mostly_timely_with_some_late_and_zero_reports_and_correct_counts():
+    today = timezone.localdate()
+    past = UnitDailyReport.objects.filter(date__lt=today)
+    assert past.filter(is_late=True).exists()
+    assert past.filter(is_late=False).count() > past.count() * 0.8
+    assert past.filter(is_zero_report=True).count() >= 5
+    for report in past.filter(is_zero_report=False)[:20]:
+        subtree = UnitDayStat.objects.filter(unit__path__startswith=report.unit.path, date=report.date)
+        assert report.values["at_work"] == sum(subtree.values_list("on_site", flat=True))
+        assert report.values["fever_today"] == sum(subtree.values_list("fever", flat=True))
+    yesterday = today - datetime.timedelta(days=1)
+    assert UnitDailyReport.objects.filter(date=yesterday).count() < 12  # one unit forgot
+
+
+def test_problems_and_needs_are_raised_some_routed_to_a_group_department_and_one_resolved():
+    items = RaisedItem.objects.all()
+    assert items.exists()
+    routed = items.exclude(routed_to=None)
+    assert routed.exists()
+    assert all(Unit.objects.get_parent(i.routed_to).code == "G" for i in routed)
+    resolved = items.get(status=RaisedStatus.RESOLVED)
+    assert resolved.resolution and "酒精" in resolved.text
+
+
+def test_yesterdays_bulletin_is_published_by_the_admin_and_todays_is_not_built():
+    today = timezone.localdate()
+    bulletin = Bulletin.objects.get(date=today - datetime.timedelta(days=1))
+    assert bulletin.status == BulletinStatus.PUBLISHED and bulletin.published_by.username == "admin"
+    assert bulletin.data["totals"]["reported"] > 0 and bulletin.data["missing_units"]
+    assert not Bulletin.objects.filter(date=today).exists()
+
+
+def test_the_liaison_and_the_admin_have_a_flag_alert_and_a_reminder_in_their_inbox():
+    for username in ("liaison", "admin"):
+        kinds = set(Message.objects.filter(recipient__username=username).values_list("kind", flat=True))
+        assert "checkin_flag" in kinds and "completion_low" in kinds, (username, kinds)
+    assert Message.objects.filter(recipient__username="leader", kind="bulletin_published").exists()
+
+
+def test_the_same_seed_gives_the_same_check_ins():
+    sample = list(
+        CheckIn.objects.order_by("person_id", "date").values_list("person_id", "temperature", "work_mode")[:200]
+    )
+    assert len({t for _p, t, _m in sample}) > 5  # not all the same reading

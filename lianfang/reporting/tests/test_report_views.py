@@ -254,3 +254,15 @@ def test_the_office_routes_a_raised_item_and_the_department_resolves_it(tree, li
         reverse("reporting:raised-detail", args=[item.pk]), {"action": "route", "routed_to": department.pk}
     )
     assert response.status_code == 403
+
+
+def test_a_report_whose_submitter_was_deleted_still_shows_everywhere(tree, liaison, office, monkeypatch):
+    at(monkeypatch, 3, 2, 9)
+    services.unit_report_submit_zero(actor=liaison, unit=tree.a, date=DAY)
+    report = UnitDailyReport.objects.get()
+    liaison.delete()  # submitted_by is SET_NULL
+    client = client_for(office)
+    for url in (reverse("reporting:overview") + "?date=2026-03-02", reverse("reporting:detail", args=[report.pk])):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "—" in response.content.decode()

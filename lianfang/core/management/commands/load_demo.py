@@ -47,6 +47,14 @@ def print_result(write, result: demo.DemoSummary) -> None:
             _("Demo group loaded in %(seconds).1f s: %(enterprises)d enterprises, %(units)d units, %(people)d people.")
             % values
         )
+        if result.daily is not None:
+            write(
+                _(
+                    "The last two weeks: %(checkins)d check-ins, %(reports)d unit daily reports, "
+                    "%(raised)d problems and needs raised, yesterday's bulletin published."
+                )
+                % {"checkins": result.daily.checkins, "reports": result.daily.reports, "raised": result.daily.raised}
+            )
 
 
 class Command(BaseCommand):
