@@ -179,6 +179,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every request until collectstatic has run
 # The project's own assets (lianfang/static: CSS, JS, vendored htmx) are not in an app's static/.
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {

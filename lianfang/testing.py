@@ -42,7 +42,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("username",)
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.PostGenerationMethodCall("set_password", "pw-Lianfang-2026")
+    password = factory.django.Password("pw-Lianfang-2026")
 
 
 class PersonFactory(factory.django.DjangoModelFactory):
