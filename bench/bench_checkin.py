@@ -1,7 +1,8 @@
 """Benchmark: check-ins through the HTTP API on PostgreSQL with the production server.
 
     .venv/bin/python bench/bench_checkin.py                      # 2 workers × 4 threads, 3 runs of 15 s
-    .venv/bin/python bench/bench_checkin.py --workers 4 --threads 2 --clients 2 --concurrency 32
+    .venv/bin/python bench/bench_checkin.py --workers 4 --threads 2 --concurrency 32
+    .venv/bin/python bench/bench_checkin.py --generator python --clients 2   # without wrk
 
 What it does:
 
@@ -10,12 +11,16 @@ What it does:
    each with an account and an API token (written in bulk: the point is the check-ins);
 2. starts the server exactly as production does, ``lianfang serve --no-jobs`` (gunicorn with
    ``--workers``/``--threads``, bound to 127.0.0.1 on a free port), and waits for /healthz;
-3. load: ``--clients`` processes × ``--concurrency`` threads in total, each thread with its own
-   keep-alive HTTP connection to 127.0.0.1 only, for ``--seconds`` seconds per run (bounded by the
-   number of people too). First the trivial endpoint ``GET /healthz`` (one ``SELECT 1``: the
-   server's ceiling), then ``POST /api/v1/checkins/`` with token auth, every request for a
+3. load: with ``--generator wrk`` (the default when ``wrk`` is installed: Debian's ``apt-get
+   install wrk``; compiled, so it takes little of the 2 cores it shares with the server) one wrk
+   thread with ``--concurrency`` keep-alive connections and a Lua script that gives every request
+   its own token; with ``--generator python``, ``--clients`` processes × ``--concurrency`` threads
+   in total, each with its own keep-alive ``http.client`` connection. 127.0.0.1 only, for
+   ``--seconds`` seconds per run. First the trivial endpoint ``GET /healthz`` (one ``SELECT 1``:
+   the server's ceiling), then ``POST /api/v1/checkins/`` with token auth, every request for a
    *different* person (the first check-in of the day: insert, day counts, change log — the
-   expensive path), with the seed questions answered;
+   expensive path), with the seed questions answered. Healthz and check-in runs alternate, so
+   both see the same machine load;
 4. prints, per run and as the median of ``--runs`` runs: requests per second, p50 and p99 latency,
    and errors. Then checks that the day counts equal the number of check-ins.
 
@@ -31,7 +36,9 @@ import http.client
 import json
 import multiprocessing as mp
 import os
+import re
 import resource
+import shutil
 import signal
 import socket
 import statistics
@@ -119,6 +126,26 @@ def build(pg: str, people: int) -> tuple[list[str], dict]:
         cur.execute("ANALYZE")
     connection.close()
     return [t.key for t in tokens], answers
+
+
+def reuse(pg: str) -> tuple[list[str], dict]:
+    """The last build's people who have not checked in today, and the answers."""
+    os.environ.update(environment(pg))
+    import django
+
+    django.setup()
+    from django.utils import timezone
+    from rest_framework.authtoken.models import Token
+
+    from lianfang.health.models import CheckIn, Question
+
+    done = CheckIn.objects.filter(date=timezone.localdate()).values("person__user_id")
+    tokens = list(Token.objects.exclude(user_id__in=done).order_by("user_id").values_list("key", flat=True))
+    answers = {
+        str(q.current_id): {"travel-risk-area": "no", "contact-case": "no", "health-code": "green"}[q.code]
+        for q in Question.objects.filter(code__in=["travel-risk-area", "contact-case", "health-code"])
+    }
+    return tokens, answers
 
 
 # --- the server --------------------------------------------------------------------------------
@@ -282,59 +309,162 @@ def load(port: int, kind: str, jobs: list[str], clients: int, concurrency: int, 
     }
 
 
+# --- the load generator: wrk (compiled) ------------------------------------------------------
+
+WRK_SCRIPT = r"""
+-- Every request a different person's token, read from TOKENS (one per line); thread i of n takes
+-- lines i, i+n, i+2n, … . When a thread runs out it starts again (the requests become corrections).
+local tokens_file = os.getenv("TOKENS")
+local body = os.getenv("BODY")
+local counter = 0
+local threads = {}
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+function init(args)
+  mine = {}
+  local n = tonumber(os.getenv("THREADS"))
+  local i = 0
+  for line in io.lines(tokens_file) do
+    if i % n == id then table.insert(mine, line) end
+    i = i + 1
+  end
+  next_token = 1
+end
+function request()
+  local token = mine[next_token]
+  next_token = next_token + 1
+  if next_token > #mine then next_token = 1 end
+  return wrk.format("POST", "/api/v1/checkins/", {
+    ["Authorization"] = "Token " .. token,
+    ["Content-Type"] = "application/json",
+    ["Accept-Language"] = "en",
+  }, body)
+end
+"""
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0, "h": 3600000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m|h)", text)
+    return float(match.group(1)) * _UNITS[match.group(2)] if match else float("nan")
+
+
+def load_wrk(port: int, kind: str, jobs: list[str], concurrency: int, seconds: float, answers: dict) -> dict:
+    """One wrk thread (the server needs the cores more than the generator); latencies from --latency."""
+    env = dict(os.environ)
+    argv = ["wrk", "-t1", f"-c{concurrency}", f"-d{seconds:.0f}s", "--latency", "--timeout", "30s"]
+    with tempfile.TemporaryDirectory() as tmp:
+        if kind == "checkin":
+            tokens = Path(tmp) / "tokens"
+            tokens.write_text("\n".join(jobs) + "\n")
+            script = Path(tmp) / "checkin.lua"
+            script.write_text(WRK_SCRIPT)
+            body = json.dumps({"temperature": "36.5", "location_code": "420102", "answers": answers})
+            env.update(TOKENS=str(tokens), BODY=body, THREADS="1")
+            argv += ["-s", str(script), f"http://127.0.0.1:{port}/api/v1/checkins/"]
+        else:
+            argv.append(f"http://127.0.0.1:{port}/healthz")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out = subprocess.run(argv, env=env, capture_output=True, text=True, check=True).stdout  # noqa: S603
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    n = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    wall = float(re.search(r"requests in ([\d.]+)s", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    errors = {}
+    if bad:
+        errors["non-2xx"] = int(bad.group(1))
+    if socket_errors:
+        errors["socket"] = socket_errors.group(1).strip()  # type: ignore[assignment]
+    good = n - errors.get("non-2xx", 0)
+    if kind == "checkin" and n > len(jobs):
+        errors["corrections (tokens ran out)"] = n - len(jobs)
+    return {
+        "n": good,
+        "sent": n,
+        "rate": good / wall,
+        "p50": _ms(re.search(r"50%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+        "p99": _ms(re.search(r"99%\s+(\S+)", out).group(1)),  # type: ignore[union-attr]
+        "errors": errors,
+        "wall": wall,
+        "client_cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--pg", default=os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432"))
     parser.add_argument("--people", type=int, default=60_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--clients", type=int, default=2, help="load-generator processes")
+    parser.add_argument("--generator", choices=["wrk", "python"], default="wrk" if shutil.which("wrk") else "python")
+    parser.add_argument("--clients", type=int, default=2, help="load-generator processes (python generator)")
     parser.add_argument("--concurrency", type=int, default=16, help="connections in total")
+    parser.add_argument("--reuse", action="store_true", help="skip the build: check in the people of the last build")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
     t = time.perf_counter()
-    tokens, answers = build(args.pg, args.people)
-    print(f"built {len(tokens):,} people with accounts and tokens in {time.perf_counter() - t:.1f} s")
+    if args.reuse:
+        tokens, answers = reuse(args.pg)
+        print(f"reusing the last build: {len(tokens):,} people not yet checked in today")
+    else:
+        tokens, answers = build(args.pg, args.people)
+        print(f"built {len(tokens):,} people with accounts and tokens in {time.perf_counter() - t:.1f} s")
     env = environment(args.pg)
     port = free_port()
     server = start_server(env, port, args.workers, args.threads)
     print(
         f"lianfang serve --no-jobs: {args.workers} workers × {args.threads} threads on 127.0.0.1:{port}; "
-        f"load: {args.clients} processes, {args.concurrency} keep-alive connections, {args.seconds:.0f} s a run\n"
+        f"load: {args.generator}"
+        + (f" ({args.clients} processes)" if args.generator == "python" else " (1 thread)")
+        + f", {args.concurrency} keep-alive connections, {args.seconds:.0f} s a run; "
+        f"load average before: {os.getloadavg()[0]:.1f}\n"
     )
     header = (
         f"{'endpoint':<22} {'run':>4} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}  "
-        f"{'cpu s: server/pg/client':<24} errors"
+        f"{'cpu s: server/pg/client':<24} {'ms/req':>9} {'load':>5}  errors"
     )
     print(header)
     summary = {}
     try:
         load(port, "healthz", ["-"] * 2000, args.clients, args.concurrency, 3, answers)  # warm-up
         offset = 0
-        for kind in ("healthz", "checkin"):
-            rates, p50s, p99s = [], [], []
-            for run in range(1, args.runs + 1):
-                if kind == "healthz":
-                    jobs = ["-"] * 10_000_000
-                else:
-                    jobs, offset = tokens[offset:], offset
+        results: dict[str, list[dict]] = {"healthz": [], "checkin": []}
+        for run in range(1, args.runs + 1):
+            for kind in ("healthz", "checkin"):  # alternating: both see the same machine load
+                jobs = ["-"] * 10_000_000 if kind == "healthz" else tokens[offset:]
+                load_avg = os.getloadavg()[0]
                 s0, g0 = server_cpu_seconds(server), postgres_cpu_seconds()
-                r = load(port, kind, jobs, args.clients, args.concurrency, args.seconds, answers)
+                if args.generator == "wrk":
+                    r = load_wrk(port, kind, jobs, args.concurrency, args.seconds, answers)
+                else:
+                    r = load(port, kind, jobs, args.clients, args.concurrency, args.seconds, answers)
                 s1, g1 = server_cpu_seconds(server), postgres_cpu_seconds()
                 if kind == "checkin":
-                    offset += r["n"] + sum(r["errors"].values())
-                rates.append(r["rate"])
-                p50s.append(r["p50"])
-                p99s.append(r["p99"])
+                    offset += r.get("sent", r["n"] + sum(v for v in r["errors"].values() if isinstance(v, int)))
+                results[kind].append(r)
                 cpu = f"{s1 - s0:.1f}/{g1 - g0:.1f}/{r['client_cpu']:.1f}"
+                r["server_ms"] = (s1 - s0) / max(r["n"], 1) * 1000  # server CPU per request
+                r["pg_ms"] = (g1 - g0) / max(r["n"], 1) * 1000
                 name = "GET /healthz" if kind == "healthz" else "POST /api/v1/checkins/"
                 print(
                     f"{name:<22} {run:>4} {r['n']:>9,} {r['rate']:>8.0f} {r['p50']:>8.1f} {r['p99']:>8.1f}  "
-                    f"{cpu:<24} {r['errors'] or ''}"
+                    f"{cpu:<24} {r['server_ms']:>5.2f}/{r['pg_ms']:.2f} {load_avg:5.1f}  {r['errors'] or ''}",
+                    flush=True,
                 )
-            summary[kind] = (statistics.median(rates), statistics.median(p50s), statistics.median(p99s))
+        for kind, rs in results.items():
+            summary[kind] = (
+                statistics.median(r["rate"] for r in rs),
+                statistics.median(r["p50"] for r in rs),
+                statistics.median(r["p99"] for r in rs),
+                statistics.median(r["server_ms"] for r in rs),
+            )
     finally:
         server.send_signal(signal.SIGINT)
         try:
@@ -342,8 +472,11 @@ def main() -> None:
         except subprocess.TimeoutExpired:
             server.kill()
     print("\nmedian of runs:")
-    for kind, (rate, p50, p99) in summary.items():
-        print(f"  {kind:<8} {rate:>7.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms")
+    for kind, (rate, p50, p99, server_ms) in summary.items():
+        print(
+            f"  {kind:<8} {rate:>7.0f} req/s   p50 {p50:6.1f} ms   p99 {p99:6.1f} ms   "
+            f"server CPU {server_ms:.2f} ms/request"
+        )
 
     from django.db.models import Sum
 

@@ -8,6 +8,8 @@ class HealthConfig(AppConfig):
     verbose_name = _("Health")
 
     def ready(self) -> None:
+        # Every process registers the cache's invalidation signals, not only those serving check-ins.
+        from lianfang.health import cache  # noqa: F401
         from lianfang.people.signals import roster_changed
 
         roster_changed.connect(_refresh_expected, dispatch_uid="health-refresh-expected")

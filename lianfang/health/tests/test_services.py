@@ -236,8 +236,10 @@ def test_same_as_yesterday_copies_yesterday_for_today(tree):
 
 
 def test_same_as_yesterday_without_yesterday_asks_to_fill_in_the_form(tree):
+    from django.utils import translation
+
     person = employee(tree.a1)
-    with pytest.raises(ValidationError) as exc:
+    with translation.override("en"), pytest.raises(ValidationError) as exc:
         services.checkin_same_as_yesterday(actor=person.user, person=person)
     assert "fill in the form" in str(exc.value)
 
