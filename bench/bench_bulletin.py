@@ -21,14 +21,16 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from harness import run_child  # noqa: E402
+
 BENCH_DB = "lianfang_bench_bulletin"
 REPEAT = 7
 DAYS = 30
@@ -166,31 +168,13 @@ def child(subsidiaries: int, departments: int) -> None:
 
 
 def run(backend: str, subsidiaries: int, departments: int, pg_url: str) -> dict:
-    env = dict(os.environ)
-    tmp = tempfile.mkdtemp(prefix="lf-bench-bulletin-")
-    env["LIANFANG_DATA_DIR"] = tmp
-    env.pop("DATABASE_URL", None)
-    if backend == "postgresql":
-        import psycopg
-
-        with psycopg.connect(f"{pg_url}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
-        env["DATABASE_URL"] = f"{pg_url}/{BENCH_DB}"
-    out = subprocess.run(  # noqa: S603  (our own script, fixed arguments)
-        [sys.executable, __file__, "--child", "--subsidiaries", str(subsidiaries), "--departments", str(departments)],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
+    return run_child(
+        __file__,
+        ["--subsidiaries", str(subsidiaries), "--departments", str(departments)],
+        backend=backend,
+        pg_url=pg_url,
+        db_name=BENCH_DB,
     )
-    if backend == "postgresql":
-        import psycopg
-
-        with psycopg.connect(f"{pg_url}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:

@@ -16,14 +16,16 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from harness import run_child  # noqa: E402
+
 BENCH_DB = "lianfang_bench_tree"
 REPEAT = 15
 
@@ -109,31 +111,7 @@ def child(subsidiaries: int) -> None:
 
 
 def run(backend: str, subsidiaries: int, pg_url: str) -> dict:
-    env = dict(os.environ)
-    tmp = tempfile.mkdtemp(prefix="lf-bench-tree-")
-    env["LIANFANG_DATA_DIR"] = tmp
-    env.pop("DATABASE_URL", None)
-    if backend == "postgresql":
-        import psycopg
-
-        with psycopg.connect(f"{pg_url}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-            conn.execute(f"CREATE DATABASE {BENCH_DB}")
-        env["DATABASE_URL"] = f"{pg_url}/{BENCH_DB}"
-    out = subprocess.run(  # noqa: S603  (our own script, fixed arguments)
-        [sys.executable, __file__, "--child", "--subsidiaries", str(subsidiaries)],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    if backend == "postgresql":
-        import psycopg
-
-        with psycopg.connect(f"{pg_url}/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child(__file__, ["--subsidiaries", str(subsidiaries)], backend=backend, pg_url=pg_url, db_name=BENCH_DB)
 
 
 def main() -> None:
