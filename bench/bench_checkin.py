@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_checkin.py                      # 2 workers × 4 threads, 3 runs of 15 s
     .venv/bin/python bench/bench_checkin.py --workers 4 --threads 2 --concurrency 32
     .venv/bin/python bench/bench_checkin.py --generator python --clients 2   # without wrk
+    .venv/bin/python bench/bench_checkin.py --reuse --forget --runs 3 --seconds 10   # again on the same people
 
 What it does:
 
@@ -128,12 +129,31 @@ def build(pg: str, people: int) -> tuple[list[str], dict]:
     return [t.key for t in tokens], answers
 
 
-def reuse(pg: str) -> tuple[list[str], dict]:
-    """The last build's people who have not checked in today, and the answers."""
+def reuse(pg: str, *, forget: bool = False) -> tuple[list[str], dict]:
+    """The last build's people who have not checked in today, and the answers.
+
+    ``forget``: first delete every check-in of the last build, their change-log rows and the day
+    counts, so that all its people check in again (a before/after pair on the same data).
+    """
     os.environ.update(environment(pg))
     import django
 
     django.setup()
+    if forget:
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            cur.execute(
+                "DELETE FROM core_objectchange WHERE content_type_id = "
+                "(SELECT id FROM django_content_type WHERE app_label = 'health' AND model = 'checkin')"
+            )
+            cur.execute("DELETE FROM health_checkin")
+            cur.execute(
+                "UPDATE health_unitdaystat SET reported = 0, fever = 0, flagged = 0, "
+                "on_site = 0, remote = 0, on_leave = 0"
+            )
+            for table in ("health_checkin", "core_objectchange", "health_unitdaystat"):
+                cur.execute(f"VACUUM ANALYZE {table}")
     from django.utils import timezone
     from rest_framework.authtoken.models import Token
 
@@ -405,13 +425,14 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=2, help="load-generator processes (python generator)")
     parser.add_argument("--concurrency", type=int, default=16, help="connections in total")
     parser.add_argument("--reuse", action="store_true", help="skip the build: check in the people of the last build")
+    parser.add_argument("--forget", action="store_true", help="with --reuse: delete the last build's check-ins first")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
     t = time.perf_counter()
     if args.reuse:
-        tokens, answers = reuse(args.pg)
+        tokens, answers = reuse(args.pg, forget=args.forget)
         print(f"reusing the last build: {len(tokens):,} people not yet checked in today")
     else:
         tokens, answers = build(args.pg, args.people)

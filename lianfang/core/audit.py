@@ -9,10 +9,11 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import connections, models, router
+from django.utils import timezone
 
 from lianfang.core import context
-from lianfang.core.bulk import fast_insert
+from lianfang.core.bulk import _adapter, fast_insert
 from lianfang.core.models import AuditEvent, AuditKind, ChangeAction, ObjectChange
 
 
@@ -95,8 +96,55 @@ def record_change(
     if action == ChangeAction.UPDATE and before == after:
         return None
     change = _change(actor=actor, obj=obj, action=action, before=before, after=after)
-    change.save()
+    _insert_one(change)
     return change
+
+
+class _OneRowInsert:
+    """``INSERT INTO core_objectchange (…) VALUES (%s, …) RETURNING id``, written once per database
+    with each column's value adapter (those of :func:`~lianfang.core.bulk.fast_insert`).
+
+    ``Model.save()`` compiled the same statement again for every change-log row, a quarter of a
+    millisecond of CPU on a request that writes one row (the daily check-in). Same row, same
+    ``time`` stamp (``auto_now_add``), no signals (the change log has no receivers).
+    """
+
+    def __init__(self, connection) -> None:
+        opts = ObjectChange._meta
+        self.fields = [f for f in opts.local_concrete_fields if not f.primary_key]
+        self.adapters = [(f.attname, _adapter(f)) for f in self.fields]
+        qn = connection.ops.quote_name
+        columns = ", ".join(qn(f.column) for f in self.fields)
+        placeholders = ", ".join(["%s"] * len(self.fields))
+        self.returning = connection.features.can_return_columns_from_insert
+        # Identifiers from the model, quoted; every value is a parameter.
+        self.sql = f"INSERT INTO {qn(opts.db_table)} ({columns}) VALUES ({placeholders})"  # noqa: S608
+        if self.returning:
+            self.sql += f" RETURNING {qn(opts.pk.column)}"
+
+
+_one_row_inserts: dict[str, _OneRowInsert] = {}
+
+
+def _insert_one(change: ObjectChange) -> None:
+    using = router.db_for_write(ObjectChange)
+    connection = connections[using]
+    insert = _one_row_inserts.get(connection.vendor)
+    if insert is None:
+        insert = _one_row_inserts[connection.vendor] = _OneRowInsert(connection)
+    if change.time is None:
+        change.time = timezone.now()
+    params = [adapt(getattr(change, name)) for name, adapt in insert.adapters]
+    with connection.cursor() as cursor:
+        cursor.execute(insert.sql, params)
+        pk = (
+            cursor.fetchone()[0]
+            if insert.returning
+            else connection.ops.last_insert_id(cursor, ObjectChange._meta.db_table, str(ObjectChange._meta.pk.column))
+        )
+    change.pk = pk
+    change._state.adding = False
+    change._state.db = using
 
 
 def record_changes(*, actor, items: Sequence[tuple[models.Model, str, dict | None]], batch_size: int = 2000) -> int:

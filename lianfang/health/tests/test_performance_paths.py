@@ -1,5 +1,6 @@
 """The fast paths of the check-in write: the configuration cache, the insert-first upsert, the
-token that brings the person along, and the hand-written response body.
+token that brings the person along (one pre-written query), the plain request body read without the
+serializer, the change-log row inserted without ``save()``, and the hand-written response body.
 
 They run on SQLite and on PostgreSQL (DATABASE_URL=postgres://…); each must behave exactly as the
 plain path it replaces.
@@ -12,15 +13,17 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from lianfang.core.authentication import TokenAuthentication
 from lianfang.core.models import ObjectChange
 from lianfang.health import cache as config_cache
 from lianfang.health import services
-from lianfang.health.api import CheckInSerializer
+from lianfang.health.api import CheckInSerializer, CheckInSubmitSerializer, plain_submission
 from lianfang.health.models import CheckIn, UnitDayStat
 from lianfang.health.services import CheckInData
 from lianfang.health.tests.factories import employee, seed_answers
@@ -233,6 +236,95 @@ def test_an_inactive_user_with_a_token_is_refused(tree):
     person.user.save()
     assert client.post(URL, {"temperature": "36.5", "answers": seed_answers()}, format="json").status_code == 401
     assert not CheckIn.objects.exists()
+
+
+def test_the_token_query_builds_the_same_token_user_person_and_unit_as_the_orm(tree):
+    person = employee(tree.a1)
+    token = Token.objects.create(user=person.user)
+    fast, _token = TokenAuthentication().authenticate_credentials(token.key)
+    plain = Token.objects.select_related("user", "user__person", "user__person__unit").get(key=token.key).user
+    with CaptureQueriesContext(connection) as captured:
+        for a, b in ((fast, plain), (fast.person, plain.person), (fast.person.unit, plain.person.unit)):
+            assert type(a) is type(b)
+            assert {f.attname: getattr(a, f.attname) for f in a._meta.concrete_fields} == {
+                f.attname: getattr(b, f.attname) for f in b._meta.concrete_fields
+            }
+            assert not a._state.adding and a._state.db == b._state.db
+        assert fast.person.user is fast
+    assert captured.captured_queries == []  # all of it came with the token
+    assert fast.person.id_number == person.id_number != ""  # the encrypted field is read back decrypted
+
+
+def test_the_token_query_caches_a_missing_person_without_a_query(tree):
+    user = UserFactory(username="no-roster")
+    token = Token.objects.create(user=user)
+    fast, _token = TokenAuthentication().authenticate_credentials(token.key)
+    with CaptureQueriesContext(connection) as captured, pytest.raises(ObjectDoesNotExist):
+        fast.person  # noqa: B018
+    assert captured.captured_queries == []
+
+
+PLAIN_BODIES = [
+    {"temperature": "36.5"},
+    {"temperature": "36.5", "answers": {"1": "no", 2: "yes", "3": ["a", "b"], "4": 3}},
+    {"temperature": "37.9", "symptoms": ["cough", "fever"], "symptom_note": "", "work_mode": "remote"},
+    {"temperature": "36.5", "location_code": "110101", "symptom_note": "头痛", "symptoms": []},
+]
+# Each is refused by the serializer, or changed by it: the fast path hands them all over.
+OTHER_BODIES = [
+    {},
+    {"temperature": ""},
+    {"temperature": " 36.5"},
+    {"temperature": 36.5},
+    {"temperature": "36.5", "person": 4},
+    {"temperature": "36.5", "date": "2026-01-01"},
+    {"temperature": "36.5", "source": "api"},
+    {"temperature": "36.5", "symptoms": ["headache"]},
+    {"temperature": "36.5", "symptoms": "cough"},
+    {"temperature": "36.5", "work_mode": "away"},
+    {"temperature": "36.5", "answers": ["no"]},
+    {"temperature": "36.5", "answers": {"1": None}},
+    {"temperature": "36.5", "location_code": "1" * 13},
+    {"temperature": "36.5", "symptom_note": "a\x00b"},
+    {"temperature": "36.5", "symptom_note": "x" * 201},
+    ["temperature"],
+]
+
+
+@pytest.mark.parametrize("body", PLAIN_BODIES)
+def test_a_plain_submission_is_read_as_the_serializer_reads_it(body):
+    serializer = CheckInSubmitSerializer(data=body)
+    assert serializer.is_valid(), serializer.errors
+    assert plain_submission(body) == dict(serializer.validated_data)
+
+
+@pytest.mark.parametrize("body", OTHER_BODIES)
+def test_anything_else_is_left_to_the_serializer(body):
+    assert plain_submission(body) is None
+
+
+def test_a_refused_body_still_gets_the_serializers_message(tree):
+    person = employee(tree.a1)
+    response = token_client(person.user).post(URL, {"temperature": "36.5", "work_mode": "away"}, format="json")
+    assert response.status_code == 400 and "work_mode" in response.data
+    assert not CheckIn.objects.exists()
+
+
+def test_a_change_log_row_written_by_the_fast_insert_reads_back_as_written(tree):
+    person = employee(tree.a1)
+    checkin, _created = services.checkin_submit(
+        actor=person.user, person=person, data=CheckInData(temperature="36.5", answers=seed_answers())
+    )
+    change = ObjectChange.objects.get(content_type=ContentType.objects.get_for_model(CheckIn), object_id=checkin.pk)
+    assert (change.action, change.user, change.user_name, change.unit_id) == (
+        "create",
+        person.user,
+        person.user.username,
+        tree.a1.pk,
+    )
+    assert change.object_repr == str(checkin)[:200] and change.time is not None
+    assert change.prechange_data is None and change.postchange_data["temperature"] == "36.5"
+    assert change.postchange_data["answers"] == checkin.answers
 
 
 @pytest.mark.django_db(transaction=True)
