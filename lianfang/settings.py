@@ -288,5 +288,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
     # Huey adds its own handler unless its logger stops propagating: one line per event, not two.
-    "loggers": {"huey": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    # (At WARNING by default: the periodic tasks would otherwise print a line each every minute.)
+    "loggers": {"huey": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING"), "propagate": False}},
 }
