@@ -19,6 +19,16 @@ from lianfang.org.choices import Role
 from lianfang.org.models import GroupSettings
 from lianfang.testing import PersonFactory, user_with_role
 
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """These tests read the English wording of messages."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 pytestmark = pytest.mark.django_db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -8,6 +8,16 @@ from django.core.exceptions import ValidationError
 from lianfang.notify import robots
 from lianfang.notify.robots import RobotError, dingtalk_sign, feishu_sign, robot_post, validate_robot
 
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """These tests read the English wording of messages."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 DING_SECRET = "SEC0123456789abcdef0123456789abcdef"
 FEISHU_SECRET = "fS3cr3tKeyFromFeishu"
 

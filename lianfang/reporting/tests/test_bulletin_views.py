@@ -18,6 +18,16 @@ from lianfang.reporting.models import Bulletin
 from lianfang.reporting.tests.test_bulletin import DAY, make_group
 from lianfang.testing import ALL_ROLES, user_with_role
 
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """These tests read the English wording of messages."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 pytestmark = pytest.mark.django_db
 
 
