@@ -24,115 +24,34 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from lianfang.core.models import AuditEvent, AuditKind, ChangeAction, ObjectChange
+from lianfang.core.models import AuditEvent, AuditKind, ObjectChange
 from lianfang.org.choices import Action, Role
-from lianfang.org.models import RoleAssignment, Unit
+from lianfang.org.models import Unit
 from lianfang.org.roles import role_allows
 from lianfang.people.models import Person
-from lianfang.testing import ALL_ROLES, IN_SCOPE, SCOPE_RELATIONS, PersonFactory, Tree, add_unit, make_tree
+from lianfang.testing import ALL_ROLES, IN_SCOPE
+from tests.matrix_world import (
+    ACTORS,
+    ANONYMOUS,
+    RELATIONS,
+    TARGET_USER,
+    World,
+    db_state,
+    module_world,
+)
 
 pytestmark = pytest.mark.django_db
-
-ANONYMOUS = "anonymous"
-NO_ROLE = "no-role"
-ACTORS = [ANONYMOUS, NO_ROLE, *ALL_ROLES]
-RELATIONS = list(SCOPE_RELATIONS)
-TARGET_USER = "role-target"
-ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 
 
 # --- The world ----------------------------------------------------------------------------------
 
 
-@dataclass
-class World:
-    tree: Tree
-    users: dict[str, int]  # actor → user id
-    units: dict[str, Unit]  # relation → the unit itself
-    leaves: dict[str, Unit]  # relation → a leaf unit under it (the one the move tests move)
-    people: dict[str, Person]
-    assignments: dict[str, RoleAssignment]
-    changes: dict[str, ObjectChange]
-    events: dict[str, AuditEvent]
-    destination: Unit  # a unit in A1's subtree where units can be moved to
-
-
-def _build_world() -> World:
-    tree = make_tree()
-    user_model = get_user_model()
-
-    def user(username: str):
-        u = user_model(username=username)
-        u.set_unusable_password()  # hashing a password per user would make the module slow to set up
-        u.save()
-        return u
-
-    users = {NO_ROLE: user(NO_ROLE).pk}
-    for role in ALL_ROLES:
-        holder = user(f"holder-{role}")
-        RoleAssignment.objects.create(user=holder, unit=tree.a1, role=role)
-        users[role] = holder.pk
-    target = user(TARGET_USER)
-    unit_ct = ContentType.objects.get_for_model(Unit)
-
-    def change(unit: Unit) -> ObjectChange:
-        return ObjectChange.objects.create(
-            request_id=ZERO_UUID,
-            action=ChangeAction.UPDATE,
-            content_type=unit_ct,
-            object_id=unit.pk,
-            object_repr=unit.name,
-            unit=unit,
-            prechange_data={"name": "旧名"},
-            postchange_data={"name": unit.name},
-        )
-
-    units = {relation: getattr(tree, name) for relation, name in SCOPE_RELATIONS.items()}
-    world = World(
-        tree=tree,
-        users=users,
-        units=units,
-        leaves={},
-        people={},
-        assignments={},
-        changes={},
-        events={},
-        destination=add_unit(tree.a1, "A1D", "甲公司综合部二号站", "heat-station"),
-    )
-    for relation, unit in units.items():
-        unit.refresh_from_db()  # numchild changed as units were added below it
-        world.leaves[relation] = add_unit(unit, f"L-{relation}", f"{relation} 叶子")
-        world.people[relation] = PersonFactory(unit=unit, name=f"{relation}-人员")
-        world.assignments[relation] = RoleAssignment.objects.create(user=target, unit=unit, role=Role.LEADER)
-        world.changes[relation] = change(unit)
-        world.events[relation] = AuditEvent.objects.create(kind=AuditKind.EXPORT, request_id=ZERO_UUID, unit=unit)
-
-    # Rows in the other subsidiary and on the group itself, which no role on A1 may ever see.
-    for unit in (tree.b1, tree.group):
-        PersonFactory(unit=unit, name="外人")
-        RoleAssignment.objects.create(user=target, unit=unit, role=Role.LEADER)
-        change(unit)
-        AuditEvent.objects.create(kind=AuditKind.EXPORT, request_id=ZERO_UUID, unit=unit)
-    AuditEvent.objects.create(kind=AuditKind.LOGIN, request_id=ZERO_UUID, user=target)
-    return world
-
-
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker):
-    """Built once in an outer transaction; each test's own transaction is a savepoint inside it."""
-    with django_db_blocker.unblock():
-        outer = transaction.atomic()
-        outer.__enter__()
-        try:
-            yield _build_world()
-        finally:
-            transaction.set_rollback(True)
-            outer.__exit__(None, None, None)
+    yield from module_world(django_db_blocker)
 
 
 def client_as(world: World, actor: str) -> Client:
@@ -140,18 +59,6 @@ def client_as(world: World, actor: str) -> Client:
     if actor != ANONYMOUS:
         client.force_login(get_user_model().objects.get(pk=world.users[actor]))
     return client
-
-
-def db_state() -> dict[str, list]:
-    """Every row a page could write."""
-    return {
-        "units": list(Unit.objects.order_by("pk").values()),
-        "people": list(Person.objects.order_by("pk").values()),
-        "tags": list(Person.tags.through.objects.order_by("pk").values()),
-        "roles": list(RoleAssignment.objects.order_by("pk").values()),
-        "changes": list(ObjectChange.objects.order_by("pk").values_list("pk", flat=True)),
-        "events": list(AuditEvent.objects.exclude(kind=AuditKind.LOGIN).order_by("pk").values_list("pk", flat=True)),
-    }
 
 
 def listed(response, attribute: str = "data-row") -> set[int]:
@@ -476,20 +383,20 @@ def expected_for_write(write: Write, actor: str, relation: str) -> int:
 def test_a_write_succeeds_only_where_the_role_allows_it_and_a_refusal_changes_nothing(world, name, actor, relation):
     write = WRITES[name]
     client = client_as(world, actor)
-    before = db_state()
+    before = db_state(with_logins=False)
 
     response = client.post(write.url(world, relation), write.data(world, relation))
 
     if actor == ANONYMOUS:
         assert is_login_redirect(response)
-        assert db_state() == before
+        assert db_state(with_logins=False) == before
         return
     expected = expected_for_write(write, actor, relation)
     assert response.status_code == expected, response.content.decode()[:2000]
     if expected == write.ok:
-        assert db_state() != before
+        assert db_state(with_logins=False) != before
     else:
-        assert db_state() == before
+        assert db_state(with_logins=False) == before
 
 
 @pytest.mark.parametrize("relation", RELATIONS)
