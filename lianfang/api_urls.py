@@ -3,8 +3,10 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from lianfang.cases import api as cases_api
 from lianfang.core.api import AuditEventViewSet, JobViewSet, ObjectChangeViewSet, TokenView
 from lianfang.health import api as health_api
+from lianfang.materials import api as materials_api
 from lianfang.notify import api as notify_api
 from lianfang.org.api import RoleAssignmentViewSet, UnitKindViewSet, UnitViewSet
 from lianfang.people.api import PersonViewSet, TagViewSet
@@ -21,7 +23,13 @@ router.register("tags", TagViewSet, basename="tag")
 router.register("audit/changes", ObjectChangeViewSet, basename="objectchange")
 router.register("audit/events", AuditEventViewSet, basename="auditevent")
 router.register("jobs", JobViewSet, basename="job")
-for app_api in (health_api, reporting_api, notify_api):
+for app_api in (
+    health_api,
+    reporting_api,
+    notify_api,
+    cases_api,
+    materials_api,
+):
     app_api.register(router)
 
 urlpatterns = [

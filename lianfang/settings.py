@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "lianfang.health",
     "lianfang.reporting",
     "lianfang.notify",
+    "lianfang.cases",
+    "lianfang.materials",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,8 @@ urlpatterns = [
     path("health/", include("lianfang.health.urls")),
     path("reports/", include("lianfang.reporting.urls")),
     path("notify/", include("lianfang.notify.urls")),
+    path("cases/", include("lianfang.cases.urls")),
+    path("materials/", include("lianfang.materials.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("lianfang.api_urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

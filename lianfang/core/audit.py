@@ -59,6 +59,8 @@ def _unit_id(obj: models.Model) -> int | None:
     field = getattr(obj, "scope_unit_field", None)
     if field == "self":
         return obj.pk
+    if isinstance(field, tuple):  # several units: the change log files it under the first
+        field = field[0]
     if field:
         return getattr(obj, f"{field}_id", None)
     return None

@@ -31,3 +31,45 @@ class QuestionKind(models.TextChoices):
     NUMBER = "number", _("Number")
     TEXT = "text", _("Text")
     DATE = "date", _("Date")
+
+
+class RiskLevel(models.TextChoices):
+    HIGH = "high", _("High risk")
+    MEDIUM = "medium", _("Medium risk")
+    LOW = "low", _("Low risk")
+
+
+class Colour(models.TextChoices):
+    """The personal health status (健康码式): it decides entry and return to work."""
+
+    GREEN = "green", _("Green")
+    YELLOW = "yellow", _("Yellow")
+    RED = "red", _("Red")
+
+
+class TripKind(models.TextChoices):
+    TRIP = "trip", _("Trip")
+    EXPOSURE = "exposure", _("Exposure")
+
+
+class Transport(models.TextChoices):
+    PLANE = "plane", _("Plane")
+    TRAIN = "train", _("Train")
+    COACH = "coach", _("Coach")
+    CAR = "car", _("Car")
+    SHIP = "ship", _("Ship")
+    OTHER = "other", _("Other")
+
+
+class TripSource(models.TextChoices):
+    CHECKIN = "checkin", _("From a check-in")
+    ENTERED = "entered", _("Entered")
+
+
+class StatusCause(models.TextChoices):
+    """Why a status was recomputed (kept with each change in the history)."""
+
+    EVENT = "event", _("Record changed")
+    NIGHTLY = "nightly", _("Nightly recompute")
+    RULES = "rules", _("Rules changed")
+    MANUAL = "manual", _("Recomputed by hand")

@@ -19,6 +19,9 @@ class Role(models.TextChoices):
     UNIT_ADMIN = "unit_admin", _("Unit administrator / liaison")
     DUTY_OFFICER = "duty_officer", _("Duty officer")
     CHECKPOINT = "checkpoint", _("Checkpoint staff")
+    # Sees case and contact details (流调 / 病例管理) for the unit's subtree; nobody else below the office does.
+    CASE_MANAGER = "case_manager", _("Case manager")
+    MATERIALS_KEEPER = "materials_keeper", _("Materials keeper")
     INSPECTOR = "inspector", _("Inspector")
     LEADER = "leader", _("Leader (read-only)")
     EMPLOYEE = "employee", _("Employee (self only)")
@@ -32,3 +35,5 @@ class Action(models.TextChoices):
     IMPORT = "import", _("import")
     EXPORT = "export", _("export")
     UNMASK = "unmask", _("see unmasked personal data")
+    # Office decisions on what others proposed: transfers, fund spending, rebalancing.
+    APPROVE = "approve", _("approve")

@@ -7,7 +7,7 @@ import decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
@@ -135,6 +135,36 @@ class GroupSettings(models.Model):
     )
     reporting_tier = models.CharField(
         _("units that submit a daily report"), max_length=12, choices=Tier.choices, default=Tier.SUBSIDIARY
+    )
+    # Prevention and control (issue 4): the look-back window, isolation durations, cluster alerts.
+    lookback_days = models.PositiveSmallIntegerField(
+        _("travel look-back window (days)"),
+        default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("Risk-area travel within this many days makes a person yellow (2020 rules: 14; later: 7)."),
+    )
+    isolation_central_days = models.PositiveSmallIntegerField(
+        _("centralised isolation (days)"), default=7, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    isolation_home_monitoring_days = models.PositiveSmallIntegerField(
+        _("home health monitoring after centralised isolation (days)"),
+        default=3,
+        validators=[MaxValueValidator(60)],
+    )
+    isolation_home_days = models.PositiveSmallIntegerField(
+        _("home isolation (days)"), default=7, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    isolation_hospital_days = models.PositiveSmallIntegerField(
+        _("hospital observation (days)"), default=14, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    followups_per_day = models.PositiveSmallIntegerField(
+        _("follow-up readings per day"), default=2, validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+    cluster_cases = models.PositiveSmallIntegerField(
+        _("cluster alert: cases"), default=3, validators=[MinValueValidator(2), MaxValueValidator(100)]
+    )
+    cluster_days = models.PositiveSmallIntegerField(
+        _("cluster alert: within days"), default=14, validators=[MinValueValidator(1), MaxValueValidator(60)]
     )
     updated = models.DateTimeField(_("updated"), auto_now=True)
 

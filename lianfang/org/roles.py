@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from lianfang.org.choices import Action, Role
 
-V, A, C, D, I, E, U = (  # noqa: E741
+V, A, C, D, I, E, U, P = (  # noqa: E741
     Action.VIEW,
     Action.ADD,
     Action.CHANGE,
@@ -16,6 +16,7 @@ V, A, C, D, I, E, U = (  # noqa: E741
     Action.IMPORT,
     Action.EXPORT,
     Action.UNMASK,
+    Action.APPROVE,
 )
 
 ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
@@ -36,6 +37,32 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "reporting.reportfield": frozenset({V, A, C}),
         "notify.robotchannel": frozenset({V, A, C, D}),
         "notify.delivery": frozenset({V}),
+        # Prevention and control (issue 4). Unmask on a status = see its reason, not only the colour.
+        "health.riskarea": frozenset({V, A, C, D, I, E}),
+        "health.statusrule": frozenset({V, A, C, D}),
+        "health.trip": frozenset({V, A, C, D, E}),
+        "health.personstatus": frozenset({V, C, E, U}),
+        "health.statuschange": frozenset({V}),
+        "cases.case": frozenset({V, A, C, E, U}),
+        "cases.contact": frozenset({V, A, C, D, E, U}),
+        "cases.isolation": frozenset({V, A, C, E}),
+        "cases.followup": frozenset({V, A, C}),
+        "cases.careassignment": frozenset({V, A, C}),
+        "cases.carecontact": frozenset({V, A, C}),
+        "cases.clusteralert": frozenset({V, C}),
+        # Materials (issue 5).
+        "materials.item": frozenset({V, A, C}),
+        "materials.stock": frozenset({V, C, E}),
+        "materials.movement": frozenset({V, A, E}),
+        "materials.stocktake": frozenset({V, A, E}),
+        "materials.materialrequest": frozenset({V, A, C, E}),
+        "materials.offer": frozenset({V, A, C, E}),
+        "materials.transfer": frozenset({V, A, C, E, P}),
+        "materials.rebalanceproposal": frozenset({V, A, C, P}),
+        "materials.donation": frozenset({V, A, C, E}),
+        "materials.collection": frozenset({V, A, C, E}),
+        "materials.fund": frozenset({V, A, C, E}),
+        "materials.spending": frozenset({V, A, C, E, P}),
     },
     # The liaison keeps the unit's roster and calls its people, so sees phones and ID numbers
     # (each unmask is audited), but cannot grant roles or see the audit log.
@@ -51,6 +78,20 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "reporting.raiseditem": frozenset({V}),
         "notify.robotchannel": frozenset({V, A, C, D}),
         "notify.delivery": frozenset({V}),
+        # The liaison sees the colours of the unit's people and records trips of returning staff.
+        "health.trip": frozenset({V, A}),
+        "health.personstatus": frozenset({V}),
+        "materials.item": frozenset({V}),
+        "materials.stock": frozenset({V}),
+        "materials.movement": frozenset({V}),
+        "materials.stocktake": frozenset({V}),
+        "materials.materialrequest": frozenset({V, A}),
+        "materials.offer": frozenset({V, A}),
+        "materials.transfer": frozenset({V}),
+        "materials.donation": frozenset({V}),
+        "materials.collection": frozenset({V}),
+        "materials.fund": frozenset({V}),
+        "materials.spending": frozenset({V, A}),
     },
     # The duty officer runs the morning check of the staff on duty.
     Role.DUTY_OFFICER: {
@@ -59,10 +100,45 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "health.checkin": frozenset({V, A, C}),
         "health.unitdaystat": frozenset({V}),
         "reporting.unitdailyreport": frozenset({V}),
+        "health.personstatus": frozenset({V}),
     },
+    # At the gate: the colour decides entry.
     Role.CHECKPOINT: {
         "org.unit": frozenset({V}),
         "people.person": frozenset({V}),
+        "health.personstatus": frozenset({V}),
+    },
+    # Cases, contacts, isolation and care of the unit's subtree: the only role below the office that
+    # sees case details (every read audited); calls people, so sees phones.
+    Role.CASE_MANAGER: {
+        "org.unit": frozenset({V}),
+        "people.person": frozenset({V, U}),
+        "health.checkin": frozenset({V}),
+        "health.trip": frozenset({V, A, C, D, E}),
+        "health.personstatus": frozenset({V, E, U}),
+        "health.statuschange": frozenset({V}),
+        "cases.case": frozenset({V, A, C, E, U}),
+        "cases.contact": frozenset({V, A, C, D, E, U}),
+        "cases.isolation": frozenset({V, A, C, E}),
+        "cases.followup": frozenset({V, A, C}),
+        "cases.careassignment": frozenset({V, A, C}),
+        "cases.carecontact": frozenset({V, A, C}),
+        "cases.clusteralert": frozenset({V}),
+    },
+    # Keeps the unit's store: issues, receives, counts, ships and receives transfers, records donations.
+    Role.MATERIALS_KEEPER: {
+        "org.unit": frozenset({V}),
+        "materials.item": frozenset({V}),
+        "materials.stock": frozenset({V, C, E}),
+        "materials.movement": frozenset({V, A, E}),
+        "materials.stocktake": frozenset({V, A, E}),
+        "materials.materialrequest": frozenset({V, A, C, E}),
+        "materials.offer": frozenset({V, A, C, E}),
+        "materials.transfer": frozenset({V, A, C, E}),
+        "materials.donation": frozenset({V, A, C, E}),
+        "materials.collection": frozenset({V}),
+        "materials.fund": frozenset({V}),
+        "materials.spending": frozenset({V, A}),
     },
     Role.INSPECTOR: {
         "org.unit": frozenset({V}),
@@ -79,6 +155,20 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "reporting.unitdailyreport": frozenset({V, E}),
         "reporting.raiseditem": frozenset({V}),
         "reporting.bulletin": frozenset({V, E}),
+        "health.personstatus": frozenset({V, E}),
+        "cases.clusteralert": frozenset({V}),
+        "materials.item": frozenset({V}),
+        "materials.stock": frozenset({V, E}),
+        "materials.movement": frozenset({V, E}),
+        "materials.stocktake": frozenset({V}),
+        "materials.materialrequest": frozenset({V}),
+        "materials.offer": frozenset({V}),
+        "materials.transfer": frozenset({V, E}),
+        "materials.rebalanceproposal": frozenset({V}),
+        "materials.donation": frozenset({V, E}),
+        "materials.collection": frozenset({V, E}),
+        "materials.fund": frozenset({V, E}),
+        "materials.spending": frozenset({V, E}),
     },
     Role.EMPLOYEE: {},
 }

@@ -3,7 +3,8 @@
 A user holds roles on units (``RoleAssignment``). A role on a unit covers that unit's subtree.
 For a model and an action, the user's scope is the union of the subtrees of the units where one
 of their roles allows that action on that model (``roles.ROLE_PERMISSIONS``). Rows carry their
-unit through ``Model.scope_unit_field``; models may add rows a person sees as themselves through
+unit through ``Model.scope_unit_field`` (a field name, ``"self"`` for units, or a tuple of unit
+fields when a row belongs to several units, as a transfer does); models may add rows a person sees as themselves through
 ``Model.scope_self(user, action)``.
 """
 
@@ -75,7 +76,10 @@ def restrict_queryset(qs: QuerySet, user, action: str) -> QuerySet:
             if field == "self":
                 condition = in_subtrees
             else:
-                condition = Q(**{f"{field}__in": Unit.objects.filter(in_subtrees).values("pk")})
+                # A row may belong to two units (a transfer: sender and receiver); either puts it in scope.
+                units = Unit.objects.filter(in_subtrees).values("pk")
+                for name in (field,) if isinstance(field, str) else field:
+                    condition |= Q(**{f"{name}__in": units})
     scope_self = getattr(model, "scope_self", None)
     if scope_self is not None:
         own = scope_self(user, action)

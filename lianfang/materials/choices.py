@@ -1,0 +1,110 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+
+class Category(models.TextChoices):
+    MASKS = "masks", _("Masks")
+    DISINFECTANT = "disinfectant", _("Disinfectant")
+    PROTECTIVE = "protective", _("Protective clothing and goggles")
+    GLOVES = "gloves", _("Gloves")
+    INSTRUMENTS = "instruments", _("Thermometers and instruments")
+    TESTING = "testing", _("Test kits")
+    MEDICINE = "medicine", _("Medicine")
+    LIVING = "living", _("Daily supplies")
+    OTHER = "other", _("Other")
+
+
+class Measure(models.TextChoices):
+    """Units of measure as people count them; the counted ones take whole numbers only."""
+
+    PIECE = "piece", pgettext_lazy("measure", "piece (只)")
+    PAIR = "pair", pgettext_lazy("measure", "pair (副)")
+    SET = "set", pgettext_lazy("measure", "set (套)")
+    BOTTLE = "bottle", pgettext_lazy("measure", "bottle (瓶)")
+    STICK = "stick", pgettext_lazy("measure", "thermometer (支)")
+    BOX = "box", pgettext_lazy("measure", "box (盒)")
+    BARREL = "barrel", pgettext_lazy("measure", "barrel (桶)")
+    JIN = "jin", pgettext_lazy("measure", "jin (斤)")
+    KG = "kg", pgettext_lazy("measure", "kilogram (kg)")
+    LITRE = "litre", pgettext_lazy("measure", "litre (L)")
+
+    @classmethod
+    def counted(cls) -> frozenset[str]:
+        """Measures counted in whole numbers (no half a mask)."""
+        return frozenset({cls.PIECE, cls.PAIR, cls.SET, cls.BOTTLE, cls.STICK, cls.BOX, cls.BARREL})
+
+
+class MovementKind(models.TextChoices):
+    """Every way stock changes. In-kinds add, out-kinds subtract; an adjustment has a sign."""
+
+    PURCHASE = "purchase", _("Purchase received")
+    ALLOCATION = "allocation", _("Allocation from the group")
+    DONATION_IN = "donation_in", _("Donation received")
+    ISSUE = "issue", _("Issued for use")
+    TRANSFER_OUT = "transfer_out", _("Transfer out")
+    TRANSFER_IN = "transfer_in", _("Transfer in")
+    DONATION_OUT = "donation_out", _("Donation given")
+    ADJUSTMENT = "adjustment", _("Stock-take adjustment")
+
+    @classmethod
+    def inbound(cls) -> frozenset[str]:
+        return frozenset({cls.PURCHASE, cls.ALLOCATION, cls.DONATION_IN, cls.TRANSFER_IN})
+
+    @classmethod
+    def outbound(cls) -> frozenset[str]:
+        return frozenset({cls.ISSUE, cls.TRANSFER_OUT, cls.DONATION_OUT})
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    URGENT = "urgent", _("Urgent")
+    CRITICAL = "critical", _("Critical: running out")
+
+
+class RequestStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    PARTLY = "partly", _("Partly covered")
+    COVERED = "covered", _("Covered")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class OfferStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    TAKEN = "taken", _("Taken")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class TransferStatus(models.TextChoices):
+    """调拨: proposed → approved → shipped → (partly) received; or rejected / cancelled before shipping."""
+
+    PROPOSED = "proposed", _("Proposed")
+    APPROVED = "approved", _("Approved")
+    SHIPPED = "shipped", _("Shipped")
+    PARTLY_RECEIVED = "partly_received", _("Partly received")
+    RECEIVED = "received", _("Received")
+    REJECTED = "rejected", _("Rejected")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class ProposalStatus(models.TextChoices):
+    DRAFT = "draft", _("For review")
+    ACCEPTED = "accepted", _("Turned into transfers")
+    DISCARDED = "discarded", _("Discarded")
+
+
+class Direction(models.TextChoices):
+    IN = "in", _("Received")
+    OUT = "out", _("Given")
+
+
+class DonationKind(models.TextChoices):
+    GOODS = "goods", _("Goods")
+    MONEY = "money", _("Money")
+
+
+class SpendingStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    PAID = "paid", _("Paid")

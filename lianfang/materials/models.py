@@ -1,0 +1,637 @@
+"""Protective materials: catalogue, ledger, stock-takes, requests and offers, transfers, group
+rebalancing, donations and the emergency fund.
+
+Stock changes only through :class:`Movement` rows written by :mod:`lianfang.materials.ledger`,
+which locks the unit's :class:`Stock` rows, refuses to go below zero (a database constraint backs
+it) and writes the movement with the balance after it, all in one transaction. Transfers,
+donations and stock-takes post their movements through the same function.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from lianfang.core.querysets import RestrictedManager
+from lianfang.materials.choices import (
+    Category,
+    Direction,
+    DonationKind,
+    Measure,
+    MovementKind,
+    OfferStatus,
+    ProposalStatus,
+    RequestStatus,
+    SpendingStatus,
+    TransferStatus,
+    Urgency,
+)
+
+QUANTITY = {"max_digits": 14, "decimal_places": 2}
+MONEY = {"max_digits": 14, "decimal_places": 2}
+
+
+class Item(models.Model):
+    """A kind of material in the group's catalogue, e.g. 医用外科口罩 counted in 只, 50 to a box."""
+
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name (Chinese)"), max_length=60)
+    name_en = models.CharField(_("name (English)"), max_length=60, blank=True)
+    category = models.CharField(_("category"), max_length=14, choices=Category.choices)
+    measure = models.CharField(_("unit of measure"), max_length=8, choices=Measure.choices)
+    pack_size = models.PositiveIntegerField(_("pack size"), default=1, help_text=_("How many to a pack or box."))
+    reorder_threshold = models.DecimalField(
+        _("reorder threshold"),
+        default=Decimal(0),
+        help_text=_("Alert when a unit's stock falls below this."),
+        **QUANTITY,
+    )
+    target_days = models.PositiveSmallIntegerField(_("target days of supply"), default=14)
+    daily_use_per_person = models.DecimalField(
+        _("daily use per front-line person"),
+        default=Decimal(0),
+        help_text=_("For a forecast when a unit has little history, e.g. 2 masks a day."),
+        **QUANTITY,
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    sort = models.PositiveSmallIntegerField(_("order"), default=100)
+
+    class Meta:
+        verbose_name = _("item")
+        verbose_name_plural = _("items")
+        ordering = ["sort", "code"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        if (get_language() or "").startswith("en") and self.name_en:
+            return self.name_en
+        return self.name
+
+    @property
+    def is_counted(self) -> bool:
+        """Whole numbers only (pieces, pairs, sets, bottles…), not litres or jin."""
+        return self.measure in Measure.counted()
+
+
+class Stock(models.Model):
+    """What one unit holds of one item now; changed only by the ledger, under a row lock.
+
+    ``reorder_threshold`` and ``target_days`` override the item's defaults for this unit.
+    """
+
+    unit = models.ForeignKey("org.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="stocks")
+    on_hand = models.DecimalField(_("on hand"), default=Decimal(0), **QUANTITY)
+    reorder_threshold = models.DecimalField(_("reorder threshold"), null=True, blank=True, **QUANTITY)
+    target_days = models.PositiveSmallIntegerField(_("target days of supply"), null=True, blank=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = RestrictedManager()
+    scope_unit_field = "unit"
+    audit_exclude = ("updated",)
+
+    class Meta:
+        verbose_name = _("stock")
+        verbose_name_plural = _("stock")
+        ordering = ["unit__path", "item__sort", "item__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "item"], name="one_stock_row_per_unit_item"),
+            models.CheckConstraint(
+                condition=Q(on_hand__gte=0),
+                name="stock_never_negative",
+                violation_error_message=_("Stock cannot go below zero."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.item_id}: {self.on_hand}"
+
+
+class Movement(models.Model):
+    """One change of one unit's stock of one item. Never edited or deleted: a mistake is corrected
+    by another movement. ``quantity`` is signed (in > 0, out < 0); ``balance_after`` is the stock
+    right after it, so the ledger reads like a bank statement.
+
+    ``reference`` names the document behind it (a transfer note 调拨单 number, a donation receipt,
+    a purchase order); other apps link their records to movements, never the reverse.
+    """
+
+    unit = models.ForeignKey("org.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="movements")
+    kind = models.CharField(_("kind"), max_length=14, choices=MovementKind.choices)
+    quantity = models.DecimalField(_("quantity"), **QUANTITY)
+    balance_after = models.DecimalField(_("balance after"), **QUANTITY)
+    date = models.DateField(_("date"))
+    front_line = models.BooleanField(_("to the front line"), default=False)
+    reference = models.CharField(_("reference"), max_length=40, blank=True)
+    counterparty = models.CharField(_("from / to"), max_length=100, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created = models.DateTimeField(_("recorded"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = RestrictedManager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = _("movement")
+        verbose_name_plural = _("movements")
+        ordering = ["-date", "-pk"]
+        indexes = [
+            models.Index(fields=["unit", "item", "date"]),
+            models.Index(fields=["date", "kind"]),
+            models.Index(fields=["reference"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(quantity=0),
+                name="movement_not_zero",
+                violation_error_message=_("A movement cannot be zero."),
+            ),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0),
+                name="movement_balance_never_negative",
+                violation_error_message=_("Stock cannot go below zero."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.unit_id}/{self.item_id} {self.quantity:+}"
+
+
+class StockTake(models.Model):
+    """A unit's daily count (日清单): counted quantities against the books, one per unit and day."""
+
+    unit = models.ForeignKey("org.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    date = models.DateField(_("date"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created = models.DateTimeField(_("recorded"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("counted by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = RestrictedManager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = _("stock-take")
+        verbose_name_plural = _("stock-takes")
+        ordering = ["-date", "unit__path"]
+        constraints = [models.UniqueConstraint(fields=["unit", "date"], name="one_stocktake_per_unit_day")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.date}"
+
+
+class StockTakeLine(models.Model):
+    """One item's count: ``book`` is the ledger's balance when counted, ``variance = counted − book``,
+    posted as an adjustment movement when not zero."""
+
+    stocktake = models.ForeignKey(
+        StockTake, verbose_name=_("stock-take"), on_delete=models.CASCADE, related_name="lines"
+    )
+    item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="+")
+    counted = models.DecimalField(_("counted"), **QUANTITY)
+    book = models.DecimalField(_("on the books"), **QUANTITY)
+    variance = models.DecimalField(_("variance"), **QUANTITY)
+    movement = models.OneToOneField(
+        Movement, verbose_name=_("adjustment"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("stock-take line")
+        verbose_name_plural = _("stock-take lines")
+        constraints = [
+            models.UniqueConstraint(fields=["stocktake", "item"], name="one_line_per_stocktake_item"),
+            models.CheckConstraint(condition=Q(counted__gte=0), name="stocktake_counted_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stocktake_id}/{self.item_id}: {self.counted}"
+
+
+# --- Requests, offers and transfers between units ------------------------------------------------
+
+
+class MaterialRequest(models.Model):
+    """A unit asks for an item (需求): how many, how urgently, whether for the front line, and why."""
+
+    unit = models.ForeignKey("org.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(_("quantity"), **QUANTITY)
+    urgency = models.CharField(_("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL)
+    front_line = models.BooleanField(_("for the front line"), default=False)
+    reason = models.CharField(_("reason"), max_length=200)
+    needed_by = models.DateField(_("needed by"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=RequestStatus.choices, default=RequestStatus.OPEN)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = RestrictedManager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = _("material request")
+        verbose_name_plural = _("material requests")
+        ordering = ["status", "-created"]
+        indexes = [models.Index(fields=["status", "item"])]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="request_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.item_id} {self.quantity}"
+
+
+class Offer(models.Model):
+    """A unit offers surplus (可调出): available for other units until taken or withdrawn."""
+
+    unit = models.ForeignKey("org.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(_("quantity"), **QUANTITY)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    available_until = models.DateField(_("available until"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=OfferStatus.choices, default=OfferStatus.OPEN)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("offered by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = RestrictedManager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = _("offer")
+        verbose_name_plural = _("offers")
+        ordering = ["status", "-created"]
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="offer_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.item_id} {self.quantity}"
+
+
+class RebalanceProposal(models.Model):
+    """A solver's proposal of transfers that brings units' days of supply toward target (front line
+    first, limited shipments); the office reviews it and turns it into transfers in one action."""
+
+    status = models.CharField(_("status"), max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.DRAFT)
+    scope_unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("among the units of"), on_delete=models.PROTECT, related_name="+"
+    )
+    max_shipments = models.PositiveIntegerField(_("at most this many shipments"))
+    # Inputs and figures of the run: {"items": [...], "before": {...}, "after": {...}, "seconds": 0.4}
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = RestrictedManager()
+    scope_unit_field = "scope_unit"
+
+    class Meta:
+        verbose_name = _("rebalancing proposal")
+        verbose_name_plural = _("rebalancing proposals")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.created:%Y-%m-%d %H:%M}"
+
+
+class Transfer(models.Model):
+    """调拨单: stock moving from one unit to another. Stock leaves on shipping and arrives on receipt
+    (receipts may be partial; what is short is recorded as a discrepancy); in between it is in
+    transit. Both units' people in scope see it."""
+
+    number = models.CharField(_("transfer note number"), max_length=24, unique=True)
+    from_unit = models.ForeignKey("org.Unit", verbose_name=_("from"), on_delete=models.PROTECT, related_name="+")
+    to_unit = models.ForeignKey("org.Unit", verbose_name=_("to"), on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(
+        _("status"), max_length=16, choices=TransferStatus.choices, default=TransferStatus.PROPOSED
+    )
+    request = models.ForeignKey(
+        MaterialRequest,
+        verbose_name=_("for request"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="transfers",
+    )
+    offer = models.ForeignKey(
+        Offer, verbose_name=_("from offer"), null=True, blank=True, on_delete=models.SET_NULL, related_name="transfers"
+    )
+    proposal = models.ForeignKey(
+        RebalanceProposal,
+        verbose_name=_("from proposal"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="transfers",
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created = models.DateTimeField(_("proposed"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("proposed by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    approved = models.DateTimeField(_("approved"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    shipped = models.DateTimeField(_("shipped"), null=True, blank=True)
+    shipped_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("shipped by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    received = models.DateTimeField(_("received"), null=True, blank=True)
+
+    objects = RestrictedManager()
+    scope_unit_field = ("from_unit", "to_unit")
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        ordering = ["-created"]
+        indexes = [models.Index(fields=["status", "from_unit"]), models.Index(fields=["status", "to_unit"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_unit=models.F("to_unit")),
+                name="transfer_between_two_units",
+                violation_error_message=_("A transfer goes from one unit to another."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class TransferLine(models.Model):
+    """One item on a transfer note: asked, shipped and received so far; a shortfall needs a note."""
+
+    transfer = models.ForeignKey(Transfer, verbose_name=_("transfer"), on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(_("quantity"), **QUANTITY)
+    shipped = models.DecimalField(_("shipped"), default=Decimal(0), **QUANTITY)
+    received = models.DecimalField(_("received"), default=Decimal(0), **QUANTITY)
+    discrepancy_note = models.CharField(_("discrepancy"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("transfer line")
+        verbose_name_plural = _("transfer lines")
+        constraints = [
+            models.UniqueConstraint(fields=["transfer", "item"], name="one_line_per_transfer_item"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="transfer_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(received__gte=0) & Q(shipped__gte=0), name="transfer_line_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.transfer_id}/{self.item_id}: {self.quantity}"
+
+
+class TransferReceipt(models.Model):
+    """One arrival of (part of) a shipped transfer at the receiving unit, with its movements."""
+
+    transfer = models.ForeignKey(
+        Transfer, verbose_name=_("transfer"), on_delete=models.CASCADE, related_name="receipts"
+    )
+    date = models.DateField(_("date"))
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created = models.DateTimeField(_("recorded"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("received by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("transfer receipt")
+        verbose_name_plural = _("transfer receipts")
+        ordering = ["transfer", "created"]
+
+    def __str__(self) -> str:
+        return f"{self.transfer_id} {self.date}"
+
+
+# --- Donations, money collections and the emergency fund ---------------------------------------
+
+
+class Donation(models.Model):
+    """Goods or money given to a unit by an outside donor, or by a unit to a hospital, community or
+    the Red Cross, with its receipt. Goods donations post movements (one per line)."""
+
+    number = models.CharField(_("number"), max_length=24, unique=True)
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices)
+    kind = models.CharField(_("kind"), max_length=5, choices=DonationKind.choices)
+    unit = models.ForeignKey("org.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    counterparty = models.CharField(_("donor or recipient"), max_length=100)
+    date = models.DateField(_("date"))
+    amount = models.DecimalField(_("amount (yuan)"), null=True, blank=True, **MONEY)
+    receipt_no = models.CharField(_("receipt number"), max_length=40, blank=True)
+    collection = models.ForeignKey(
+        "Collection",
+        verbose_name=_("collection"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="donations",
+        help_text=_("For money passed on from a collection among units."),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created = models.DateTimeField(_("recorded"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = RestrictedManager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = _("donation")
+        verbose_name_plural = _("donations")
+        ordering = ["-date", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind=DonationKind.MONEY) & Q(amount__gt=0))
+                | (Q(kind=DonationKind.GOODS) & Q(amount__isnull=True)),
+                name="donation_money_has_amount",
+                violation_error_message=_("A money donation needs an amount above zero; goods are listed by item."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class DonationLine(models.Model):
+    """One item of a goods donation and the movement that booked it."""
+
+    donation = models.ForeignKey(Donation, verbose_name=_("donation"), on_delete=models.CASCADE, related_name="lines")
+    item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="+")
+    quantity = models.DecimalField(_("quantity"), **QUANTITY)
+    movement = models.OneToOneField(
+        Movement, verbose_name=_("movement"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("donation line")
+        verbose_name_plural = _("donation lines")
+        constraints = [models.CheckConstraint(condition=Q(quantity__gt=0), name="donation_line_quantity_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.donation_id}/{self.item_id}: {self.quantity}"
+
+
+class Collection(models.Model):
+    """A money collection among the group's units (e.g. 47,993 yuan from the group and 12 companies),
+    passed on to a recipient: one ledger of who gave what and where it went."""
+
+    name = models.CharField(_("name"), max_length=100)
+    organiser = models.ForeignKey(
+        "org.Unit", verbose_name=_("organised by"), on_delete=models.PROTECT, related_name="+"
+    )
+    recipient = models.CharField(
+        _("for"), max_length=100, help_text=_("Where the money goes, e.g. the city Red Cross.")
+    )
+    opened_on = models.DateField(_("opened on"))
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = RestrictedManager()
+    scope_unit_field = "organiser"
+
+    class Meta:
+        verbose_name = _("money collection")
+        verbose_name_plural = _("money collections")
+        ordering = ["-opened_on"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Contribution(models.Model):
+    """What one unit gave to a collection."""
+
+    collection = models.ForeignKey(
+        Collection, verbose_name=_("collection"), on_delete=models.CASCADE, related_name="contributions"
+    )
+    unit = models.ForeignKey("org.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(_("amount (yuan)"), **MONEY)
+    date = models.DateField(_("date"))
+    donors = models.PositiveIntegerField(_("people who gave"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("contribution")
+        verbose_name_plural = _("contributions")
+        ordering = ["collection", "unit__path"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="contribution_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.collection_id}/{self.unit_id}: {self.amount}"
+
+
+class Fund(models.Model):
+    """An emergency fund (应急专项资金) of a unit: a budget, spending approved by the office, and a
+    balance (budget − paid) that never goes below zero."""
+
+    unit = models.ForeignKey("org.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("name"), max_length=100)
+    budget = models.DecimalField(_("budget (yuan)"), **MONEY)
+    committed = models.DecimalField(_("approved, not yet paid"), default=Decimal(0), **MONEY)
+    spent = models.DecimalField(_("paid"), default=Decimal(0), **MONEY)
+    opened_on = models.DateField(_("opened on"))
+    note = models.CharField(_("rules"), max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = RestrictedManager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = _("emergency fund")
+        verbose_name_plural = _("emergency funds")
+        ordering = ["unit__path", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(budget__gte=0), name="fund_budget_not_negative"),
+            models.CheckConstraint(
+                condition=Q(committed__gte=0)
+                & Q(spent__gte=0)
+                & Q(budget__gte=models.F("committed") + models.F("spent")),
+                name="fund_never_overspent",
+                violation_error_message=_("The fund's balance cannot go below zero."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def balance(self) -> Decimal:
+        return self.budget - self.committed - self.spent
+
+
+class Spending(models.Model):
+    """A spending request on a fund: requested → approved by the office (or rejected) → paid with a
+    voucher. Approval commits the amount; payment moves it to spent."""
+
+    fund = models.ForeignKey(Fund, verbose_name=_("fund"), on_delete=models.PROTECT, related_name="spendings")
+    unit = models.ForeignKey("org.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    purpose = models.CharField(_("purpose"), max_length=200)
+    amount = models.DecimalField(_("amount (yuan)"), **MONEY)
+    status = models.CharField(
+        _("status"), max_length=10, choices=SpendingStatus.choices, default=SpendingStatus.REQUESTED
+    )
+    requested = models.DateTimeField(_("requested"), auto_now_add=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided = models.DateTimeField(_("decided"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decision_note = models.CharField(_("decision note"), max_length=200, blank=True)
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    voucher_no = models.CharField(_("voucher number"), max_length=40, blank=True)
+
+    objects = RestrictedManager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = _("spending")
+        verbose_name_plural = _("spending")
+        ordering = ["-requested"]
+        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="spending_amount_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.fund_id}: {self.amount}"
