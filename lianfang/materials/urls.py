@@ -1,5 +1,5 @@
-from django.urls import path  # noqa: F401
+from lianfang.materials import urls_donations, urls_stock, urls_transfers
 
 app_name = "materials"
 
-urlpatterns: list = []
+urlpatterns = [*urls_stock.urlpatterns, *urls_transfers.urlpatterns, *urls_donations.urlpatterns]

@@ -1,0 +1,2 @@
+def register(router) -> None:
+    """Add viewsets to the API router."""
