@@ -66,6 +66,8 @@ class AuditKind(models.TextChoices):
     IMPORT = "import", _("Import")
     EXPORT = "export", _("Export")
     UNMASK = "unmask", _("Unmask")
+    # Reads of sensitive health records: a case's or contact's details, a status reason, a trip list.
+    SENSITIVE_READ = "sensitive_read", _("Read of health details")
 
 
 class AuditEvent(models.Model):
