@@ -74,7 +74,14 @@ def test_proxy_check_in_permission_matrix(tree, role, relation):
     person = PersonFactory(unit=getattr(tree, SCOPE_RELATIONS[relation]))
     response = api(actor).post(URL, body(person=person.pk), format="json")
     allowed = role in (Role.GROUP_ADMIN, Role.UNIT_ADMIN, Role.DUTY_OFFICER) and relation in IN_SCOPE
-    sees_people = role in (Role.GROUP_ADMIN, Role.UNIT_ADMIN, Role.DUTY_OFFICER, Role.CHECKPOINT, Role.LEADER)
+    sees_people = role in (
+        Role.GROUP_ADMIN,
+        Role.UNIT_ADMIN,
+        Role.DUTY_OFFICER,
+        Role.CHECKPOINT,
+        Role.LEADER,
+        Role.CASE_MANAGER,
+    )
     if allowed:
         assert response.status_code == 201, response.data
         assert response.data["source"] == CheckInSource.PROXY
@@ -98,7 +105,8 @@ def test_the_check_in_list_shows_what_the_role_may_see(tree, role):
         ids[relation] = checkin.pk
     response = api(actor).get(URL)
     seen = {row["id"] for row in response.data["results"]}
-    sees = role in (Role.GROUP_ADMIN, Role.UNIT_ADMIN, Role.DUTY_OFFICER, Role.LEADER)
+    # Case managers read check-ins for the epidemiological history.
+    sees = role in (Role.GROUP_ADMIN, Role.UNIT_ADMIN, Role.DUTY_OFFICER, Role.LEADER, Role.CASE_MANAGER)
     assert seen == ({ids[r] for r in IN_SCOPE} if sees else set())
     outside = api(actor).get(f"{URL}{ids['sibling']}/")
     assert outside.status_code == 404
