@@ -11,6 +11,7 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {}
     own_person = getattr(user, "person", None) if hasattr(user, "person") else None
+    materials = _materials(user)
     return {
         "nav": {
             "units": has_any(user, "org.unit", "view"),
@@ -24,6 +25,9 @@ def navigation(request):
             "report": has_any(user, "reporting.unitdailyreport", "add"),
             "overview": has_any(user, "reporting.unitdailyreport", "view"),
             "bulletin": has_any(user, "reporting.bulletin", "view"),
+            "status": has_any(user, "health.personstatus", "view"),
+            "materials": materials,
+            "materials_home": next((name for flag, name in MATERIALS_HOME if materials[flag]), None),
             "manage": any(has_any(user, label, action) for label, action, *_page in MANAGE_PAGES)
             or has_any(user, "org.groupsettings", "change"),
             # The inbox badge: a callable, so the template runs the one count on the (recipient, read_at)
@@ -31,3 +35,26 @@ def navigation(request):
             "unread": functools.cache(lambda: unread_count(viewer=user)),
         }
     }
+
+
+# The materials pages in menu order: (flag, permission label, action, URL name of the page).
+_MATERIALS = (
+    ("stock", "materials.stock", "view", "materials:stock"),
+    ("movements", "materials.movement", "view", "materials:movements"),
+    ("stocktakes", "materials.stocktake", "view", "materials:stocktakes"),
+    ("requests", "materials.materialrequest", "view", "materials:request-list"),
+    ("offers", "materials.offer", "view", "materials:offer-list"),
+    ("transfers", "materials.transfer", "view", "materials:transfer-list"),
+    ("rebalance", "materials.rebalanceproposal", "view", "materials:rebalance-list"),
+    ("donations", "materials.donation", "view", "materials:donation-list"),
+    ("collections", "materials.collection", "view", "materials:collection-list"),
+    ("funds", "materials.fund", "view", "materials:fund-list"),
+    ("spending", "materials.spending", "view", "materials:spending-list"),
+    ("items", "materials.item", "add", "materials:items"),
+)
+# Where the "Materials" menu entry leads: the first page of the list above the user may open.
+MATERIALS_HOME = tuple((flag, name) for flag, _label, _action, name in _MATERIALS)
+
+
+def _materials(user) -> dict[str, bool]:
+    return {flag: has_any(user, label, action) for flag, label, action, _name in _MATERIALS}

@@ -28,6 +28,31 @@ MANAGE_PAGES = (
         gettext_lazy("What units raised in their reports, routed to a department and followed to resolution."),
     ),
     (
+        "health.riskarea",
+        Action.ADD,
+        "health:risk-areas",
+        gettext_lazy("Risk areas"),
+        gettext_lazy(
+            "High, medium and low risk areas in force, imported from the authorities' lists; past lists are kept."
+        ),
+    ),
+    (
+        "health.statusrule",
+        Action.VIEW,
+        "health:status-rules",
+        gettext_lazy("Health status rules"),
+        gettext_lazy("What makes a person green, yellow or red, in order, and for how long."),
+    ),
+    (
+        "materials.item",
+        Action.ADD,
+        "materials:items",
+        gettext_lazy("Materials catalogue"),
+        gettext_lazy(
+            "Masks, alcohol, goggles, suits: how each is counted, reorder thresholds and target days of supply."
+        ),
+    ),
+    (
         "people.person",
         Action.CHANGE,
         "health:activation",

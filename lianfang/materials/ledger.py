@@ -13,11 +13,17 @@ transaction. :func:`post`:
 
 The ``stock_never_negative`` constraint backs step 3 in the database. Callers check the actor's
 scope; :func:`post` records who did it but does not decide who may.
+
+It also keeps two dates on each :class:`Stock` row (the first movement, which the burn rate uses to
+know how much history there is; and the last low-stock alert), and once the caller's transaction
+commits, checks the rows whose balance went down against their threshold and days of supply
+(:mod:`lianfang.materials.stock_alerts`).
 """
 
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -33,6 +39,7 @@ from lianfang.materials.models import Item, Movement, Stock
 from lianfang.org.models import Unit
 
 MAX_QUANTITY = Decimal("999999999999.99")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,7 +81,7 @@ def clean_quantity(item: Item, value, *, signed: bool = False) -> Decimal:
             _("%(item)s is counted in whole %(measure)s; enter a whole number.")
             % {"item": item.label, "measure": item.get_measure_display()}
         )
-    if quantity.as_tuple().exponent < -2:  # type: ignore[operator]
+    if quantity != quantity.quantize(Decimal("0.01")):  # 5.000000 from an API client is fine, 0.125 is not
         raise ValidationError(_("Enter the quantity of %(item)s with at most two decimals.") % {"item": item.label})
     return quantity
 
@@ -122,7 +129,10 @@ def post(*, actor, postings: Sequence[Posting]) -> list[Movement]:
         after = balances[key] + delta
         if after < 0:
             raise InsufficientStock(
-                _("%(unit)s has only %(available)s of %(item)s on hand; %(asked)s cannot be taken out.")
+                _(
+                    "%(unit)s has only %(available)s of %(item)s on hand, so %(asked)s cannot be taken out. "
+                    "Enter at most %(available)s, or record what came in first."
+                )
                 % {
                     "unit": p.unit.name,
                     "available": format_quantity(p.item, balances[key]),
@@ -149,7 +159,32 @@ def post(*, actor, postings: Sequence[Posting]) -> list[Movement]:
         )
     Movement.objects.bulk_create(movements)
     now = timezone.now()
+    first_dates: dict[tuple[int, int], datetime.date] = {}
+    for p in postings:
+        key = (p.unit.pk, p.item.pk)
+        first_dates[key] = min(first_dates.get(key, p.date), p.date)
+    went_down: list[tuple[int, int]] = []
     for key, stock in locked.items():
+        changes: dict = {}
         if stock.on_hand != balances[key]:
-            Stock.objects.filter(pk=stock.pk).update(on_hand=balances[key], updated=now)
+            changes["on_hand"] = balances[key]
+            if balances[key] < stock.on_hand:
+                went_down.append(key)
+        if stock.first_movement_on is None or first_dates[key] < stock.first_movement_on:
+            changes["first_movement_on"] = first_dates[key]
+        if changes:
+            Stock.objects.filter(pk=stock.pk).update(updated=now, **changes)
+    if went_down:
+        # After the commit, so an alert never announces stock that was rolled back, and a slow
+        # alert never holds the row locks.
+        transaction.on_commit(lambda: _alert_after_commit(went_down))
     return movements
+
+
+def _alert_after_commit(keys: list[tuple[int, int]]) -> None:
+    from lianfang.materials.stock_alerts import stock_alerts_check
+
+    try:
+        stock_alerts_check(keys=keys)
+    except Exception:  # the movement stands; a failed alert is logged, not shown to whoever issued
+        logger.exception("low-stock alert check failed for %s", keys)

@@ -92,11 +92,16 @@ class Stock(models.Model):
     on_hand = models.DecimalField(_("on hand"), default=Decimal(0), **QUANTITY)
     reorder_threshold = models.DecimalField(_("reorder threshold"), null=True, blank=True, **QUANTITY)
     target_days = models.PositiveSmallIntegerField(_("target days of supply"), null=True, blank=True)
+    # Kept by the ledger: the date of the earliest movement, so the burn rate knows how much history a
+    # unit has without scanning its movements; and the last day a low-stock alert went out, so it
+    # goes out at most once a day (set under the row lock, hence race-free).
+    first_movement_on = models.DateField(_("first movement on"), null=True, blank=True, editable=False)
+    low_alerted_on = models.DateField(_("low-stock alert sent on"), null=True, blank=True, editable=False)
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
     objects = RestrictedManager()
     scope_unit_field = "unit"
-    audit_exclude = ("updated",)
+    audit_exclude = ("updated", "first_movement_on", "low_alerted_on")
 
     class Meta:
         verbose_name = _("stock")
@@ -148,7 +153,8 @@ class Movement(models.Model):
         ordering = ["-date", "-pk"]
         indexes = [
             models.Index(fields=["unit", "item", "date"]),
-            models.Index(fields=["date", "kind"]),
+            # Covers the burn rate's scan of a window of days (supply.py): an index-only scan on PostgreSQL.
+            models.Index(fields=["date", "kind"], include=["unit", "item", "quantity"], name="movement_date_kind_cover"),
             models.Index(fields=["reference"]),
         ]
         constraints = [
@@ -460,6 +466,18 @@ class Donation(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A donation is never edited once booked: a mistake is cancelled (reverse movements for goods,
+    # the amount freed for money passed on from a collection) and recorded again.
+    cancelled = models.DateTimeField(_("cancelled"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("cancelled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    cancel_reason = models.CharField(_("reason for cancelling"), max_length=200, blank=True)
 
     objects = RestrictedManager()
     scope_unit_field = "unit"
@@ -528,6 +546,22 @@ class Collection(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @classmethod
+    def scope_self(cls, user, action: str) -> Q | None:
+        """A collection is also seen by the units taking part: one organised by a unit above the
+        user's units is visible (view) and open to their contributions (add), so a liaison can
+        record what the unit gave. Opening, passing on and the full ledger stay with the organiser's
+        scope; the pages show a participant only their own units' rows."""
+        if action not in ("view", "add"):
+            return None
+        from lianfang.org.models import Unit
+        from lianfang.org.scoping import allowed_paths
+
+        step = Unit.steplen
+        paths = allowed_paths(user, "materials.collection", action)
+        above = {p[:end] for p in paths for end in range(step, len(p), step)}
+        return Q(organiser__path__in=sorted(above)) if above else None
 
 
 class Contribution(models.Model):

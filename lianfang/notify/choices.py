@@ -39,6 +39,7 @@ class MessageKind(models.TextChoices):
     CONTACT_NOTICE = "contact_notice", _("Close contact: isolate")
     CLUSTER_ALERT = "cluster_alert", _("Cluster of cases")
     FOLLOWUP_MISSED = "followup_missed", _("Follow-up missed")
+    FOLLOWUP_FEVER = "followup_fever", _("Fever at a follow-up")
     CARE_NEED = "care_need", _("Open care need")
     STATUS_CHANGED = "status_changed", _("Health status changed")
     STOCK_LOW = "stock_low", _("Stock below threshold")

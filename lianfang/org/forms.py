@@ -108,8 +108,41 @@ class GroupSettingsForm(forms.ModelForm):
             "checkin_backdate_days",
             "report_lock_days",
             "reporting_tier",
+            # Prevention and control (issue 4): look-back window, isolation, follow-ups, cluster alerts.
+            "lookback_days",
+            "isolation_central_days",
+            "isolation_home_monitoring_days",
+            "isolation_home_days",
+            "isolation_hospital_days",
+            "followups_per_day",
+            "cluster_cases",
+            "cluster_days",
         ]
         widgets = {
             name: forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
             for name in ("checkin_opens", "report_deadline", "bulletin_time")
         }
+
+    # Prevention and control (issue 4): left empty (or not sent, by an older client), each keeps its value.
+    CONTROL_FIELDS = (
+        "lookback_days",
+        "isolation_central_days",
+        "isolation_home_monitoring_days",
+        "isolation_home_days",
+        "isolation_hospital_days",
+        "followups_per_day",
+        "cluster_cases",
+        "cluster_days",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.CONTROL_FIELDS:
+            self.fields[name].required = False
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in self.CONTROL_FIELDS:
+            if cleaned.get(name) is None and name not in self.errors:
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned

@@ -89,7 +89,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "materials.offer": frozenset({V, A}),
         "materials.transfer": frozenset({V}),
         "materials.donation": frozenset({V}),
-        "materials.collection": frozenset({V}),
+        # Add on a collection: record what the unit gave (to one organised above it, too).
+        "materials.collection": frozenset({V, A}),
         "materials.fund": frozenset({V}),
         "materials.spending": frozenset({V, A}),
     },

@@ -142,6 +142,15 @@ GROUP_SETTINGS_FIELDS = frozenset(
         "checkin_backdate_days",
         "report_lock_days",
         "reporting_tier",
+        # Prevention and control (issue 4).
+        "lookback_days",
+        "isolation_central_days",
+        "isolation_home_monitoring_days",
+        "isolation_home_days",
+        "isolation_hospital_days",
+        "followups_per_day",
+        "cluster_cases",
+        "cluster_days",
     }
 )
 
