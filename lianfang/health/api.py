@@ -494,3 +494,6 @@ def register(router) -> None:
     router.register("checkin-questions", QuestionViewSet, basename="checkin-question")
     router.register("checkin-completion", CompletionViewSet, basename="checkin-completion")
     router.register("checkin-non-reporters", NonReporterViewSet, basename="checkin-non-reporter")
+    from lianfang.health import risk_api  # risk areas, status rules, statuses, trips (issue 4)
+
+    risk_api.register(router)

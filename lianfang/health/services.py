@@ -33,6 +33,7 @@ from lianfang.health import cache as config_cache
 from lianfang.health import divisions
 from lianfang.health.choices import CheckInSource, QuestionKind, Symptom, WorkMode
 from lianfang.health.models import TEMPERATURE_MAX, TEMPERATURE_MIN, CheckIn, Question, QuestionVersion, UnitDayStat
+from lianfang.health.status import after_checkin as status_after_checkin
 from lianfang.org.choices import Action, Role
 from lianfang.org.models import GroupSettings, RoleAssignment, Unit
 from lianfang.org.scoping import can, ensure_in_scope, has_any
@@ -444,6 +445,7 @@ def checkin_submit(
         record_change(actor=actor, obj=checkin, action=ChangeAction.CREATE)
         action = Action.ADD
         was_flagged_for: set[str] = set()
+        before_row: CheckIn | None = None
     else:
         # The day's check-in exists (perhaps committed a moment ago by a concurrent submission):
         # lock it and correct it.
@@ -468,6 +470,8 @@ def checkin_submit(
         action = Action.CHANGE
     if checkin.is_flagged and set(checkin.flag_reasons) - was_flagged_for:
         _notify_flag(checkin, person)
+    # The person's health status, after the commit, if this check-in can change it (no query here).
+    status_after_checkin(checkin, before_row)
     if not (person.user_id is not None and person.user_id == getattr(actor, "pk", None)):
         # Someone else's check-in: re-check the scope. Your own is in scope by CheckIn.scope_self
         # (person__user = you), which this write cannot change, so the two queries are saved.

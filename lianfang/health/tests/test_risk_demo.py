@@ -1,0 +1,28 @@
+"""The demo's risk areas, trips and statuses load through the services and leave every person a status."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from django.utils import timezone
+
+from lianfang.health.models import PersonStatus, RiskArea, Trip
+from lianfang.health.risk_demo import AREAS, load_demo
+from lianfang.health.tests.status_helpers import rules
+from lianfang.testing import PersonFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_lists_risk_areas_some_lifted_adds_trips_and_computes_every_status(tree, superuser):
+    rules()
+    for unit in (tree.a1, tree.a1s, tree.a2, tree.b1):
+        for _ in range(30):
+            PersonFactory(unit=unit)
+    load_demo(rng=random.Random(4), today=timezone.localdate(), users={"admin": superuser}, group=tree.group)
+    assert RiskArea.objects.count() == AREAS
+    assert RiskArea.objects.filter(lifted_on__isnull=False).exists()
+    assert Trip.objects.count() >= 2
+    assert PersonStatus.objects.count() == 120
+    assert PersonStatus.objects.filter(colour="yellow").exists()  # a trip through a risk area in force
