@@ -581,7 +581,22 @@ def _load(gen: Generator) -> demo_daily.DailySummary:
     people = list(_people(gen, units, per_unit, users, phones))
     _save_people(admin, people)
     # Two weeks of check-ins, reports, a bulletin and inbox messages, so the dashboards are alive.
-    return demo_daily.load_daily(rng=gen.rng, today=gen.today, users=users, group=group)
+    daily = demo_daily.load_daily(rng=gen.rng, today=gen.today, users=users, group=group)
+    _load_control_and_materials(gen, users, group)
+    return daily
+
+
+def _load_control_and_materials(gen: Generator, users: dict, group: Unit) -> None:
+    """Cases, isolation and care, risk areas and trips, then everyone's status from all of it; and the
+    materials: two weeks of stock, transfers between units, donations and the emergency fund."""
+    from lianfang.cases import demo as cases_demo
+    from lianfang.health import risk_demo
+    from lianfang.materials import donation_demo, stock_demo, transfer_demo
+
+    # Order matters: transfers and donations draw on the stock; statuses are computed from the
+    # cases and trips, so the risk demo (which recomputes everyone) comes last.
+    for module in (stock_demo, transfer_demo, donation_demo, cases_demo, risk_demo):
+        module.load_demo(rng=gen.rng, today=gen.today, users=users, group=group)
 
 
 def _share(total: int, weighted: list[tuple[Unit, int]]) -> Iterator[tuple[str, int]]:

@@ -6,3 +6,7 @@ class CasesConfig(AppConfig):
     name = "lianfang.cases"
     label = "cases"
     verbose_name = _("Cases and isolation")
+
+    def ready(self) -> None:
+        # The unit daily report counts cases, contacts and isolation from these records.
+        from lianfang.cases import prefill  # noqa: F401

@@ -107,6 +107,14 @@ class Case(models.Model):
                 name="case_names_its_person",
                 violation_error_message=_("Choose a person on the roster, or give the name of the external person."),
             ),
+            # One case at a time per person: a second report of the same person updates the first.
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(person__isnull=False)
+                & Q(status__in=[CaseStatus.SUSPECTED, CaseStatus.CONFIRMED, CaseStatus.ASYMPTOMATIC]),
+                name="one_active_case_per_person",
+                violation_error_message=_("This person already has an active case: open it and change its status."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -236,6 +244,12 @@ class Isolation(models.Model):
     )
     release_test_on = models.DateField(_("tested on"), null=True, blank=True)
     release_note = models.CharField(_("release note"), max_length=200, blank=True)
+    end_change_reason = models.CharField(
+        _("why the planned end changed"),
+        max_length=200,
+        blank=True,
+        help_text=_("Given when the planned end differs from the group's standard duration."),
+    )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("ordered by"), null=True, on_delete=models.SET_NULL, related_name="+"
@@ -430,3 +444,37 @@ class ClusterAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id}: {self.case_count} ({self.window_from}–{self.window_to})"
+
+
+class CaseNumberCounter(models.Model):
+    """The last case number given in a year (BL-2026-0007 → 7).
+
+    The service increments the row with an UPDATE, which locks it until the transaction ends, so
+    two registrations at the same moment never get the same number.
+    """
+
+    year = models.PositiveSmallIntegerField(_("year"), primary_key=True)
+    last = models.PositiveIntegerField(_("last number given"), default=0)
+
+    class Meta:
+        verbose_name = _("case number counter")
+        verbose_name_plural = _("case number counters")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"
+
+
+class MissedFollowUpRun(models.Model):
+    """One row per day whose missed follow-ups were notified: a second run of the task sends nothing."""
+
+    date = models.DateField(_("date"), unique=True)
+    notified = models.PositiveIntegerField(_("isolations notified"), default=0)
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("missed follow-up notice")
+        verbose_name_plural = _("missed follow-up notices")
+        ordering = ["-date"]
+
+    def __str__(self) -> str:
+        return f"{self.date}: {self.notified}"

@@ -26,6 +26,9 @@ def navigation(request):
             "overview": has_any(user, "reporting.unitdailyreport", "view"),
             "bulletin": has_any(user, "reporting.bulletin", "view"),
             "status": has_any(user, "health.personstatus", "view"),
+            # Cases, isolation follow-ups and care: where the menu entry leads, or None (a callable, so
+            # the checks for "responsible for an isolation" and "carer" run only when the menu is drawn).
+            "cases_home": functools.cache(lambda: _cases_home(user)),
             "materials": materials,
             "materials_home": next((name for flag, name in MATERIALS_HOME if materials[flag]), None),
             "manage": any(has_any(user, label, action) for label, action, *_page in MANAGE_PAGES)
@@ -58,3 +61,18 @@ MATERIALS_HOME = tuple((flag, name) for flag, _label, _action, name in _MATERIAL
 
 def _materials(user) -> dict[str, bool]:
     return {flag: has_any(user, label, action) for flag, label, action, _name in _MATERIALS}
+
+
+def _cases_home(user) -> str | None:
+    from lianfang.cases.views import nav_flags
+
+    flags = nav_flags(user)
+    for flag, name in (
+        ("cases", "cases:list"),
+        ("isolations", "cases:followups"),
+        ("care", "cases:care"),
+        ("alerts", "cases:alerts"),
+    ):
+        if flags[flag]:
+            return name
+    return None

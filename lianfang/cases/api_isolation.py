@@ -1,0 +1,494 @@
+"""API endpoints of isolation, follow-ups, one-on-one care and cluster alerts (registered by
+``lianfang.cases.api.register``)."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from lianfang.cases import care_services, isolation_services, selectors, services
+from lianfang.cases.api import _visible_person, refusals_with_reasons
+from lianfang.cases.choices import AlertStatus, CareNeed, IsolationKind, IsolationReason, TestResult
+from lianfang.cases.models import CareAssignment, CareContact, Case, ClusterAlert, FollowUp, Isolation
+from lianfang.core.api import RestrictedViewSet, StrictFieldsMixin
+from lianfang.health.choices import Symptom
+from lianfang.org.choices import Action
+from lianfang.org.scoping import has_any
+from lianfang.people.models import Person
+
+# --- isolation ----------------------------------------------------------------------------------
+
+
+class IsolationSerializer(serializers.ModelSerializer):
+    person_name = serializers.CharField(source="person.name", read_only=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    responsible_name = serializers.CharField(source="responsible.username", read_only=True)
+
+    class Meta:
+        model = Isolation
+        fields = [
+            "id",
+            "person",
+            "person_name",
+            "unit",
+            "unit_name",
+            "kind",
+            "reason",
+            "case",
+            "contact",
+            "start_on",
+            "planned_end_on",
+            "monitoring_end_on",
+            "end_change_reason",
+            "place",
+            "responsible",
+            "responsible_name",
+            "released_on",
+            "release_test_result",
+            "release_test_on",
+            "release_note",
+            "created",
+        ]
+        read_only_fields = fields
+
+
+class IsolationCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    person = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=IsolationKind.choices)
+    reason = serializers.ChoiceField(choices=IsolationReason.choices, default=IsolationReason.CONTACT)
+    start_on = serializers.DateField(required=False)
+    planned_end_on = serializers.DateField(required=False, help_text="Defaults to the group's standard duration.")
+    monitoring_end_on = serializers.DateField(required=False, allow_null=True)
+    end_change_reason = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    place = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    responsible = serializers.IntegerField(required=False, help_text="A user id; defaults to you.")
+    case = serializers.IntegerField(required=False, allow_null=True)
+    contact = serializers.IntegerField(required=False, allow_null=True)
+
+
+class IsolationChangeSerializer(StrictFieldsMixin, serializers.Serializer):
+    planned_end_on = serializers.DateField()
+    reason = serializers.CharField(max_length=200)
+    monitoring_end_on = serializers.DateField(required=False, allow_null=True)
+    place = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    responsible = serializers.IntegerField(required=False)
+
+
+class ReleaseSerializer(StrictFieldsMixin, serializers.Serializer):
+    released_on = serializers.DateField(required=False)
+    test_result = serializers.ChoiceField(choices=TestResult.choices)
+    test_on = serializers.DateField(required=False, allow_null=True)
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+def _responsible(request, unit, pk: int | None):
+    if pk is None:
+        return None
+    user = isolation_services.responsible_choices(actor=request.user, unit=unit).filter(pk=pk).first()
+    if user is None:
+        raise exceptions.ValidationError(
+            {"responsible": [_("Choose someone who holds a role in the person's unit to follow them up.")]}
+        )
+    return user
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List isolation orders"),
+    retrieve=extend_schema(summary="One isolation order"),
+    create=extend_schema(
+        summary="Order an isolation", request=IsolationCreateSerializer, responses={201: IsolationSerializer}
+    ),
+    partial_update=extend_schema(
+        summary="Change the planned end (with a reason), place or responsible person",
+        request=IsolationChangeSerializer,
+        responses={200: IsolationSerializer},
+    ),
+)
+class IsolationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+    queryset = Isolation.objects.select_related("person", "unit", "responsible")
+    serializer_class = IsolationSerializer
+    filterset_fields = {"kind": ["exact"], "unit": ["exact"], "person": ["exact"], "released_on": ["isnull"]}
+    ordering_fields = ["start_on", "planned_end_on", "id"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_serializer_class(self):
+        return {
+            "create": IsolationCreateSerializer,
+            "partial_update": IsolationChangeSerializer,
+            "release": ReleaseSerializer,
+        }.get(self.action or "", IsolationSerializer)
+
+    def create(self, request, *args, **kwargs):
+        data = IsolationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        vd = dict(data.validated_data)
+        person = Person.objects.restrict(request.user, Action.VIEW).select_related("unit").filter(pk=vd.pop("person"))
+        person = person.first()
+        if person is None:
+            raise Http404  # isolating a person outside your units: they do not exist for you
+        case_id, contact_id = vd.pop("case", None), vd.pop("contact", None)
+        case = selectors.case_list(viewer=request.user).filter(pk=case_id).first() if case_id else None
+        contact = selectors.contact_list(viewer=request.user).filter(pk=contact_id).first() if contact_id else None
+        if case_id and case is None:
+            raise exceptions.ValidationError({"case": [_("There is no such case in your units.")]})
+        if contact_id and contact is None:
+            raise exceptions.ValidationError({"contact": [_("There is no such contact in your units.")]})
+        responsible = _responsible(request, person.unit, vd.pop("responsible", None))
+        with refusals_with_reasons():
+            isolation = isolation_services.isolation_order(
+                actor=request.user, person=person, case=case, contact=contact, responsible=responsible, **vd
+            )
+        return self.respond(isolation, status_code=status.HTTP_201_CREATED, serializer_class=IsolationSerializer)
+
+    def partial_update(self, request, *args, **kwargs):
+        isolation = self.get_object()
+        data = IsolationChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        vd = dict(data.validated_data)
+        responsible = _responsible(request, isolation.unit, vd.pop("responsible", None))
+        with refusals_with_reasons():
+            isolation = isolation_services.isolation_change_end(
+                actor=request.user, isolation=isolation, responsible=responsible, **vd
+            )
+        return self.respond(isolation, serializer_class=IsolationSerializer)
+
+    @extend_schema(summary="Release from isolation", request=ReleaseSerializer, responses={200: IsolationSerializer})
+    @action(detail=True, methods=["post"], scope_action=Action.CHANGE, filter_backends=[], pagination_class=None)
+    def release(self, request, pk=None):
+        isolation = self.get_object()
+        data = ReleaseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with refusals_with_reasons():
+            isolation = isolation_services.isolation_release(
+                actor=request.user, isolation=isolation, **data.validated_data
+            )
+        return self.respond(isolation, serializer_class=IsolationSerializer)
+
+
+# --- follow-ups ---------------------------------------------------------------------------------
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    recorded_by = serializers.CharField(source="recorded_by.username", read_only=True, default=None)
+
+    class Meta:
+        model = FollowUp
+        fields = [
+            "id",
+            "isolation",
+            "unit",
+            "date",
+            "slot",
+            "temperature",
+            "symptoms",
+            "note",
+            "recorded",
+            "recorded_by",
+        ]
+        read_only_fields = fields
+
+
+class FollowUpCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    isolation = serializers.IntegerField()
+    date = serializers.DateField(required=False, help_text="Defaults to today.")
+    slot = serializers.IntegerField(min_value=1, max_value=4)
+    temperature = serializers.CharField(max_length=8)
+    symptoms = serializers.ListField(child=serializers.ChoiceField(choices=Symptom.choices), required=False)
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List follow-up readings"),
+    retrieve=extend_schema(summary="One follow-up reading"),
+    create=extend_schema(
+        summary="Record a follow-up reading (or correct it)",
+        request=FollowUpCreateSerializer,
+        responses={201: FollowUpSerializer, 200: FollowUpSerializer},
+    ),
+)
+class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+    queryset = FollowUp.objects.select_related("recorded_by")
+    serializer_class = FollowUpSerializer
+    filterset_fields = {"isolation": ["exact"], "date": ["exact", "gte", "lte"]}
+    ordering_fields = ["date", "slot", "id"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def initial(self, request, *args, **kwargs):
+        # The responsible person records follow-ups without a role that allows it (scope_self):
+        # the service decides, so the base class's "may do it nowhere → 403" is skipped.
+        viewsets.GenericViewSet.initial(self, request, *args, **kwargs)
+
+    def get_serializer_class(self):
+        return FollowUpCreateSerializer if self.action == "create" else FollowUpSerializer
+
+    def create(self, request, *args, **kwargs):
+        data = FollowUpCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        vd = dict(data.validated_data)
+        isolation = selectors.isolation_list(viewer=request.user).filter(pk=vd.pop("isolation")).first()
+        if isolation is None:
+            raise Http404
+        with refusals_with_reasons():
+            followup, created = isolation_services.followup_record(actor=request.user, isolation=isolation, **vd)
+        return Response(
+            FollowUpSerializer(followup).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
+        )
+
+
+# --- care ---------------------------------------------------------------------------------------
+
+
+class CareAssignmentSerializer(serializers.ModelSerializer):
+    person_name = serializers.CharField(source="person.name", read_only=True)
+    carer_name = serializers.CharField(source="carer.name", read_only=True)
+
+    class Meta:
+        model = CareAssignment
+        fields = [
+            "id",
+            "person",
+            "person_name",
+            "carer",
+            "carer_name",
+            "unit",
+            "case",
+            "isolation",
+            "started_on",
+            "ended_on",
+            "created",
+        ]
+        read_only_fields = fields
+
+
+class CareAssignCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    person = serializers.IntegerField()
+    carer = serializers.IntegerField()
+    case = serializers.IntegerField(required=False, allow_null=True)
+    isolation = serializers.IntegerField(required=False, allow_null=True)
+    started_on = serializers.DateField(required=False)
+
+
+class CareEndSerializer(StrictFieldsMixin, serializers.Serializer):
+    ended_on = serializers.DateField(required=False)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List one-on-one care assignments"),
+    retrieve=extend_schema(summary="One care assignment"),
+    create=extend_schema(
+        summary="Assign a carer", request=CareAssignCreateSerializer, responses={201: CareAssignmentSerializer}
+    ),
+)
+class CareAssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+    queryset = CareAssignment.objects.select_related("person", "carer")
+    serializer_class = CareAssignmentSerializer
+    filterset_fields = {"person": ["exact"], "unit": ["exact"], "ended_on": ["isnull"]}
+    ordering_fields = ["started_on", "id"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_serializer_class(self):
+        return {"create": CareAssignCreateSerializer, "end": CareEndSerializer}.get(
+            self.action or "", CareAssignmentSerializer
+        )
+
+    def create(self, request, *args, **kwargs):
+        data = CareAssignCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        vd = data.validated_data
+        person = Person.objects.restrict(request.user, Action.VIEW).select_related("unit").filter(pk=vd["person"])
+        person = person.first()
+        if person is None:
+            raise Http404
+        carer = _visible_person(request, vd["carer"], "carer")
+        case = selectors.case_list(viewer=request.user).filter(pk=vd.get("case")).first() if vd.get("case") else None
+        isolation = (
+            selectors.isolation_list(viewer=request.user).filter(pk=vd.get("isolation")).first()
+            if vd.get("isolation")
+            else None
+        )
+        with refusals_with_reasons():
+            assignment = care_services.care_assign(
+                actor=request.user,
+                person=person,
+                carer=carer,
+                case=case,
+                isolation=isolation,
+                started_on=vd.get("started_on"),
+            )
+        return self.respond(assignment, status_code=status.HTTP_201_CREATED, serializer_class=CareAssignmentSerializer)
+
+    @extend_schema(
+        summary="End a care assignment", request=CareEndSerializer, responses={200: CareAssignmentSerializer}
+    )
+    @action(detail=True, methods=["post"], scope_action=Action.CHANGE, filter_backends=[], pagination_class=None)
+    def end(self, request, pk=None):
+        assignment = self.get_object()
+        data = CareEndSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with refusals_with_reasons():
+            assignment = care_services.care_end(
+                actor=request.user, assignment=assignment, ended_on=data.validated_data.get("ended_on")
+            )
+        return self.respond(assignment, serializer_class=CareAssignmentSerializer)
+
+
+class CareContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CareContact
+        fields = [
+            "id",
+            "assignment",
+            "unit",
+            "date",
+            "need",
+            "need_note",
+            "action",
+            "outcome",
+            "is_open",
+            "closed_on",
+            "recorded",
+        ]
+        read_only_fields = fields
+
+
+class CareContactCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    assignment = serializers.IntegerField()
+    date = serializers.DateField(required=False)
+    need = serializers.ChoiceField(choices=CareNeed.choices)
+    need_note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    action = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    outcome = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    settled = serializers.BooleanField(default=False)
+
+
+class SettleSerializer(StrictFieldsMixin, serializers.Serializer):
+    outcome = serializers.CharField(max_length=200)
+    closed_on = serializers.DateField(required=False)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List care contacts (filter is_open for the open needs)"),
+    retrieve=extend_schema(summary="One care contact"),
+    create=extend_schema(
+        summary="Record a care contact (the carer or a case manager)",
+        request=CareContactCreateSerializer,
+        responses={201: CareContactSerializer},
+    ),
+)
+class CareContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+    queryset = CareContact.objects.all()
+    serializer_class = CareContactSerializer
+    filterset_fields = {"assignment": ["exact"], "is_open": ["exact"], "need": ["exact"], "unit": ["exact"]}
+    ordering_fields = ["date", "id"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def initial(self, request, *args, **kwargs):
+        # Carers record their own contacts through scope_self: the service decides.
+        viewsets.GenericViewSet.initial(self, request, *args, **kwargs)
+
+    def get_object(self):
+        obj = super().get_object()
+        if self.action == "settle" and not care_services.may_record_care(self.request.user, obj.assignment):
+            raise exceptions.PermissionDenied()
+        return obj
+
+    def action_for_request(self) -> str:
+        # Settling is checked by the service (the carer may, through scope_self).
+        return Action.VIEW if self.action == "settle" else super().action_for_request()
+
+    def get_serializer_class(self):
+        return {"create": CareContactCreateSerializer, "settle": SettleSerializer}.get(
+            self.action or "", CareContactSerializer
+        )
+
+    def create(self, request, *args, **kwargs):
+        data = CareContactCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        vd = dict(data.validated_data)
+        assignment = selectors.care_list(viewer=request.user).filter(pk=vd.pop("assignment")).first()
+        if assignment is None:
+            raise Http404
+        with refusals_with_reasons():
+            contact = care_services.care_contact_record(actor=request.user, assignment=assignment, **vd)
+        return self.respond(contact, status_code=status.HTTP_201_CREATED, serializer_class=CareContactSerializer)
+
+    @extend_schema(summary="Mark a need settled", request=SettleSerializer, responses={200: CareContactSerializer})
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def settle(self, request, pk=None):
+        contact = self.get_object()
+        data = SettleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with refusals_with_reasons():
+            contact = care_services.care_contact_settle(actor=request.user, care_contact=contact, **data.validated_data)
+        return self.respond(contact, serializer_class=CareContactSerializer)
+
+
+# --- cluster alerts -----------------------------------------------------------------------------
+
+
+class ClusterAlertSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    cases = serializers.SerializerMethodField(help_text="Case ids, for those who may see cases; empty for others.")
+
+    class Meta:
+        model = ClusterAlert
+        fields = [
+            "id",
+            "unit",
+            "unit_name",
+            "status",
+            "window_from",
+            "window_to",
+            "case_count",
+            "cases",
+            "opened",
+            "handled_by",
+            "note",
+            "closed",
+        ]
+        read_only_fields = fields
+
+    def get_cases(self, alert: ClusterAlert) -> list[int]:
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is None or not has_any(user, "cases.case", Action.VIEW):
+            return []
+        visible = Case.objects.restrict(user, Action.VIEW).values("pk")
+        return list(alert.cases.filter(pk__in=visible).values_list("pk", flat=True))
+
+
+class HandleSerializer(StrictFieldsMixin, serializers.Serializer):
+    status = serializers.ChoiceField(choices=AlertStatus.choices, help_text="acknowledged or closed.")
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List cluster alerts"),
+    retrieve=extend_schema(summary="One cluster alert"),
+)
+class ClusterAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+    queryset = ClusterAlert.objects.select_related("unit")
+    serializer_class = ClusterAlertSerializer
+    filterset_fields = {"status": ["exact"], "unit": ["exact"]}
+    ordering_fields = ["opened", "id"]
+
+    def get_serializer_class(self):
+        return HandleSerializer if self.action == "handle" else ClusterAlertSerializer
+
+    @extend_schema(
+        summary="Acknowledge or close an alert (group office)",
+        request=HandleSerializer,
+        responses={200: ClusterAlertSerializer},
+    )
+    @action(detail=True, methods=["post"], scope_action=Action.CHANGE, filter_backends=[], pagination_class=None)
+    def handle(self, request, pk=None):
+        alert = self.get_object()
+        data = HandleSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        with refusals_with_reasons():
+            alert = services.cluster_alert_handle(actor=request.user, alert=alert, **data.validated_data)
+        return self.respond(alert, serializer_class=ClusterAlertSerializer)
