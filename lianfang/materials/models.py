@@ -154,7 +154,9 @@ class Movement(models.Model):
         indexes = [
             models.Index(fields=["unit", "item", "date"]),
             # Covers the burn rate's scan of a window of days (supply.py): an index-only scan on PostgreSQL.
-            models.Index(fields=["date", "kind"], include=["unit", "item", "quantity"], name="movement_date_kind_cover"),
+            models.Index(
+                fields=["date", "kind"], include=["unit", "item", "quantity"], name="movement_date_kind_cover"
+            ),
             models.Index(fields=["reference"]),
         ]
         constraints = [

@@ -208,9 +208,7 @@ def proposal_lines(proposal: RebalanceProposal) -> list[ProposalLine]:
     lines = summary.get("lines", [])
     units = Unit.objects.in_bulk({line["from"] for line in lines} | {line["to"] for line in lines})
     items = Item.objects.in_bulk({line["item"] for line in lines})
-    positions = {
-        (u, i): (level, use, target, front) for u, i, level, use, target, front in summary.get("levels", [])
-    }
+    positions = {(u, i): (level, use, target, front) for u, i, level, use, target, front in summary.get("levels", [])}
     delta: dict[tuple[int, int], float] = defaultdict(float)
     for line in lines:
         if not line.get("dropped"):
