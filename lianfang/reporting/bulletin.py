@@ -40,7 +40,8 @@ from lianfang.reporting.choices import BulletinStatus, ReportStatus, Timeliness
 from lianfang.reporting.models import Bulletin, RaisedItem, UnitDailyReport
 
 DATA_VERSION = 1
-# Report fields (``ReportField.code``) whose numbers the bulletin adds up, until the cases app exists.
+# Report fields (``ReportField.code``) whose numbers the bulletin adds up: the units' reports, prefilled
+# from the case and isolation records, as submitted (a late correction does not change a published bulletin).
 CASE_FIELDS = (
     "new_suspected",
     "new_confirmed",

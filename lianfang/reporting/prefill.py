@@ -10,9 +10,8 @@ number. Counts are prefilled and stay editable; the narrative fields have no sou
   check-ins, so a report for a subsidiary of 50,000 people is one small aggregate. A subtree
   without any day counts for the date answers ``None``: no check-in was recorded there, and a 0
   would claim that nobody came to work.
-* ``cases.*`` and ``isolation.*`` answer ``None`` until the cases app (issue 4) records cases,
-  contacts and isolation orders; it replaces them with :func:`register`.
-"""
+* ``cases.*`` and ``isolation.*`` are counted by the cases app from its records (it replaces the
+  placeholders below with :func:`register` when it loads; without it they answer ``None``).
 
 from __future__ import annotations
 
@@ -141,7 +140,7 @@ _stat_source("checkin.fever", "fever", _("Checked in with a fever"))
 _stat_source("checkin.flagged", "flagged", _("Flagged at check-in (fever or a risk answer)"))
 
 
-# --- cases, contacts and isolation: typed until the cases app exists ----------------------------
+# --- cases, contacts and isolation: placeholders the cases app replaces (lianfang/cases/prefill.py) --
 
 
 def _typed_by_liaison(unit: Unit, date: datetime.date) -> int | None:
