@@ -12,6 +12,7 @@ number. Counts are prefilled and stay editable; the narrative fields have no sou
   would claim that nobody came to work.
 * ``cases.*`` and ``isolation.*`` are counted by the cases app from its records (it replaces the
   placeholders below with :func:`register` when it loads; without it they answer ``None``).
+"""
 
 from __future__ import annotations
 
