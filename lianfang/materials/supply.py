@@ -26,9 +26,11 @@ How the figures are made, for a window of ``window_days`` days ending on ``as_of
 * Threshold and target days are the unit's own (on its :class:`Stock` row) or else the item's.
 
 Which (unit, item) pairs appear: every :class:`Stock` row (a unit that ever had the item), every
-pair with stock in transit to the unit, and — so that a unit with front-line people but nothing in
-store shows as short — every unit with front-line people of its own (directly in it) × every item
-with a per-person use. ``unit_ids`` and ``item_ids`` narrow all of these.
+pair with stock in transit to the unit, and — so that a unit with front-line people that nothing
+supplies shows as short — every unit with front-line people of its own (directly in it) × every item
+with a per-person use of which neither the unit nor any unit above it keeps a store (a site served
+by its company's store is covered by it, and its people count in the company's forecast).
+``unit_ids`` and ``item_ids`` narrow all of these.
 
 Cost: one query each for items, stock rows, the window's use, adjustments confirmed by a count,
 transfers in transit, front-line people and unit paths; no query per row.
@@ -117,6 +119,38 @@ def front_line_headcounts(unit_paths: dict[int, str]) -> tuple[dict[int, int], d
         {pk: subtree.get(path, 0) for pk, path in unit_paths.items()},
         {pk: own.get(path, 0) for pk, path in unit_paths.items()},
     )
+
+
+def _front_line_without_a_store(
+    own_headcount: dict[int, int],
+    paths: dict[int, str],
+    stocks: dict[tuple[int, int], tuple],
+    forecast_items: list[int],
+    *,
+    all_units: bool,
+) -> set[tuple[int, int]]:
+    """(unit, item) pairs of units with front-line people of their own that nothing supplies: neither
+    the unit nor any unit above it keeps a store of the item (a :class:`Stock` row). A heat station
+    served by its company's store is covered by it; one whose company keeps no masks is short."""
+    steplen = Unit.steplen
+    wanted = {u: paths[u] for u, n in own_headcount.items() if n and paths.get(u)}
+    if not wanted or not forecast_items:
+        return set()
+    stores: dict[int, set[str]] = defaultdict(set)  # item → paths of the units keeping a store of it
+    for u, i in stocks:
+        if paths.get(u):
+            stores[i].add(paths[u])
+    if not all_units:  # the stores above the asked units were not read with them
+        above = {p[:end] for p in wanted.values() for end in range(steplen, len(p), steplen)}
+        for path, i in Stock.objects.filter(unit__path__in=above).order_by().values_list("unit__path", "item_id"):
+            stores[i].add(path)
+    pairs: set[tuple[int, int]] = set()
+    for u, path in wanted.items():
+        lineage = [path[:end] for end in range(steplen, len(path) + 1, steplen)]
+        for i in forecast_items:
+            if not any(p in stores[i] for p in lineage):
+                pairs.add((u, i))
+    return pairs
 
 
 def supply_table(
@@ -213,9 +247,8 @@ def supply_table(
 
     keys = set(stocks) | set(in_transit)
     forecast_items = [i for i, (_t, _d, per_person) in items.items() if per_person > 0]
-    for u, n in own_headcount.items():
-        if n:
-            keys.update((u, i) for i in forecast_items)
+    uncovered = _front_line_without_a_store(own_headcount, paths, stocks, forecast_items, all_units=unit_ids is None)
+    keys.update(uncovered)
 
     table: dict[tuple[int, int], SupplyRow] = {}
     for key in keys:

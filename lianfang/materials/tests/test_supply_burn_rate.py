@@ -120,12 +120,31 @@ def test_short_history_uses_the_front_line_forecast(tree, catalogue):
         Decimal("10.00"),
         Decimal("17.0"),
     )
-    # B1 holds nothing but has 3 front-line people of its own: shown as short, 0 days.
-    b1 = table[(tree.b1.pk, masks.pk)]
-    assert (b1.on_hand, b1.daily_use, b1.days_of_supply, b1.level) == (0, Decimal("6.00"), Decimal("0.0"), "low")
+    # B1 holds nothing, but B's store supplies it (its 3 people are in B's forecast): no row of its own.
+    assert (tree.b1.pk, masks.pk) not in table
     # Thermometers have no per-person use: B's has no forecast and no use, B1 gets no row for them.
     assert table[(tree.b.pk, thermometer.pk)].days_of_supply is None
     assert (tree.b1.pk, thermometer.pk) not in table
+
+
+def test_front_line_people_that_no_store_supplies_show_as_short(tree, catalogue):
+    masks = catalogue["surgical-mask"]
+    front_line(tree.a1, 3)
+    put(tree.b, masks, MovementKind.PURCHASE, 200, date=day(2))  # a store, but not above A1
+
+    for unit_ids in (None, [tree.a1.pk]):
+        table = supply_table(unit_ids=unit_ids, as_of=T)
+        a1 = table[(tree.a1.pk, masks.pk)]
+        assert (a1.on_hand, a1.daily_use, a1.days_of_supply, a1.level) == (
+            0,
+            Decimal("6.00"),
+            Decimal("0.0"),
+            "low",
+        )
+
+    put(tree.a, masks, MovementKind.PURCHASE, 100, date=day(1))  # now A keeps masks for its units
+    for unit_ids in (None, [tree.a1.pk]):
+        assert (tree.a1.pk, masks.pk) not in supply_table(unit_ids=unit_ids, as_of=T)
 
 
 def test_short_history_without_a_forecast_averages_the_days_there_are(tree, catalogue):
