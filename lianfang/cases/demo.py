@@ -33,6 +33,7 @@ def _people(unit: Unit, n: int, rng: random.Random, exclude: set[int]) -> list[P
         Person.objects.filter(unit__path__startswith=unit.path, employment_status=EmploymentStatus.ACTIVE)
         .exclude(category=Category.FAMILY)
         .exclude(pk__in=exclude)
+        .filter(user__isnull=True)  # not the personas: the demo employee still has a check-in to do
         .order_by("pk")[:200]
     )
     picked = rng.sample(pool, min(n, len(pool)))
