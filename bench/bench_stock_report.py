@@ -60,6 +60,9 @@ def setup_django(pg: str, db: str, *, fresh: bool) -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    import gc
+
+    gc.freeze()  # as lianfang/wsgi.py does in every web worker once the project is loaded
 
 
 def build_units(subsidiaries: int = 20, departments: int = 49):

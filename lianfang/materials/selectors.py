@@ -7,9 +7,10 @@ see materials.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -124,8 +125,31 @@ class ItemTotal:
 @dataclass(frozen=True)
 class StockReport:
     as_of: datetime.date
-    rows: list[StockReportRow]
+    rows: Sequence[StockReportRow]
     totals: list[ItemTotal]
+
+
+class _Rows(Sequence[StockReportRow]):
+    """The report's rows in order, each built when it is read: the page shows 100 of the group's
+    20,000, and building only those keeps the whole-group report fast."""
+
+    def __init__(self, keys: list[tuple[int, int]], build: Callable[[tuple[int, int]], StockReportRow]) -> None:
+        self._keys = keys
+        self._build = build
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    @overload
+    def __getitem__(self, index: int) -> StockReportRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[StockReportRow]: ...
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._build(key) for key in self._keys[index]]
+        return self._build(self._keys[index])
 
 
 def _scope_unit_ids(viewer, root: Unit | None) -> list[int] | None:
@@ -193,17 +217,16 @@ def stock_report(
             subtree[anc][column] += row.on_hand
 
     keys = sorted(table, key=lambda k: unit_order[k[0]] * width + item_order[k[1]])
-    rows = [StockReportRow(units[u], items[i], table[(u, i)], subtree[u][item_order[i]]) for u, i in keys]
 
     # Totals per item, in one pass; each row's level is computed once.
     sums: dict[int, list] = {}
-    short_rows: list[StockReportRow] = []
-    for r in rows:
-        s = r.supply
+    short_keys: list[tuple[int, int]] = []
+    for key in keys:
+        s = table[key]
         level = s.level
-        acc = sums.get(r.item.pk)
+        acc = sums.get(key[1])
         if acc is None:
-            acc = sums[r.item.pk] = [Decimal(0), Decimal(0), Decimal(0), 0, 0]
+            acc = sums[key[1]] = [Decimal(0), Decimal(0), Decimal(0), 0, 0]
         acc[0] += s.on_hand
         acc[1] += s.in_transit_in
         acc[2] += s.daily_use
@@ -212,15 +235,18 @@ def stock_report(
         elif level == "short":
             acc[4] += 1
         if level != "ok":
-            short_rows.append(r)
+            short_keys.append(key)
     totals = [
         ItemTotal(item=it, on_hand=a[0], in_transit_in=a[1], daily_use=a[2], low=a[3], short=a[4])
         for it in item_list_sorted
         if (a := sums.get(it.pk)) is not None
     ]
-    if only_short:
-        rows = short_rows
-    return StockReport(as_of=as_of, rows=rows, totals=totals)
+
+    def build(key: tuple[int, int]) -> StockReportRow:
+        u, i = key
+        return StockReportRow(units[u], items[i], table[key], subtree[u][item_order[i]])
+
+    return StockReport(as_of=as_of, rows=_Rows(short_keys if only_short else keys, build), totals=totals)
 
 
 def stock_row(*, viewer, unit: Unit, item: Item, as_of: datetime.date | None = None) -> SupplyRow | None:

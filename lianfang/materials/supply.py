@@ -136,20 +136,21 @@ def _front_line_without_a_store(
     wanted = {u: paths[u] for u, n in own_headcount.items() if n and paths.get(u)}
     if not wanted or not forecast_items:
         return set()
-    stores: dict[int, set[str]] = defaultdict(set)  # item → paths of the units keeping a store of it
+    stored: dict[str, set[int]] = defaultdict(set)  # unit path → the items it keeps a store of
     for u, i in stocks:
         if paths.get(u):
-            stores[i].add(paths[u])
+            stored[paths[u]].add(i)
     if not all_units:  # the stores above the asked units were not read with them
         above = {p[:end] for p in wanted.values() for end in range(steplen, len(p), steplen)}
         for path, i in Stock.objects.filter(unit__path__in=above).order_by().values_list("unit__path", "item_id"):
-            stores[i].add(path)
+            stored[path].add(i)
+    wanted_items = set(forecast_items)
     pairs: set[tuple[int, int]] = set()
     for u, path in wanted.items():
-        lineage = [path[:end] for end in range(steplen, len(path) + 1, steplen)]
-        for i in forecast_items:
-            if not any(p in stores[i] for p in lineage):
-                pairs.add((u, i))
+        covered: set[int] = set()
+        for end in range(steplen, len(path) + 1, steplen):  # the unit and every unit above it
+            covered |= stored.get(path[:end], set())
+        pairs.update((u, i) for i in wanted_items - covered)
     return pairs
 
 
