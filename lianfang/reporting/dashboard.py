@@ -232,7 +232,7 @@ def can_see_dashboard(viewer) -> bool:
     )
 
 
-def _scope_roots(viewer, model_label: str) -> list[Unit]:
+def scope_roots(viewer, model_label: str) -> list[Unit]:
     """The units at the top of the viewer's scope (the group's roots for a superuser)."""
     if viewer.is_superuser:
         return list(Unit.objects.filter(depth=1))
@@ -302,7 +302,7 @@ def dashboard_figures(*, viewer, day: datetime.date | None = None) -> dict[str, 
         "reports": report_counts(statuses),
         "late_units": [s for s in statuses if s["status"] == Timeliness.LATE],
         "missing_units": [s for s in statuses if s["status"] == Timeliness.MISSING],
-        "rows": breakdown(stats, statuses, roots=_scope_roots(viewer, "health.unitdaystat"), day=day),
+        "rows": breakdown(stats, statuses, roots=scope_roots(viewer, "health.unitdaystat"), day=day),
         "trends": {
             str(days): trend(stats, reports, expected_units=expected_units, end=day, days=days) for days in TREND_DAYS
         },

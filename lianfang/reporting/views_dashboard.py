@@ -14,6 +14,7 @@ from django.shortcuts import render
 from lianfang.org.choices import Action
 from lianfang.org.scoping import has_any
 from lianfang.reporting import dashboard
+from lianfang.reporting.dashboard_control import control_figures
 
 
 @login_required
@@ -29,5 +30,6 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "charts14": dashboard.chart_specs(figures["trends"]["14"], period=14),
         "charts30": dashboard.chart_specs(figures["trends"]["30"], period=30),
         "can_bulletins": has_any(user, "reporting.bulletin", Action.VIEW),
+        "control": control_figures(viewer=user, roots=dashboard.scope_roots(user, "health.unitdaystat"), day=day),
     }
     return render(request, "reporting/dashboard.html", context)
