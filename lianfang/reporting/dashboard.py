@@ -203,8 +203,9 @@ def trend(
                 "expected": s.get("sum_expected") or 0,
                 "reported": s.get("sum_reported") or 0,
                 "completion": percent(s.get("sum_reported"), s.get("sum_expected")),
-                "fever": s.get("sum_fever") or 0,
-                "flagged": s.get("sum_flagged") or 0,
+                # A day without any check-in counts has no fever figure: a gap in the chart, not a 0.
+                "fever": (s.get("sum_fever") or 0) if s else None,
+                "flagged": (s.get("sum_flagged") or 0) if s else None,
                 "reports_timely": r.get("timely") or 0,
                 "reports_late": r.get("late") or 0,
                 "timely_rate": percent(r.get("timely"), unit_count),

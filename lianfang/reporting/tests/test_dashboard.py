@@ -130,3 +130,15 @@ def test_the_api_gives_the_same_scoped_figures(tree):
     assert body["date"] == DAY.isoformat()
     assert (body["checkins"]["expected"], body["checkins"]["reported"]) == (25, 23)
     assert len(body["trends"]["30"]) == 30
+
+
+def test_a_day_without_any_check_in_counts_is_a_gap_in_the_trends_not_a_zero(tree):
+    make_group(tree)
+    office = user_with_role(Role.GROUP_ADMIN, tree.group)
+
+    figures = dashboard.dashboard_figures(viewer=office, day=DAY)
+    before = figures["trends"]["30"][0]  # 29 days before DAY: nothing was recorded then
+
+    assert (before["completion"], before["fever"], before["flagged"]) == (None, None, None)
+    today = figures["trends"]["30"][-1]
+    assert today["fever"] is not None and today["completion"] == 83.3
