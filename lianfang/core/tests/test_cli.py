@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from lianfang import demo
 from lianfang.cli import main
@@ -179,3 +181,14 @@ def test_serve_runs_the_web_server_and_the_job_consumer_and_stops_both_on_sigter
     assert not any(_alive(pid) for pid in children)
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1).close()
+
+
+@pytest.mark.django_db
+def test_load_demo_says_what_it_loaded_including_cases_and_materials():
+    out = io.StringIO()
+    with translation.override("en"):
+        call_command("load_demo", stdout=out)
+    printed = out.getvalue()
+    assert "Demo group loaded" in printed
+    assert "Prevention and control: 5 cases" in printed
+    assert "stock movements" in printed and "transfers" in printed

@@ -55,6 +55,25 @@ def print_result(write, result: demo.DemoSummary) -> None:
                 )
                 % {"checkins": result.daily.checkins, "reports": result.daily.reports, "raised": result.daily.raised}
             )
+        write(_control_and_materials())
+
+
+def _control_and_materials() -> str:
+    """What the demo holds of cases and materials, counted from the database."""
+    from lianfang.cases.models import Case, Contact, Isolation
+    from lianfang.materials.models import Donation, Movement, Transfer
+
+    return _(
+        "Prevention and control: %(cases)d cases, %(contacts)d close contacts, %(isolated)d people in "
+        "isolation. Materials: %(movements)d stock movements, %(transfers)d transfers, %(donations)d donations."
+    ) % {
+        "cases": Case.objects.count(),
+        "contacts": Contact.objects.count(),
+        "isolated": Isolation.objects.filter(released_on__isnull=True).count(),
+        "movements": Movement.objects.count(),
+        "transfers": Transfer.objects.count(),
+        "donations": Donation.objects.count(),
+    }
 
 
 class Command(BaseCommand):
