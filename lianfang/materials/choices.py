@@ -18,16 +18,16 @@ class Category(models.TextChoices):
 class Measure(models.TextChoices):
     """Units of measure as people count them; the counted ones take whole numbers only."""
 
-    PIECE = "piece", pgettext_lazy("measure", "piece (只)")
-    PAIR = "pair", pgettext_lazy("measure", "pair (副)")
-    SET = "set", pgettext_lazy("measure", "set (套)")
-    BOTTLE = "bottle", pgettext_lazy("measure", "bottle (瓶)")
-    STICK = "stick", pgettext_lazy("measure", "thermometer (支)")
-    BOX = "box", pgettext_lazy("measure", "box (盒)")
-    BARREL = "barrel", pgettext_lazy("measure", "barrel (桶)")
+    PIECE = "piece", pgettext_lazy("measure", "pieces (只)")
+    PAIR = "pair", pgettext_lazy("measure", "pairs (副)")
+    SET = "set", pgettext_lazy("measure", "sets (套)")
+    BOTTLE = "bottle", pgettext_lazy("measure", "bottles (瓶)")
+    STICK = "stick", pgettext_lazy("measure", "thermometers (支)")
+    BOX = "box", pgettext_lazy("measure", "boxes (盒)")
+    BARREL = "barrel", pgettext_lazy("measure", "barrels (桶)")
     JIN = "jin", pgettext_lazy("measure", "jin (斤)")
-    KG = "kg", pgettext_lazy("measure", "kilogram (kg)")
-    LITRE = "litre", pgettext_lazy("measure", "litre (L)")
+    KG = "kg", pgettext_lazy("measure", "kilograms (kg)")
+    LITRE = "litre", pgettext_lazy("measure", "litres (L)")
 
     @classmethod
     def counted(cls) -> frozenset[str]:

@@ -41,8 +41,8 @@ def test_issuing_more_than_on_hand_is_refused_with_what_is_available(tree, catal
     with translation.override("en"), pytest.raises(ledger.InsufficientStock) as exc:
         put(tree.a1, masks, MovementKind.ISSUE, 500)
     message = exc.value.messages[0]
-    assert "甲公司综合部 has only 300 piece (只) of Surgical mask on hand" in message
-    assert "500 piece (只) cannot be taken out" in message and "Enter at most 300" in message
+    assert "甲公司综合部 has only 300 pieces (只) of Surgical mask on hand" in message
+    assert "500 pieces (只) cannot be taken out" in message and "Enter at most 300" in message
     assert on_hand(tree.a1, masks) == 300
     assert Movement.objects.count() == 1
 
@@ -60,7 +60,7 @@ def test_the_refusal_is_in_chinese_by_default(tree, catalogue):
     [
         ("-5", "above zero"),
         ("0", "above zero"),
-        ("2.5", "whole piece (只)"),
+        ("2.5", "whole pieces (只)"),
         ("abc", "Enter a number"),
         ("1e20", "too large"),
     ],
@@ -127,5 +127,5 @@ def test_an_unknown_kind_is_a_programming_error(tree, catalogue):
 
 def test_quantities_read_as_people_count_them(catalogue):
     with translation.override("en"):
-        assert ledger.format_quantity(catalogue["surgical-mask"], Decimal(1200)) == "1,200 piece (只)"
-        assert ledger.format_quantity(catalogue["alcohol-75"], Decimal("2.50")) == "2.50 litre (L)"
+        assert ledger.format_quantity(catalogue["surgical-mask"], Decimal(1200)) == "1,200 pieces (只)"
+        assert ledger.format_quantity(catalogue["alcohol-75"], Decimal("2.50")) == "2.50 litres (L)"

@@ -36,7 +36,7 @@ def test_an_issue_beyond_stock_is_a_400_that_says_what_is_on_hand(tree, api):
         format="json",
     )
     assert response.status_code == 400
-    assert "has only 300 piece (只)" in response.json()["quantity"][0]
+    assert "has only 300 pieces (只)" in response.json()["quantity"][0]
     response = api.post(
         reverse("api:movement-list"),
         {"unit": tree.a1.pk, "item": masks.pk, "kind": "issue", "quantity": "2.5"},

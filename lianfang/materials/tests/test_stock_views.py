@@ -74,11 +74,11 @@ def test_issuing_more_than_on_hand_shows_what_is_available_and_records_nothing(t
         {"kind": "issue", "unit": tree.a1.pk, "item": masks.pk, "quantity": "500", "date": TODAY.isoformat()},
     )
     assert response.status_code == 200
-    assert "has only 300 piece (只) of Surgical mask on hand" in response.content.decode()
+    assert "has only 300 pieces (只) of Surgical mask on hand" in response.content.decode()
     assert Movement.objects.count() == 1
 
 
-@pytest.mark.parametrize(("quantity", "message"), [("-5", "above zero"), ("2.5", "whole piece (只)")])
+@pytest.mark.parametrize(("quantity", "message"), [("-5", "above zero"), ("2.5", "whole pieces (只)")])
 def test_negative_or_fractional_pieces_are_refused_on_the_quantity(tree, catalogue, keeper, quantity, message):
     masks = catalogue["surgical-mask"]
     response = client(keeper).post(
