@@ -470,14 +470,7 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restrict
     )
     @action(detail=True, methods=["post"], scope_action=Action.VIEW, filter_backends=[], pagination_class=None)
     def reject(self, request, pk=None):
-        transfer = self.get_object()
-        data = TransferReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            transfer = services.transfer_reject(
-                actor=request.user, transfer=transfer, reason=data.validated_data["reason"]
-            )
-        return _transfer_response(self, transfer)
+        return self._with_reason(request, services.transfer_reject)
 
     @extend_schema(
         summary="Cancel before shipping (office, receiving unit or proposer)",
@@ -486,13 +479,15 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restrict
     )
     @action(detail=True, methods=["post"], scope_action=Action.VIEW, filter_backends=[], pagination_class=None)
     def cancel(self, request, pk=None):
+        return self._with_reason(request, services.transfer_cancel)
+
+    def _with_reason(self, request, service):
+        """Reject or cancel: the same input (a reason), the same answer (the transfer)."""
         transfer = self.get_object()
         data = TransferReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         with refusals_with_reasons():
-            transfer = services.transfer_cancel(
-                actor=request.user, transfer=transfer, reason=data.validated_data["reason"]
-            )
+            transfer = service(actor=request.user, transfer=transfer, reason=data.validated_data["reason"])
         return _transfer_response(self, transfer)
 
 
