@@ -15,9 +15,6 @@ else they do not exist (404). Reads of case and contact details are audited
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status
@@ -36,15 +33,6 @@ from lianfang.core.api import RestrictedViewSet, ScopedUnitField, StrictFieldsMi
 from lianfang.core.masking import mask_phone
 from lianfang.org.choices import Action
 from lianfang.people.models import Person
-
-
-@contextmanager
-def refusals_with_reasons():
-    """A service's PermissionDenied becomes a 403 that keeps its message (who may do it)."""
-    try:
-        yield
-    except DjangoPermissionDenied as exc:
-        raise exceptions.PermissionDenied(detail=str(exc) or None) from None
 
 
 def _visible_person(request, pk: int | None, field: str = "person") -> Person | None:
@@ -222,8 +210,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedVi
         data.is_valid(raise_exception=True)
         vd = dict(data.validated_data)
         person = _visible_person(request, vd.pop("person", None))
-        with refusals_with_reasons():
-            case = services.case_register(actor=request.user, person=person, **vd)
+        case = services.case_register(actor=request.user, person=person, **vd)
         return self.respond(case, status_code=status.HTTP_201_CREATED, serializer_class=CaseSerializer)
 
     def partial_update(self, request, *args, **kwargs):
@@ -231,8 +218,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedVi
         data = CaseUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         vd = data.validated_data
-        with refusals_with_reasons():
-            case = services.case_update(actor=request.user, case=case, fields=list(vd), **vd)
+        case = services.case_update(actor=request.user, case=case, fields=list(vd), **vd)
         return self.respond(case, serializer_class=CaseSerializer)
 
     @extend_schema(
@@ -244,16 +230,15 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedVi
         data = TransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         vd = data.validated_data
-        with refusals_with_reasons():
-            case = services.case_transition(
-                actor=request.user,
-                case=case,
-                to_status=vd["status"],
-                on=vd.get("on"),
-                treatment=vd.get("treatment"),
-                treatment_place=vd.get("treatment_place"),
-                note=vd.get("note", ""),
-            )
+        case = services.case_transition(
+            actor=request.user,
+            case=case,
+            to_status=vd["status"],
+            on=vd.get("on"),
+            treatment=vd.get("treatment"),
+            treatment_place=vd.get("treatment_place"),
+            note=vd.get("note", ""),
+        )
         return self.respond(case, serializer_class=CaseSerializer)
 
     @extend_schema(summary="The contact graph around a case (audited read)", responses={200: GraphSerializer})
@@ -294,13 +279,12 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedVi
         case = self.get_object()
         data = AddSuggestedSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            added = services.contacts_add_suggested(
-                actor=request.user,
-                case=case,
-                person_ids=data.validated_data["people"],
-                setting=data.validated_data["setting"],
-            )
+        added = services.contacts_add_suggested(
+            actor=request.user,
+            case=case,
+            person_ids=data.validated_data["people"],
+            setting=data.validated_data["setting"],
+        )
         return Response({"added": [c.pk for c in added]}, status=status.HTTP_201_CREATED)
 
     @extend_schema(summary="The external person's full phone (audited)", request=None, responses={200: PhoneSerializer})
@@ -315,8 +299,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedVi
     )
     def reveal_phone(self, request, pk=None):
         case = self.get_object()
-        with refusals_with_reasons():
-            phone = services.case_reveal_phone(actor=request.user, case=case)
+        phone = services.case_reveal_phone(actor=request.user, case=case)
         return Response({"phone": phone})
 
 
@@ -426,14 +409,12 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restricte
             if via is None:
                 raise exceptions.ValidationError({"via": [_("There is no such close contact in your units.")]})
         person = _visible_person(request, vd.pop("person", None))
-        with refusals_with_reasons():
-            contact = services.contact_add(actor=request.user, case=case, person=person, via=via, **vd)
+        contact = services.contact_add(actor=request.user, case=case, person=person, via=via, **vd)
         return self.respond(contact, status_code=status.HTTP_201_CREATED, serializer_class=ContactSerializer)
 
     def destroy(self, request, *args, **kwargs):
         contact = self.get_object()
-        with refusals_with_reasons():
-            services.contact_delete(actor=request.user, contact=contact)
+        services.contact_delete(actor=request.user, contact=contact)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -454,8 +435,7 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restricte
         contact = self.get_object()
         data = BecomeCaseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            case = services.contact_become_case(actor=request.user, contact=contact, **data.validated_data)
+        case = services.contact_become_case(actor=request.user, contact=contact, **data.validated_data)
         return Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED)
 
 

@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from lianfang.cases import care_services, isolation_services, selectors, services
-from lianfang.cases.api import _visible_person, refusals_with_reasons
+from lianfang.cases.api import _visible_person
 from lianfang.cases.choices import AlertStatus, CareNeed, IsolationKind, IsolationReason, TestResult
 from lianfang.cases.models import CareAssignment, CareContact, Case, ClusterAlert, FollowUp, Isolation
 from lianfang.core.api import RestrictedViewSet, StrictFieldsMixin
@@ -138,10 +138,9 @@ class IsolationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restric
         if contact_id and contact is None:
             raise exceptions.ValidationError({"contact": [_("There is no such contact in your units.")]})
         responsible = _responsible(request, person.unit, vd.pop("responsible", None))
-        with refusals_with_reasons():
-            isolation = isolation_services.isolation_order(
-                actor=request.user, person=person, case=case, contact=contact, responsible=responsible, **vd
-            )
+        isolation = isolation_services.isolation_order(
+            actor=request.user, person=person, case=case, contact=contact, responsible=responsible, **vd
+        )
         return self.respond(isolation, status_code=status.HTTP_201_CREATED, serializer_class=IsolationSerializer)
 
     def partial_update(self, request, *args, **kwargs):
@@ -150,10 +149,9 @@ class IsolationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restric
         data.is_valid(raise_exception=True)
         vd = dict(data.validated_data)
         responsible = _responsible(request, isolation.unit, vd.pop("responsible", None))
-        with refusals_with_reasons():
-            isolation = isolation_services.isolation_change_end(
-                actor=request.user, isolation=isolation, responsible=responsible, **vd
-            )
+        isolation = isolation_services.isolation_change_end(
+            actor=request.user, isolation=isolation, responsible=responsible, **vd
+        )
         return self.respond(isolation, serializer_class=IsolationSerializer)
 
     @extend_schema(summary="Release from isolation", request=ReleaseSerializer, responses={200: IsolationSerializer})
@@ -162,10 +160,7 @@ class IsolationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restric
         isolation = self.get_object()
         data = ReleaseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            isolation = isolation_services.isolation_release(
-                actor=request.user, isolation=isolation, **data.validated_data
-            )
+        isolation = isolation_services.isolation_release(actor=request.user, isolation=isolation, **data.validated_data)
         return self.respond(isolation, serializer_class=IsolationSerializer)
 
 
@@ -232,8 +227,7 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restrict
         isolation = selectors.isolation_list(viewer=request.user).filter(pk=vd.pop("isolation")).first()
         if isolation is None:
             raise Http404
-        with refusals_with_reasons():
-            followup, created = isolation_services.followup_record(actor=request.user, isolation=isolation, **vd)
+        followup, created = isolation_services.followup_record(actor=request.user, isolation=isolation, **vd)
         return Response(
             FollowUpSerializer(followup).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
@@ -310,15 +304,14 @@ class CareAssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Re
             if vd.get("isolation")
             else None
         )
-        with refusals_with_reasons():
-            assignment = care_services.care_assign(
-                actor=request.user,
-                person=person,
-                carer=carer,
-                case=case,
-                isolation=isolation,
-                started_on=vd.get("started_on"),
-            )
+        assignment = care_services.care_assign(
+            actor=request.user,
+            person=person,
+            carer=carer,
+            case=case,
+            isolation=isolation,
+            started_on=vd.get("started_on"),
+        )
         return self.respond(assignment, status_code=status.HTTP_201_CREATED, serializer_class=CareAssignmentSerializer)
 
     @extend_schema(
@@ -329,10 +322,9 @@ class CareAssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Re
         assignment = self.get_object()
         data = CareEndSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            assignment = care_services.care_end(
-                actor=request.user, assignment=assignment, ended_on=data.validated_data.get("ended_on")
-            )
+        assignment = care_services.care_end(
+            actor=request.user, assignment=assignment, ended_on=data.validated_data.get("ended_on")
+        )
         return self.respond(assignment, serializer_class=CareAssignmentSerializer)
 
 
@@ -412,8 +404,7 @@ class CareContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restr
         assignment = selectors.care_list(viewer=request.user).filter(pk=vd.pop("assignment")).first()
         if assignment is None:
             raise Http404
-        with refusals_with_reasons():
-            contact = care_services.care_contact_record(actor=request.user, assignment=assignment, **vd)
+        contact = care_services.care_contact_record(actor=request.user, assignment=assignment, **vd)
         return self.respond(contact, status_code=status.HTTP_201_CREATED, serializer_class=CareContactSerializer)
 
     @extend_schema(summary="Mark a need settled", request=SettleSerializer, responses={200: CareContactSerializer})
@@ -422,8 +413,7 @@ class CareContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restr
         contact = self.get_object()
         data = SettleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            contact = care_services.care_contact_settle(actor=request.user, care_contact=contact, **data.validated_data)
+        contact = care_services.care_contact_settle(actor=request.user, care_contact=contact, **data.validated_data)
         return self.respond(contact, serializer_class=CareContactSerializer)
 
 
@@ -489,6 +479,5 @@ class ClusterAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Rest
         alert = self.get_object()
         data = HandleSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            alert = services.cluster_alert_handle(actor=request.user, alert=alert, **data.validated_data)
+        alert = services.cluster_alert_handle(actor=request.user, alert=alert, **data.validated_data)
         return self.respond(alert, serializer_class=ClusterAlertSerializer)

@@ -64,7 +64,8 @@ METHOD_ACTIONS = {
 
 
 def exception_handler(exc, context):
-    """Django's ValidationError and PermissionDenied, raised by services, become 400 and 403.
+    """Django's ValidationError and PermissionDenied, raised by services, become 400 and 403, each
+    with the service's own words.
 
     A service's ``ValidationError({"parent": ...})`` keeps its field names, so API clients see the
     same ``{"field": ["message"]}`` shape as for serializer errors; errors not tied to a field
@@ -80,7 +81,8 @@ def exception_handler(exc, context):
             detail = {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
         exc = exceptions.ValidationError(detail=detail)
     elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
+        # A service's refusal says who may do it ("only the receiving unit records a receipt"); keep it.
+        exc = exceptions.PermissionDenied(detail=str(exc) or None)
     return drf_exception_handler(exc, context)
 
 

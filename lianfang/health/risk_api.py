@@ -15,9 +15,7 @@ from :func:`lianfang.health.api.register`.
 from __future__ import annotations
 
 import datetime
-from contextlib import contextmanager
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -35,15 +33,6 @@ from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import has_any, units_where
 from lianfang.people.models import Person
-
-
-@contextmanager
-def refusals_with_reasons():
-    """A service's PermissionDenied becomes a 403 that keeps its message."""
-    try:
-        yield
-    except DjangoPermissionDenied as exc:
-        raise exceptions.PermissionDenied(detail=str(exc) or None) from None
 
 
 def _check(user, label: str, action_name: str) -> None:
@@ -166,8 +155,7 @@ class RiskAreaViewSet(
         for name in ("division_code", "level", "effective_from"):
             if name not in vd:
                 raise exceptions.ValidationError({name: [_("This field is required.")]})
-        with refusals_with_reasons():
-            area = risk_services.risk_area_create(actor=request.user, **vd)
+        area = risk_services.risk_area_create(actor=request.user, **vd)
         return self._out(area, status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
@@ -175,8 +163,7 @@ class RiskAreaViewSet(
         _check(request.user, "health.riskarea", Action.CHANGE)
         serializer = RiskAreaWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            area = risk_services.risk_area_update(actor=request.user, area=area, **serializer.validated_data)
+        area = risk_services.risk_area_update(actor=request.user, area=area, **serializer.validated_data)
         return self._out(area)
 
     def update(self, request, *args, **kwargs):
@@ -185,8 +172,7 @@ class RiskAreaViewSet(
     def destroy(self, request, *args, **kwargs):
         area = self.get_object()
         _check(request.user, "health.riskarea", Action.DELETE)
-        with refusals_with_reasons():
-            risk_services.risk_area_delete(actor=request.user, area=area)
+        risk_services.risk_area_delete(actor=request.user, area=area)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(summary="Lift a risk area from a day on (group office)", responses={200: RiskAreaSerializer})
@@ -196,10 +182,9 @@ class RiskAreaViewSet(
         _check(request.user, "health.riskarea", Action.CHANGE)
         serializer = LiftSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            area = risk_services.risk_area_lift(
-                actor=request.user, area=area, lifted_on=serializer.validated_data.get("lifted_on")
-            )
+        area = risk_services.risk_area_lift(
+            actor=request.user, area=area, lifted_on=serializer.validated_data.get("lifted_on")
+        )
         return self._out(area)
 
 
@@ -281,8 +266,7 @@ class StatusRuleViewSet(
         _check(request.user, "health.statusrule", Action.ADD)
         serializer = StatusRuleWriteSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            rule = risk_services.status_rule_create(actor=request.user, **serializer.validated_data)
+        rule = risk_services.status_rule_create(actor=request.user, **serializer.validated_data)
         return Response(StatusRuleSerializer(rule).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
@@ -290,8 +274,7 @@ class StatusRuleViewSet(
         _check(request.user, "health.statusrule", Action.CHANGE)
         serializer = StatusRuleWriteSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            rule = risk_services.status_rule_update(actor=request.user, rule=rule, **serializer.validated_data)
+        rule = risk_services.status_rule_update(actor=request.user, rule=rule, **serializer.validated_data)
         return Response(StatusRuleSerializer(rule).data)
 
     def update(self, request, *args, **kwargs):
@@ -305,8 +288,7 @@ class StatusRuleViewSet(
         _check(request.user, "health.statusrule", Action.CHANGE)
         serializer = ReorderSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            rules = risk_services.status_rules_reorder(actor=request.user, rule_ids=serializer.validated_data["order"])
+        rules = risk_services.status_rules_reorder(actor=request.user, rule_ids=serializer.validated_data["order"])
         return Response(StatusRuleSerializer(rules, many=True).data)
 
 
@@ -621,8 +603,7 @@ class TripViewSet(
             )
             if person is None:
                 raise Http404
-        with refusals_with_reasons():
-            trip = risk_services.trip_create(actor=request.user, person=person, **vd)
+        trip = risk_services.trip_create(actor=request.user, person=person, **vd)
         return Response(TripSerializer(trip).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
@@ -632,8 +613,7 @@ class TripViewSet(
         vd = dict(serializer.validated_data)
         if "person" in vd:
             raise exceptions.ValidationError({"person": [_("A trip stays with its person: add a new one instead.")]})
-        with refusals_with_reasons():
-            trip = risk_services.trip_update(actor=request.user, trip=trip, **vd)
+        trip = risk_services.trip_update(actor=request.user, trip=trip, **vd)
         return Response(TripSerializer(trip).data)
 
     def update(self, request, *args, **kwargs):
@@ -641,8 +621,7 @@ class TripViewSet(
 
     def destroy(self, request, *args, **kwargs):
         trip = self.get_object()
-        with refusals_with_reasons():
-            risk_services.trip_delete(actor=request.user, trip=trip)
+        risk_services.trip_delete(actor=request.user, trip=trip)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -13,10 +13,8 @@ the pages say the same thing.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status
@@ -28,15 +26,6 @@ from lianfang.materials import donation_selectors as selectors
 from lianfang.materials import donation_services as services
 from lianfang.materials.models import Collection, Contribution, Donation, DonationLine, Fund, Item, Spending
 from lianfang.org.choices import Action
-
-
-@contextmanager
-def refusals_with_reasons():
-    """A service's PermissionDenied becomes a 403 that keeps its message (the core handler drops it)."""
-    try:
-        yield
-    except DjangoPermissionDenied as exc:
-        raise exceptions.PermissionDenied(detail=str(exc) or None) from None
 
 
 class LooseDecimalField(serializers.DecimalField):
@@ -177,19 +166,18 @@ class DonationViewSet(ExplainedDenials, mixins.ListModelMixin, mixins.RetrieveMo
         data = DonationCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         v = data.validated_data
-        with refusals_with_reasons():
-            donation = services.donation_record(
-                actor=request.user,
-                direction=v["direction"],
-                kind=v["kind"],
-                unit=v["unit"],
-                counterparty=v["counterparty"],
-                date=v["date"],
-                amount=v.get("amount"),
-                lines=[(line["item"], line["quantity"]) for line in v.get("lines") or []],
-                receipt_no=v.get("receipt_no", ""),
-                note=v.get("note", ""),
-            )
+        donation = services.donation_record(
+            actor=request.user,
+            direction=v["direction"],
+            kind=v["kind"],
+            unit=v["unit"],
+            counterparty=v["counterparty"],
+            date=v["date"],
+            amount=v.get("amount"),
+            lines=[(line["item"], line["quantity"]) for line in v.get("lines") or []],
+            receipt_no=v.get("receipt_no", ""),
+            note=v.get("note", ""),
+        )
         return self.respond(donation, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -202,8 +190,7 @@ class DonationViewSet(ExplainedDenials, mixins.ListModelMixin, mixins.RetrieveMo
         donation = self.get_object()
         data = ReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            services.donation_cancel(actor=request.user, donation=donation, reason=data.validated_data["reason"])
+        services.donation_cancel(actor=request.user, donation=donation, reason=data.validated_data["reason"])
         return self.respond(donation)
 
 
@@ -319,8 +306,7 @@ class CollectionViewSet(ExplainedDenials, mixins.ListModelMixin, mixins.Retrieve
     def create(self, request, *args, **kwargs):
         data = CollectionCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            collection = services.collection_open(actor=request.user, **data.validated_data)
+        collection = services.collection_open(actor=request.user, **data.validated_data)
         return self.respond(collection, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -331,10 +317,7 @@ class CollectionViewSet(ExplainedDenials, mixins.ListModelMixin, mixins.Retrieve
         collection = self.get_object()
         data = ContributionCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            contribution = services.contribution_record(
-                actor=request.user, collection=collection, **data.validated_data
-            )
+        contribution = services.contribution_record(actor=request.user, collection=collection, **data.validated_data)
         return Response(ContributionSerializer(contribution).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -355,8 +338,7 @@ class CollectionViewSet(ExplainedDenials, mixins.ListModelMixin, mixins.Retrieve
         collection = self.get_object()
         data = PassOnSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            donation = services.collection_pass_on(actor=request.user, collection=collection, **data.validated_data)
+        donation = services.collection_pass_on(actor=request.user, collection=collection, **data.validated_data)
         donation = selectors.donation_list(viewer=request.user).get(pk=donation.pk)
         return Response(DonationSerializer(donation).data, status=status.HTTP_201_CREATED)
 
@@ -424,8 +406,7 @@ class FundViewSet(ExplainedDenials, mixins.ListModelMixin, mixins.RetrieveModelM
     def create(self, request, *args, **kwargs):
         data = FundCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            fund = services.fund_open(actor=request.user, **data.validated_data)
+        fund = services.fund_open(actor=request.user, **data.validated_data)
         return self.respond(fund, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(summary="Raise the budget", request=BudgetSerializer, responses={200: FundSerializer})
@@ -434,8 +415,7 @@ class FundViewSet(ExplainedDenials, mixins.ListModelMixin, mixins.RetrieveModelM
         fund = self.get_object()
         data = BudgetSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            fund = services.fund_raise_budget(actor=request.user, fund=fund, **data.validated_data)
+        fund = services.fund_raise_budget(actor=request.user, fund=fund, **data.validated_data)
         return self.respond(fund)
 
 
@@ -521,16 +501,14 @@ class SpendingViewSet(ExplainedDenials, mixins.ListModelMixin, mixins.RetrieveMo
     def create(self, request, *args, **kwargs):
         data = SpendingCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            spending = services.spending_request(actor=request.user, **data.validated_data)
+        spending = services.spending_request(actor=request.user, **data.validated_data)
         return self.respond(spending, status_code=status.HTTP_201_CREATED)
 
     def _decide(self, request, service):
         spending = self.get_object()
         data = DecisionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            spending = service(actor=request.user, spending=spending, note=data.validated_data.get("note", ""))
+        spending = service(actor=request.user, spending=spending, note=data.validated_data.get("note", ""))
         return self.respond(spending)
 
     @extend_schema(
@@ -553,8 +531,7 @@ class SpendingViewSet(ExplainedDenials, mixins.ListModelMixin, mixins.RetrieveMo
         spending = self.get_object()
         data = PaySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            spending = services.spending_pay(actor=request.user, spending=spending, **data.validated_data)
+        spending = services.spending_pay(actor=request.user, spending=spending, **data.validated_data)
         return self.respond(spending)
 
 

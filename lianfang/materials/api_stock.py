@@ -9,10 +9,7 @@ scope is 404, in view scope without the action 403; a unit outside the add scope
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import django_filters
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,15 +27,6 @@ from lianfang.org.models import Unit
 from lianfang.org.scoping import has_any, units_where
 
 ITEM = "materials.item"
-
-
-@contextmanager
-def refusals_with_reasons():
-    """A service's PermissionDenied becomes a 403 that keeps its message."""
-    try:
-        yield
-    except DjangoPermissionDenied as exc:
-        raise exceptions.PermissionDenied(detail=str(exc) or None) from None
 
 
 # --- Catalogue ----------------------------------------------------------------------------------
@@ -101,8 +89,7 @@ class ItemViewSet(
             raise exceptions.PermissionDenied()
         data = ItemWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            item = services.item_create(actor=request.user, **data.validated_data)
+        item = services.item_create(actor=request.user, **data.validated_data)
         return Response(ItemSerializer(item).data, status=status.HTTP_201_CREATED)
 
     def partial_update(self, request, *args, **kwargs):
@@ -111,8 +98,7 @@ class ItemViewSet(
             raise exceptions.PermissionDenied()
         data = ItemWriteSerializer(item, data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            item = services.item_update(actor=request.user, item=item, **data.validated_data)
+        item = services.item_update(actor=request.user, item=item, **data.validated_data)
         return Response(ItemSerializer(item).data)
 
     def update(self, request, *args, **kwargs):
@@ -251,8 +237,7 @@ class StockViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedV
         data = StockLevelsSerializer(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         levels = {"reorder_threshold": stock.reorder_threshold, "target_days": stock.target_days, **data.validated_data}
-        with refusals_with_reasons():
-            stock = services.stock_set_levels(actor=request.user, unit=stock.unit, item=stock.item, **levels)
+        stock = services.stock_set_levels(actor=request.user, unit=stock.unit, item=stock.item, **levels)
         return Response(StockSerializer(_with_supply([self.get_queryset().get(pk=stock.pk)])[0]).data)
 
 
@@ -345,8 +330,7 @@ class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
         data.is_valid(raise_exception=True)
         vd = dict(data.validated_data)
         vd["date"] = vd.get("date") or timezone.localdate()
-        with refusals_with_reasons():
-            movement = services.movement_record(actor=request.user, **vd)
+        movement = services.movement_record(actor=request.user, **vd)
         return self.respond(movement, status_code=status.HTTP_201_CREATED, serializer_class=MovementSerializer)
 
 
@@ -436,14 +420,13 @@ class StockTakeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.
         data = StockTakeCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         vd = data.validated_data
-        with refusals_with_reasons():
-            stocktake = services.stocktake_record(
-                actor=request.user,
-                unit=vd["unit"],
-                date=vd.get("date") or timezone.localdate(),
-                counts={line["item"]: line["counted"] for line in vd["lines"]},
-                note=vd.get("note", ""),
-            )
+        stocktake = services.stocktake_record(
+            actor=request.user,
+            unit=vd["unit"],
+            date=vd.get("date") or timezone.localdate(),
+            counts={line["item"]: line["counted"] for line in vd["lines"]},
+            note=vd.get("note", ""),
+        )
         return self.respond(stocktake, status_code=status.HTTP_201_CREATED, serializer_class=StockTakeSerializer)
 
 

@@ -9,9 +9,6 @@ keep their reason in the 403 or 400 body.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status
@@ -33,15 +30,6 @@ from lianfang.materials.models import (
 )
 from lianfang.org.choices import Action
 from lianfang.org.models import Unit
-
-
-@contextmanager
-def refusals_with_reasons():
-    """A service's PermissionDenied becomes a 403 that keeps its message (the core handler drops it)."""
-    try:
-        yield
-    except DjangoPermissionDenied as exc:
-        raise exceptions.PermissionDenied(detail=str(exc) or None) from None
 
 
 def _items():
@@ -199,8 +187,7 @@ class MaterialRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
     def create(self, request, *args, **kwargs):
         data = MaterialRequestCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            obj = services.request_create(actor=request.user, **data.validated_data)
+        obj = services.request_create(actor=request.user, **data.validated_data)
         return self.respond(obj, status_code=status.HTTP_201_CREATED, serializer_class=MaterialRequestSerializer)
 
     @extend_schema(
@@ -214,15 +201,14 @@ class MaterialRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
         data = RequestMatchSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
-        with refusals_with_reasons():
-            transfer = services.request_match(
-                actor=request.user,
-                request=req,
-                offer=_visible(request, Offer, d.get("offer")),
-                from_unit=_visible(request, Unit, d.get("from_unit")),
-                quantity=d.get("quantity"),
-                approve=d["approve"],
-            )
+        transfer = services.request_match(
+            actor=request.user,
+            request=req,
+            offer=_visible(request, Offer, d.get("offer")),
+            from_unit=_visible(request, Unit, d.get("from_unit")),
+            quantity=d.get("quantity"),
+            approve=d["approve"],
+        )
         return _transfer_response(self, transfer, status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -236,22 +222,20 @@ class MaterialRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
         data = RequestPledgeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
-        with refusals_with_reasons():
-            transfer = services.request_pledge(
-                actor=request.user,
-                request=req,
-                from_unit=_visible(request, Unit, d["from_unit"]),
-                quantity=d.get("quantity"),
-                note=d.get("note", ""),
-            )
+        transfer = services.request_pledge(
+            actor=request.user,
+            request=req,
+            from_unit=_visible(request, Unit, d["from_unit"]),
+            quantity=d.get("quantity"),
+            note=d.get("note", ""),
+        )
         return _transfer_response(self, transfer, status.HTTP_201_CREATED)
 
     @extend_schema(summary="Cancel the request", request=None, responses={200: MaterialRequestSerializer})
     @action(detail=True, methods=["post"], scope_action=Action.VIEW, filter_backends=[], pagination_class=None)
     def cancel(self, request, pk=None):
         req = self.get_object()
-        with refusals_with_reasons():
-            req = services.request_cancel(actor=request.user, request=req)
+        req = services.request_cancel(actor=request.user, request=req)
         return self.respond(req, serializer_class=MaterialRequestSerializer)
 
 
@@ -304,16 +288,14 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedV
     def create(self, request, *args, **kwargs):
         data = OfferCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            obj = services.offer_create(actor=request.user, **data.validated_data)
+        obj = services.offer_create(actor=request.user, **data.validated_data)
         return self.respond(obj, status_code=status.HTTP_201_CREATED, serializer_class=OfferSerializer)
 
     @extend_schema(summary="Withdraw the offer", request=None, responses={200: OfferSerializer})
     @action(detail=True, methods=["post"], scope_action=Action.VIEW, filter_backends=[], pagination_class=None)
     def withdraw(self, request, pk=None):
         offer = self.get_object()
-        with refusals_with_reasons():
-            offer = services.offer_withdraw(actor=request.user, offer=offer)
+        offer = services.offer_withdraw(actor=request.user, offer=offer)
         return self.respond(offer, serializer_class=OfferSerializer)
 
 
@@ -403,22 +385,20 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restrict
         data = TransferCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         d = data.validated_data
-        with refusals_with_reasons():
-            transfer = services.transfer_propose(
-                actor=request.user,
-                from_unit=d["from_unit"],
-                to_unit=d["to_unit"],
-                lines=[services.LineInput(line["item"], line["quantity"]) for line in d["lines"]],
-                note=d.get("note", ""),
-            )
+        transfer = services.transfer_propose(
+            actor=request.user,
+            from_unit=d["from_unit"],
+            to_unit=d["to_unit"],
+            lines=[services.LineInput(line["item"], line["quantity"]) for line in d["lines"]],
+            note=d.get("note", ""),
+        )
         return _transfer_response(self, transfer, status.HTTP_201_CREATED)
 
     @extend_schema(summary="Approve (group office above both units)", request=None, responses={200: TransferSerializer})
     @action(detail=True, methods=["post"], scope_action=Action.VIEW, filter_backends=[], pagination_class=None)
     def approve(self, request, pk=None):
         transfer = self.get_object()
-        with refusals_with_reasons():
-            transfer = services.transfer_approve(actor=request.user, transfer=transfer)
+        transfer = services.transfer_approve(actor=request.user, transfer=transfer)
         return _transfer_response(self, transfer)
 
     @extend_schema(
@@ -431,13 +411,12 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restrict
         transfer = self.get_object()
         data = TransferShipSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            transfer = services.transfer_ship(
-                actor=request.user,
-                transfer=transfer,
-                quantities=_keys(data.validated_data.get("quantities")) or None,
-                date=data.validated_data.get("date"),
-            )
+        transfer = services.transfer_ship(
+            actor=request.user,
+            transfer=transfer,
+            quantities=_keys(data.validated_data.get("quantities")) or None,
+            date=data.validated_data.get("date"),
+        )
         return _transfer_response(self, transfer)
 
     @extend_schema(
@@ -451,16 +430,15 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restrict
         data = TransferReceiveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         d = data.validated_data
-        with refusals_with_reasons():
-            services.transfer_receive(
-                actor=request.user,
-                transfer=transfer,
-                quantities=_keys(d.get("quantities")),
-                date=d.get("date"),
-                note=d.get("note", ""),
-                finish=d["finish"],
-                discrepancies={k: str(v) for k, v in _keys(d.get("discrepancies")).items()},
-            )
+        services.transfer_receive(
+            actor=request.user,
+            transfer=transfer,
+            quantities=_keys(d.get("quantities")),
+            date=d.get("date"),
+            note=d.get("note", ""),
+            finish=d["finish"],
+            discrepancies={k: str(v) for k, v in _keys(d.get("discrepancies")).items()},
+        )
         return _transfer_response(self, transfer)
 
     @extend_schema(
@@ -486,8 +464,7 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restrict
         transfer = self.get_object()
         data = TransferReasonSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            transfer = service(actor=request.user, transfer=transfer, reason=data.validated_data["reason"])
+        transfer = service(actor=request.user, transfer=transfer, reason=data.validated_data["reason"])
         return _transfer_response(self, transfer)
 
 
@@ -540,13 +517,12 @@ class RebalanceProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         data = ProposalCreateSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
         d = data.validated_data
-        with refusals_with_reasons():
-            proposal = rebalance_services.proposal_create(
-                actor=request.user,
-                scope_unit=d["scope_unit"],
-                max_shipments=d["max_shipments"],
-                item_ids=[i.pk for i in d.get("items", [])] or None,
-            )
+        proposal = rebalance_services.proposal_create(
+            actor=request.user,
+            scope_unit=d["scope_unit"],
+            max_shipments=d["max_shipments"],
+            item_ids=[i.pk for i in d.get("items", [])] or None,
+        )
         return self.respond(proposal, status_code=status.HTTP_201_CREATED, serializer_class=ProposalSerializer)
 
     @extend_schema(
@@ -557,10 +533,9 @@ class RebalanceProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         proposal = self.get_object()
         data = ProposalLinesSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            proposal = rebalance_services.proposal_set_lines(
-                actor=request.user, proposal=proposal, dropped=data.validated_data["dropped"]
-            )
+        proposal = rebalance_services.proposal_set_lines(
+            actor=request.user, proposal=proposal, dropped=data.validated_data["dropped"]
+        )
         return self.respond(proposal, serializer_class=ProposalSerializer)
 
     @extend_schema(
@@ -573,8 +548,7 @@ class RebalanceProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         from rest_framework.response import Response
 
         proposal = self.get_object()
-        with refusals_with_reasons():
-            transfers = rebalance_services.proposal_accept(actor=request.user, proposal=proposal)
+        transfers = rebalance_services.proposal_accept(actor=request.user, proposal=proposal)
         rows = selectors.transfer_list(viewer=request.user).filter(pk__in=[t.pk for t in transfers]).order_by("number")
         return Response(TransferSerializer(rows, many=True, context=self.get_serializer_context()).data)
 
@@ -582,8 +556,7 @@ class RebalanceProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
     @action(detail=True, methods=["post"], scope_action=Action.VIEW, filter_backends=[], pagination_class=None)
     def discard(self, request, pk=None):
         proposal = self.get_object()
-        with refusals_with_reasons():
-            proposal = rebalance_services.proposal_discard(actor=request.user, proposal=proposal)
+        proposal = rebalance_services.proposal_discard(actor=request.user, proposal=proposal)
         return self.respond(proposal, serializer_class=ProposalSerializer)
 
 

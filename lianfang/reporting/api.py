@@ -7,9 +7,6 @@ their message (why, and who can do it) in the 403 body.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -25,16 +22,6 @@ from lianfang.org.scoping import has_any
 from lianfang.reporting import selectors, services
 from lianfang.reporting.choices import RaisedStatus
 from lianfang.reporting.models import RaisedItem, ReportField, UnitDailyReport
-
-
-@contextmanager
-def refusals_with_reasons():
-    """A service's PermissionDenied becomes a 403 that keeps its message (the core handler drops it)."""
-    try:
-        yield
-    except DjangoPermissionDenied as exc:
-        raise exceptions.PermissionDenied(detail=str(exc) or None) from None
-
 
 # --- Reports ------------------------------------------------------------------------------------
 
@@ -155,28 +142,26 @@ class UnitReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
             raise exceptions.ValidationError(
                 {"date": [_("This unit already has a report for that day: change or submit that one.")]}
             )
-        with refusals_with_reasons():
-            report = services.unit_report_save_draft(
-                actor=request.user,
-                unit=unit,
-                date=date,
-                values=data.validated_data.get("values") or {},
-                reason=data.validated_data.get("reason", ""),
-            )
+        report = services.unit_report_save_draft(
+            actor=request.user,
+            unit=unit,
+            date=date,
+            values=data.validated_data.get("values") or {},
+            reason=data.validated_data.get("reason", ""),
+        )
         return self.respond(report, status_code=status.HTTP_201_CREATED, serializer_class=UnitReportSerializer)
 
     def update(self, request, *args, **kwargs):
         report = self.get_object()
         data = ReportWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            report = services.unit_report_save_draft(
-                actor=request.user,
-                unit=report.unit,
-                date=report.date,
-                values=data.validated_data.get("values") or {},
-                reason=data.validated_data.get("reason", ""),
-            )
+        report = services.unit_report_save_draft(
+            actor=request.user,
+            unit=report.unit,
+            date=report.date,
+            values=data.validated_data.get("values") or {},
+            reason=data.validated_data.get("reason", ""),
+        )
         return self.respond(report, serializer_class=UnitReportSerializer)
 
     def partial_update(self, request, *args, **kwargs):
@@ -192,14 +177,13 @@ class UnitReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
         report = self.get_object()
         data = ReportWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            report = services.unit_report_submit(
-                actor=request.user,
-                unit=report.unit,
-                date=report.date,
-                values=data.validated_data.get("values") or {},
-                reason=data.validated_data.get("reason", ""),
-            )
+        report = services.unit_report_submit(
+            actor=request.user,
+            unit=report.unit,
+            date=report.date,
+            values=data.validated_data.get("values") or {},
+            reason=data.validated_data.get("reason", ""),
+        )
         return self.respond(report, serializer_class=UnitReportSerializer)
 
     @extend_schema(
@@ -220,13 +204,12 @@ class UnitReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
     def zero(self, request):
         data = ZeroReportSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            report = services.unit_report_submit_zero(
-                actor=request.user,
-                unit=data.validated_data["unit"],
-                date=_today_or(data.validated_data.get("date")),
-                reason=data.validated_data.get("reason", ""),
-            )
+        report = services.unit_report_submit_zero(
+            actor=request.user,
+            unit=data.validated_data["unit"],
+            date=_today_or(data.validated_data.get("date")),
+            reason=data.validated_data.get("reason", ""),
+        )
         return self.respond(report, serializer_class=UnitReportSerializer)
 
     @extend_schema(
@@ -326,14 +309,12 @@ class ReportFieldViewSet(
         return field
 
     def perform_create(self, serializer):
-        with refusals_with_reasons():
-            serializer.instance = services.report_field_create(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = services.report_field_create(actor=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer):
-        with refusals_with_reasons():
-            serializer.instance = services.report_field_update(
-                actor=self.request.user, field=serializer.instance, **serializer.validated_data
-            )
+        serializer.instance = services.report_field_update(
+            actor=self.request.user, field=serializer.instance, **serializer.validated_data
+        )
 
 
 # --- Raised items -------------------------------------------------------------------------------
@@ -407,8 +388,7 @@ class RaisedItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
         item = self.get_object()
         data = RouteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            item = services.raised_item_route(actor=request.user, item=item, routed_to=data.validated_data["routed_to"])
+        item = services.raised_item_route(actor=request.user, item=item, routed_to=data.validated_data["routed_to"])
         return self.respond(item, serializer_class=RaisedItemSerializer)
 
     @extend_schema(
@@ -427,8 +407,7 @@ class RaisedItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
         item = self.get_object()
         data = StatusSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        with refusals_with_reasons():
-            item = services.raised_item_set_status(actor=request.user, item=item, **data.validated_data)
+        item = services.raised_item_set_status(actor=request.user, item=item, **data.validated_data)
         return self.respond(item, serializer_class=RaisedItemSerializer)
 
 
