@@ -92,7 +92,7 @@ def build(pg: str, people: int) -> tuple[list[str], dict]:
     from bench.bench_dashboard_data import build_people, build_units
     from lianfang.core.bulk import fast_insert
     from lianfang.health.models import Question
-    from lianfang.health.services import unit_day_open
+    from lianfang.health.services.checkins import unit_day_open
     from lianfang.people.models import Person
 
     User = get_user_model()

@@ -50,9 +50,9 @@ def build_facts(people: int, today: datetime.date, seed: int = 11) -> dict:
     from lianfang.cases.models import Case, Contact, Isolation
     from lianfang.core.bulk import fast_insert
     from lianfang.health import divisions
-    from lianfang.health.defaults import ensure_default_status_rules
     from lianfang.health.models import RiskArea, Trip
     from lianfang.people.models import Person
+    from lianfang.status.defaults import ensure_default_status_rules
 
     rng = random.Random(seed)
     districts = [
@@ -193,8 +193,8 @@ def child_run(mode: str) -> None:
     """One timed run in this process; prints a JSON line."""
     from django.db import connection
 
-    from lianfang.health.models import PersonStatus, StatusChange
-    from lianfang.health.status import recompute_all
+    from lianfang.status.engine import recompute_all
+    from lianfang.status.models import PersonStatus, StatusChange
 
     if mode == "first":
         with connection.cursor() as cur:

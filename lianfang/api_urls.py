@@ -11,6 +11,7 @@ from lianfang.notify import api as notify_api
 from lianfang.org.api import RoleAssignmentViewSet, UnitKindViewSet, UnitViewSet
 from lianfang.people.api import PersonViewSet, TagViewSet
 from lianfang.reporting import api as reporting_api
+from lianfang.status import api as status_api
 
 app_name = "api"
 
@@ -25,6 +26,7 @@ router.register("audit/events", AuditEventViewSet, basename="auditevent")
 router.register("jobs", JobViewSet, basename="job")
 for app_api in (
     health_api,
+    status_api,
     reporting_api,
     notify_api,
     cases_api,

@@ -590,7 +590,7 @@ def _load_control_and_materials(gen: Generator, users: dict, group: Unit) -> Non
     """Cases, isolation and care, risk areas and trips, then everyone's status from all of it; and the
     materials: two weeks of stock, transfers between units, donations and the emergency fund."""
     from lianfang.cases import demo as cases_demo
-    from lianfang.health import risk_demo
+    from lianfang.health import demo as risk_demo
     from lianfang.materials import donation_demo, stock_demo, transfer_demo
 
     # Order matters: transfers and donations draw on the stock; statuses are computed from the

@@ -48,7 +48,7 @@ from lianfang.core.models import ChangeAction
 from lianfang.health import divisions
 from lianfang.health.choices import CheckInSource, Symptom, WorkMode
 from lianfang.health.models import CheckIn, Question, QuestionVersion, UnitDayStat
-from lianfang.health.services import flag_reasons_for
+from lianfang.health.services.checkins import flag_reasons_for
 from lianfang.notify.choices import MessageKind
 from lianfang.notify.services import message_send
 from lianfang.org.choices import Role
@@ -588,6 +588,6 @@ def _messages(today: datetime.date, users: dict[str, Any], units: dict[int, Unit
 
 
 def _reason(reason: str) -> str:
-    from lianfang.health.services import reason_label
+    from lianfang.health.services.checkins import reason_label
 
     return reason_label(reason)

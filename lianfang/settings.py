@@ -82,11 +82,12 @@ INSTALLED_APPS = [
     "lianfang.core",
     "lianfang.org",
     "lianfang.people",
-    "lianfang.health",
-    "lianfang.reporting",
     "lianfang.notify",
+    "lianfang.health",
     "lianfang.cases",
+    "lianfang.status",
     "lianfang.materials",
+    "lianfang.reporting",
 ]
 
 MIDDLEWARE = [
@@ -256,8 +257,8 @@ SPECTACULAR_SETTINGS = {
         "TripKindEnum": "lianfang.health.choices.TripKind",
         "TransportEnum": "lianfang.health.choices.Transport",
         "TripSourceEnum": "lianfang.health.choices.TripSource",
-        "HealthColourEnum": "lianfang.health.choices.Colour",
-        "StatusCauseEnum": "lianfang.health.choices.StatusCause",
+        "HealthColourEnum": "lianfang.status.choices.Colour",
+        "StatusCauseEnum": "lianfang.status.choices.StatusCause",
         "MovementKindEnum": "lianfang.materials.choices.MovementKind",
         "MaterialCategoryEnum": "lianfang.materials.choices.Category",
         # Donations and the emergency fund (materials).

@@ -1,11 +1,24 @@
+"""The site's addresses. A namespace is what users and links see, so it keeps its name when the code
+behind it is cut into apps: the "health" namespace holds the health app's pages and the status
+app's (/health/status/…)."""
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from lianfang.health import urls as health_urls
+from lianfang.status import urls as status_urls
+
+
+def _namespace(name: str, *modules) -> tuple[list, str]:
+    """One URL namespace made of several apps' patterns."""
+    return [pattern for module in modules for pattern in module.urlpatterns], name
+
 
 urlpatterns = [
     path("", include("lianfang.core.urls")),
     path("units/", include("lianfang.org.urls")),
     path("people/", include("lianfang.people.urls")),
-    path("health/", include("lianfang.health.urls")),
+    path("health/", include(_namespace("health", health_urls, status_urls))),
     path("reports/", include("lianfang.reporting.urls")),
     path("notify/", include("lianfang.notify.urls")),
     path("cases/", include("lianfang.cases.urls")),

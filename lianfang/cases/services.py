@@ -3,7 +3,7 @@
 
 Every write is ``<entity>_<verb>(*, actor, ...)``, atomic, checks the actor's scope before and after,
 and writes the change log. Writes that change a fact of the status rules (a case, a contact, an
-isolation, a follow-up) ask :func:`lianfang.health.status.recompute` for the people concerned once
+isolation, a follow-up) ask :func:`lianfang.status.engine.recompute` for the people concerned once
 the transaction has committed.
 
 Messages to the office name the case number and the unit, never the person: an inbox is read on
@@ -81,7 +81,7 @@ def recompute_on_commit(person_ids: Iterable[int | None]) -> None:
         return
 
     def run() -> None:
-        from lianfang.health import status
+        from lianfang.status import engine as status
 
         status.recompute(ids)
 

@@ -25,7 +25,7 @@ def navigation(request):
             "report": has_any(user, "reporting.unitdailyreport", "add"),
             "overview": has_any(user, "reporting.unitdailyreport", "view"),
             "bulletin": has_any(user, "reporting.bulletin", "view"),
-            "status": has_any(user, "health.personstatus", "view"),
+            "status": has_any(user, "status.personstatus", "view"),
             # Cases, isolation follow-ups and care: where the menu entry leads, or None (a callable, so
             # the checks for "responsible for an isolation" and "carer" run only when the menu is drawn).
             "cases_home": functools.cache(lambda: _cases_home(user)),

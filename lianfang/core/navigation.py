@@ -37,7 +37,7 @@ MANAGE_PAGES = (
         ),
     ),
     (
-        "health.statusrule",
+        "status.statusrule",
         Action.VIEW,
         "health:status-rules",
         gettext_lazy("Health status rules"),

@@ -39,14 +39,6 @@ class RiskLevel(models.TextChoices):
     LOW = "low", _("Low risk")
 
 
-class Colour(models.TextChoices):
-    """The personal health status (健康码式): it decides entry and return to work."""
-
-    GREEN = "green", _("Green")
-    YELLOW = "yellow", _("Yellow")
-    RED = "red", _("Red")
-
-
 class TripKind(models.TextChoices):
     TRIP = "trip", _("Trip")
     EXPOSURE = "exposure", _("Exposure")
@@ -64,12 +56,3 @@ class Transport(models.TextChoices):
 class TripSource(models.TextChoices):
     CHECKIN = "checkin", _("From a check-in")
     ENTERED = "entered", _("Entered")
-
-
-class StatusCause(models.TextChoices):
-    """Why a status was recomputed (kept with each change in the history)."""
-
-    EVENT = "event", _("Record changed")
-    NIGHTLY = "nightly", _("Nightly recompute")
-    RULES = "rules", _("Rules changed")
-    MANUAL = "manual", _("Recomputed by hand")

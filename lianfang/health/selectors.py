@@ -8,15 +8,17 @@ from raw check-ins, so a dashboard over 100,000 people reads a few thousand smal
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 
-from lianfang.health.models import CheckIn, Question, UnitDayStat
+from lianfang.health.models import CheckIn, Question, RiskArea, Trip, UnitDayStat
+from lianfang.health.risk_index import RiskIndex
 from lianfang.org.choices import Action
-from lianfang.org.models import Unit
-from lianfang.org.scoping import units_where
+from lianfang.org.models import GroupSettings, Unit
+from lianfang.org.scoping import can, units_where
 from lianfang.people.choices import EmploymentStatus
 from lianfang.people.models import Person
 
@@ -201,3 +203,86 @@ def question_list(*, viewer) -> QuerySet[Question]:
     if not getattr(viewer, "is_authenticated", False):
         return Question.objects.none()
     return Question.objects.select_related("current").prefetch_related("units").order_by("sort", "code")
+
+
+def _signed_in(viewer) -> bool:
+    return bool(getattr(viewer, "is_authenticated", False)) and bool(getattr(viewer, "is_active", False))
+
+
+def in_force_on(day: datetime.date) -> Q:
+    """Areas in force on ``day``: started on or before it, and not lifted by then."""
+    return Q(effective_from__lte=day) & (Q(lifted_on__isnull=True) | Q(lifted_on__gt=day))
+
+
+def risk_area_list(
+    *, viewer, level: str | None = None, on: datetime.date | None = None, q: str | None = None
+) -> QuerySet[RiskArea]:
+    """The group-wide risk list (everyone signed in may read it), optionally only the areas of a
+    level, in force on a day, or matching a code or name."""
+    qs = RiskArea.objects.all() if _signed_in(viewer) else RiskArea.objects.none()
+    if level:
+        qs = qs.filter(level=level)
+    if on is not None:
+        qs = qs.filter(in_force_on(on))
+    if q:
+        text = q.strip()
+        qs = qs.filter(Q(division_code__startswith=text) | Q(name__icontains=text) | Q(source__icontains=text))
+    return qs.order_by("-effective_from", "division_code", "pk")
+
+
+def may_read_history(viewer, person: Person) -> bool:
+    """The person themselves, or someone who may view trips of the person's unit."""
+    if person.user_id is not None and person.user_id == getattr(viewer, "pk", None):
+        return True
+    return can(viewer, Action.VIEW, Trip, person.unit)
+
+
+@dataclass(frozen=True)
+class PlaceDay:
+    date: datetime.date
+    code: str
+    name: str
+    work_mode: str
+    in_risk_area: bool
+
+
+def history(
+    *, viewer, person: Person, today: datetime.date | None = None
+) -> tuple[list[Trip], list[PlaceDay], datetime.date]:
+    """The person's trips and exposures (recent first) and, beside them, where their check-ins put
+    them each day of the look-back window, marked when the place was in a risk area in force that
+    day. Callers check :func:`may_read_history` first."""
+    today = today or timezone.localdate()
+    start = today - datetime.timedelta(days=GroupSettings.load().lookback_days)
+    trips = list(Trip.objects.restrict(viewer, Action.VIEW).filter(person=person).order_by("-date_to", "-pk"))
+    if person.user_id is not None and person.user_id == getattr(viewer, "pk", None):
+        checkins: QuerySet[CheckIn] = CheckIn.objects.filter(person=person)
+    else:
+        checkins = CheckIn.objects.restrict(viewer, Action.VIEW).filter(person=person)
+    rows = list(
+        checkins.filter(date__gte=start, date__lte=today)
+        .order_by("-date")
+        .values_list("date", "location_code", "location_name", "work_mode")
+    )
+    index = RiskIndex.load(first=start, last=today)
+    days = [
+        PlaceDay(date=d, code=code, name=name, work_mode=mode, in_risk_area=index.covers(code, d))
+        for d, code, name, mode in rows
+    ]
+    return trips, days, start
+
+
+def trips_in_risk(trips: Sequence[Trip]) -> dict[int, bool]:
+    """For each trip: was its place in a risk area in force on one of its days?"""
+    if not trips:
+        return {}
+    first = min(t.date_from for t in trips)
+    last = max(t.date_to for t in trips)
+    index = RiskIndex.load(first=first, last=last)
+    return {
+        t.pk: bool(t.place_code) and index.last_day_in(t.place_code, t.date_from, t.date_to) is not None for t in trips
+    }
+
+
+def trip_list(*, viewer) -> QuerySet[Trip]:
+    return Trip.objects.restrict(viewer, Action.VIEW).select_related("person", "unit")

@@ -86,7 +86,7 @@ def ensure_day_counts(*, date: datetime.date) -> None:
     """Bring the day's per-unit counts up to date before reading them: every active unit gets its row
     and its current headcount (the health app's opening step, idempotent), so a reminder never reports
     "0 of 0" because the morning job did not run or the roster changed since."""
-    from lianfang.health.services import unit_day_open
+    from lianfang.health.services.checkins import unit_day_open
 
     unit_day_open(date=date)
 

@@ -39,10 +39,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "notify.delivery": frozenset({V}),
         # Prevention and control (issue 4). Unmask on a status = see its reason, not only the colour.
         "health.riskarea": frozenset({V, A, C, D, I, E}),
-        "health.statusrule": frozenset({V, A, C, D}),
+        "status.statusrule": frozenset({V, A, C, D}),
         "health.trip": frozenset({V, A, C, D, E}),
-        "health.personstatus": frozenset({V, C, E, U}),
-        "health.statuschange": frozenset({V}),
+        "status.personstatus": frozenset({V, C, E, U}),
+        "status.statuschange": frozenset({V}),
         "cases.case": frozenset({V, A, C, E, U}),
         "cases.contact": frozenset({V, A, C, D, E, U}),
         "cases.isolation": frozenset({V, A, C, E}),
@@ -80,7 +80,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "notify.delivery": frozenset({V}),
         # The liaison sees the colours of the unit's people and records trips of returning staff.
         "health.trip": frozenset({V, A}),
-        "health.personstatus": frozenset({V}),
+        "status.personstatus": frozenset({V}),
         "materials.item": frozenset({V}),
         "materials.stock": frozenset({V}),
         "materials.movement": frozenset({V}),
@@ -101,13 +101,13 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "health.checkin": frozenset({V, A, C}),
         "health.unitdaystat": frozenset({V}),
         "reporting.unitdailyreport": frozenset({V}),
-        "health.personstatus": frozenset({V}),
+        "status.personstatus": frozenset({V}),
     },
     # At the gate: the colour decides entry.
     Role.CHECKPOINT: {
         "org.unit": frozenset({V}),
         "people.person": frozenset({V}),
-        "health.personstatus": frozenset({V}),
+        "status.personstatus": frozenset({V}),
     },
     # Cases, contacts, isolation and care of the unit's subtree: the only role below the office that
     # sees case details (every read audited); calls people, so sees phones.
@@ -116,8 +116,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "people.person": frozenset({V, U}),
         "health.checkin": frozenset({V}),
         "health.trip": frozenset({V, A, C, D, E}),
-        "health.personstatus": frozenset({V, E, U}),
-        "health.statuschange": frozenset({V}),
+        "status.personstatus": frozenset({V, E, U}),
+        "status.statuschange": frozenset({V}),
         "cases.case": frozenset({V, A, C, E, U}),
         "cases.contact": frozenset({V, A, C, D, E, U}),
         "cases.isolation": frozenset({V, A, C, E}),
@@ -156,7 +156,7 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "reporting.unitdailyreport": frozenset({V, E}),
         "reporting.raiseditem": frozenset({V}),
         "reporting.bulletin": frozenset({V, E}),
-        "health.personstatus": frozenset({V, E}),
+        "status.personstatus": frozenset({V, E}),
         "cases.clusteralert": frozenset({V}),
         "materials.item": frozenset({V}),
         "materials.stock": frozenset({V, E}),

@@ -51,13 +51,13 @@ def control_figures(*, viewer, roots: list[Unit], day: datetime.date) -> dict[st
     """The panel's figures; a key is missing where the viewer may not see that kind of record."""
     from lianfang.cases.choices import AlertStatus
     from lianfang.cases.models import ClusterAlert
-    from lianfang.health.choices import Colour
-    from lianfang.health.models import PersonStatus
     from lianfang.materials.choices import RequestStatus
     from lianfang.materials.models import MaterialRequest, Stock
+    from lianfang.status.choices import Colour
+    from lianfang.status.models import PersonStatus
 
     figures: dict[str, Any] = {"cases": _case_counts(roots, day)}
-    if has_any(viewer, "health.personstatus", Action.VIEW):
+    if has_any(viewer, "status.personstatus", Action.VIEW):
         colours = dict(
             PersonStatus.objects.restrict(viewer, Action.VIEW)
             .order_by()

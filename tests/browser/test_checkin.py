@@ -5,10 +5,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from lianfang.health import services
 from lianfang.health.defaults import ensure_default_questions
 from lianfang.health.models import CheckIn, Question
-from lianfang.health.services import CheckInData
+from lianfang.health.services import checkins
+from lianfang.health.services.checkins import CheckInData
 from lianfang.org.choices import Role
 from lianfang.testing import PersonFactory, make_tree, user_with_role
 
@@ -66,7 +66,7 @@ def test_an_employee_checks_in_on_a_phone_from_the_shared_link(phone_page, world
 def test_a_normal_day_is_one_tap_with_same_as_yesterday(phone_page, world):
     person = world["person"]
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
-    services.checkin_submit(
+    checkins.checkin_submit(
         actor=person.user,
         person=person,
         data=CheckInData(temperature="36.4", location_code="110101", answers=_answers()),

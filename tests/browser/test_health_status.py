@@ -5,9 +5,11 @@ office's status board counts them."""
 import pytest
 from django.utils import timezone
 
-from lianfang.health.defaults import ensure_default_questions, ensure_default_status_rules
-from lianfang.health.models import PersonStatus, Question, RiskArea
+from lianfang.health.defaults import ensure_default_questions
+from lianfang.health.models import Question, RiskArea
 from lianfang.org.choices import Role
+from lianfang.status.defaults import ensure_default_status_rules
+from lianfang.status.models import PersonStatus
 from lianfang.testing import PersonFactory, make_tree, user_with_role
 
 from .conftest import login

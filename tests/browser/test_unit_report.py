@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from lianfang.org.choices import Role
+from lianfang.reporting.defaults import ensure_default_report_fields
 from lianfang.reporting.models import UnitDailyReport
-from lianfang.reporting.report_defaults import ensure_default_report_fields
 from lianfang.testing import PersonFactory, make_tree, user_with_role
 
 from .conftest import login

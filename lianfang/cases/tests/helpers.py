@@ -52,12 +52,12 @@ def person_with_account(unit, **fields):
 
 def status_engine():
     """The health status engine once it is implemented (it exposes FACTS); None before."""
-    module = importlib.import_module("lianfang.health.status")
+    module = importlib.import_module("lianfang.status.engine")
     return module if getattr(module, "FACTS", None) else None
 
 
 def colour_of(person) -> str:
-    from lianfang.health.models import PersonStatus
+    from lianfang.status.models import PersonStatus
 
     row = PersonStatus.objects.filter(person=person).first()
     return row.colour if row else "green"  # never computed: nothing is known against them

@@ -10,7 +10,7 @@ from lianfang.cases.choices import CaseStatus, IsolationKind
 from lianfang.org.choices import Role
 from lianfang.reporting import bulletin, prefill
 from lianfang.reporting import services as reporting
-from lianfang.reporting.report_defaults import ensure_default_report_fields
+from lianfang.reporting.defaults import ensure_default_report_fields
 from lianfang.testing import PersonFactory, make_tree, user_with_role
 
 from .helpers import TODAY, Clock, days_before

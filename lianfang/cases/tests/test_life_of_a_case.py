@@ -46,7 +46,7 @@ def counts(unit, day):
 
 @pytest.fixture
 def world(monkeypatch):
-    from lianfang.health.defaults import ensure_default_status_rules
+    from lianfang.status.defaults import ensure_default_status_rules
 
     ensure_default_status_rules()
     clock = Clock(monkeypatch)

@@ -336,7 +336,7 @@ def test_the_employee_has_not_checked_in_today_but_did_yesterday():
 
 
 def test_the_employee_can_check_in_same_as_yesterday():
-    from lianfang.health.services import checkin_same_as_yesterday
+    from lianfang.health.services.checkins import checkin_same_as_yesterday
 
     me = Person.objects.get(user__username="employee")
     checkin, created = checkin_same_as_yesterday(actor=user("employee"), person=me)

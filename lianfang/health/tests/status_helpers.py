@@ -9,8 +9,9 @@ from itertools import count
 
 from django.utils import timezone
 
-from lianfang.health.defaults import ensure_default_status_rules
-from lianfang.health.models import CheckIn, PersonStatus, RiskArea, StatusRule, Trip
+from lianfang.health.models import CheckIn, RiskArea, Trip
+from lianfang.status.defaults import ensure_default_status_rules
+from lianfang.status.models import PersonStatus, StatusRule
 from lianfang.testing import UserFactory
 
 _numbers = count(1)

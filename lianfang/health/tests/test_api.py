@@ -4,10 +4,10 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from lianfang.health import services
 from lianfang.health.choices import CheckInSource
 from lianfang.health.models import CheckIn, Question
-from lianfang.health.services import CheckInData
+from lianfang.health.services import checkins
+from lianfang.health.services.checkins import CheckInData
 from lianfang.health.tests.factories import employee, seed_answers
 from lianfang.org.choices import Role
 from lianfang.testing import ALL_ROLES, IN_SCOPE, SCOPE_RELATIONS, PersonFactory, user_with_role
@@ -53,7 +53,7 @@ def test_unknown_fields_are_refused(tree):
 def test_same_as_yesterday_through_the_api(tree):
     person = employee(tree.a1)
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
-    services.checkin_submit(
+    checkins.checkin_submit(
         actor=person.user, person=person, data=CheckInData(temperature="36.3", answers=seed_answers()), date=yesterday
     )
     response = api(person.user).post(URL + "same-as-yesterday/", {}, format="json")
@@ -99,7 +99,7 @@ def test_the_check_in_list_shows_what_the_role_may_see(tree, role):
     office = user_with_role(Role.GROUP_ADMIN, tree.group)
     for relation, attr in SCOPE_RELATIONS.items():
         person = PersonFactory(unit=getattr(tree, attr))
-        checkin, _ = services.checkin_submit(
+        checkin, _ = checkins.checkin_submit(
             actor=office, person=person, data=CheckInData(temperature="36.5"), source=CheckInSource.PROXY
         )
         ids[relation] = checkin.pk
@@ -115,7 +115,7 @@ def test_the_check_in_list_shows_what_the_role_may_see(tree, role):
 def test_an_employee_sees_their_own_check_ins_only(tree):
     me, other = employee(tree.a1), employee(tree.a1)
     for p in (me, other):
-        services.checkin_submit(actor=p.user, person=p, data=CheckInData(temperature="36.5", answers=seed_answers()))
+        checkins.checkin_submit(actor=p.user, person=p, data=CheckInData(temperature="36.5", answers=seed_answers()))
     response = api(me.user).get(URL)
     assert [row["person"] for row in response.data["results"]] == [me.pk]
 
@@ -123,7 +123,7 @@ def test_an_employee_sees_their_own_check_ins_only(tree):
 def test_the_list_filters_by_unit_subtree_date_and_flag(tree):
     office = user_with_role(Role.GROUP_ADMIN, tree.group)
     for unit, temp in ((tree.a1, "38.0"), (tree.a1s, "36.5"), (tree.b1, "38.5")):
-        services.checkin_submit(
+        checkins.checkin_submit(
             actor=office,
             person=PersonFactory(unit=unit),
             data=CheckInData(temperature=temp),
@@ -163,8 +163,8 @@ def test_completion_and_non_reporters_endpoints(tree):
     liaison = user_with_role(Role.UNIT_ADMIN, tree.a)
     done, missing = employee(tree.a1), employee(tree.a1s)
     PersonFactory(unit=tree.b1)
-    services.unit_day_open()
-    services.checkin_submit(actor=done.user, person=done, data=CheckInData(temperature="36.5", answers=seed_answers()))
+    checkins.unit_day_open()
+    checkins.checkin_submit(actor=done.user, person=done, data=CheckInData(temperature="36.5", answers=seed_answers()))
     completion = api(liaison).get("/api/v1/checkin-completion/")
     assert completion.status_code == 200
     assert completion.data["totals"]["expected"] == 2 and completion.data["totals"]["reported"] == 1

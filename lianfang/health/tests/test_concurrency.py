@@ -9,9 +9,9 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from lianfang.health import services
 from lianfang.health.models import CheckIn, UnitDayStat
-from lianfang.health.services import CheckInData
+from lianfang.health.services import checkins
+from lianfang.health.services.checkins import CheckInData
 from lianfang.health.tests.factories import employee, seed_answers
 from lianfang.testing import make_tree
 
@@ -34,7 +34,7 @@ def test_fifty_parallel_identical_submissions_make_one_check_in_and_count_once()
     def submit():
         try:
             barrier.wait()
-            _checkin, created = services.checkin_submit(actor=person.user, person=person, data=data)
+            _checkin, created = checkins.checkin_submit(actor=person.user, person=person, data=data)
             results.append(created)
         except BaseException as exc:
             errors.append(exc)

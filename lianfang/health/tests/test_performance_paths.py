@@ -22,10 +22,10 @@ from rest_framework.test import APIClient
 from lianfang.core.authentication import TokenAuthentication
 from lianfang.core.models import ObjectChange
 from lianfang.health import cache as config_cache
-from lianfang.health import services
-from lianfang.health.api import CheckInSerializer, CheckInSubmitSerializer, plain_submission
+from lianfang.health.api.checkins import CheckInSerializer, CheckInSubmitSerializer, plain_submission
 from lianfang.health.models import CheckIn, UnitDayStat
-from lianfang.health.services import CheckInData
+from lianfang.health.services import checkins, questions
+from lianfang.health.services.checkins import CheckInData
 from lianfang.health.tests.factories import employee, seed_answers
 from lianfang.org.models import GroupSettings
 from lianfang.testing import UserFactory, make_tree
@@ -60,7 +60,7 @@ def clock(monkeypatch):
 
 def warm(tree) -> None:
     """Everything a process has read once before its first check-in: config, content type, day rows."""
-    services.unit_day_open()
+    checkins.unit_day_open()
     config_cache.group_settings()
     ContentType.objects.get_for_model(CheckIn)
 
@@ -98,14 +98,14 @@ def test_a_settings_change_saved_in_this_process_is_seen_at_once(cached, clock, 
 
 def test_a_question_added_or_stopped_by_the_office_is_seen_at_once(cached, clock, tree, superuser):
     before = {v.question.code for v in config_cache.versions_for(tree.a1)}
-    question = services.question_create(actor=superuser, code="fever-clinic", text="去过发热门诊吗？", kind="yes_no")
+    question = questions.question_create(actor=superuser, code="fever-clinic", text="去过发热门诊吗？", kind="yes_no")
     assert {v.question.code for v in config_cache.versions_for(tree.a1)} == before | {"fever-clinic"}
-    services.question_set_active(actor=superuser, question=question, is_active=False)
+    questions.question_set_active(actor=superuser, question=question, is_active=False)
     assert {v.question.code for v in config_cache.versions_for(tree.a1)} == before
 
 
 def test_a_question_limited_to_other_units_is_not_asked_from_the_cache(cached, clock, tree, superuser):
-    services.question_create(actor=superuser, code="b-only", text="B 的问题", kind="yes_no", units=[tree.b])
+    questions.question_create(actor=superuser, code="b-only", text="B 的问题", kind="yes_no", units=[tree.b])
     assert "b-only" in {v.question.code for v in config_cache.versions_for(tree.b1)}
     assert "b-only" not in {v.question.code for v in config_cache.versions_for(tree.a1)}
 
@@ -137,7 +137,7 @@ def test_a_fever_threshold_change_applies_to_the_next_check_in(cached, clock, tr
     group = GroupSettings.load()
     group.fever_threshold = Decimal("38.5")
     group.save()
-    checkin, _created = services.checkin_submit(
+    checkin, _created = checkins.checkin_submit(
         actor=person.user, person=person, data=CheckInData(temperature="38.0", answers=seed_answers())
     )
     assert not checkin.is_fever
@@ -151,7 +151,7 @@ def test_a_first_check_in_with_a_warm_cache_is_one_insert_one_count_update_and_o
     warm(tree)
     data = CheckInData(temperature="36.5", answers=seed_answers())
     with CaptureQueriesContext(connection) as captured:
-        checkin, created = services.checkin_submit(actor=person.user, person=person, data=data)
+        checkin, created = checkins.checkin_submit(actor=person.user, person=person, data=data)
     sent = statements(captured)
     assert created and checkin.pk is not None
     assert len(sent) == 3, sent
@@ -162,11 +162,11 @@ def test_a_first_check_in_with_a_warm_cache_is_one_insert_one_count_update_and_o
 
 def test_the_upsert_creates_then_corrects_with_the_change_logged_before_and_after(tree):
     person = employee(tree.a1)
-    first, created = services.checkin_submit(
+    first, created = checkins.checkin_submit(
         actor=person.user, person=person, data=CheckInData(temperature="36.5", answers=seed_answers())
     )
     assert created
-    second, created_again = services.checkin_submit(
+    second, created_again = checkins.checkin_submit(
         actor=person.user,
         person=person,
         data=CheckInData(temperature="37.9", work_mode="remote", answers=seed_answers()),
@@ -184,8 +184,8 @@ def test_the_upsert_creates_then_corrects_with_the_change_logged_before_and_afte
 def test_an_identical_resubmission_writes_no_change_log_row(tree):
     person = employee(tree.a1)
     data = CheckInData(temperature="36.5", answers=seed_answers())
-    checkin, _created = services.checkin_submit(actor=person.user, person=person, data=data)
-    services.checkin_submit(actor=person.user, person=person, data=data)
+    checkin, _created = checkins.checkin_submit(actor=person.user, person=person, data=data)
+    checkins.checkin_submit(actor=person.user, person=person, data=data)
     logged = ObjectChange.objects.filter(content_type=ContentType.objects.get_for_model(CheckIn), object_id=checkin.pk)
     assert list(logged.values_list("action", flat=True)) == ["create"]
 
@@ -312,7 +312,7 @@ def test_a_refused_body_still_gets_the_serializers_message(tree):
 
 def test_a_change_log_row_written_by_the_fast_insert_reads_back_as_written(tree):
     person = employee(tree.a1)
-    checkin, _created = services.checkin_submit(
+    checkin, _created = checkins.checkin_submit(
         actor=person.user, person=person, data=CheckInData(temperature="36.5", answers=seed_answers())
     )
     change = ObjectChange.objects.get(content_type=ContentType.objects.get_for_model(CheckIn), object_id=checkin.pk)
@@ -340,7 +340,7 @@ def test_fifty_threads_sharing_the_cached_configuration_still_make_one_row(cache
     def submit():
         try:
             barrier.wait()
-            results.append(services.checkin_submit(actor=person.user, person=person, data=data)[1])
+            results.append(checkins.checkin_submit(actor=person.user, person=person, data=data)[1])
         except BaseException as exc:
             errors.append(exc)
         finally:

@@ -7,9 +7,10 @@ import random
 import pytest
 from django.utils import timezone
 
-from lianfang.health.models import PersonStatus, RiskArea, Trip
-from lianfang.health.risk_demo import AREAS, load_demo
+from lianfang.health.demo import AREAS, load_demo
+from lianfang.health.models import RiskArea, Trip
 from lianfang.health.tests.status_helpers import rules
+from lianfang.status.models import PersonStatus
 from lianfang.testing import PersonFactory
 
 pytestmark = pytest.mark.django_db

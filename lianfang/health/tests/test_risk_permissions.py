@@ -21,10 +21,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from lianfang.core.models import AuditEvent, AuditKind, ObjectChange
-from lianfang.health.defaults import ensure_default_status_rules
-from lianfang.health.models import PersonStatus, RiskArea, StatusChange, StatusRule, Trip
+from lianfang.health.models import RiskArea, Trip
 from lianfang.org.choices import Action
 from lianfang.org.roles import role_allows
+from lianfang.status.defaults import ensure_default_status_rules
+from lianfang.status.models import PersonStatus, StatusChange, StatusRule
 from lianfang.testing import ALL_ROLES, IN_SCOPE
 from tests.matrix_world import ACTORS, ANONYMOUS, RELATIONS, World, module_world
 
@@ -32,9 +33,9 @@ pytestmark = pytest.mark.django_db
 
 RISK, RULE, STATUS, CHANGE, TRIP, PERSON = (
     "health.riskarea",
-    "health.statusrule",
-    "health.personstatus",
-    "health.statuschange",
+    "status.statusrule",
+    "status.personstatus",
+    "status.statuschange",
     "health.trip",
     "people.person",
 )

@@ -12,11 +12,15 @@ from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
 from lianfang.core.models import AuditEvent, AuditKind, ObjectChange
-from lianfang.health import risk_importer, risk_services
-from lianfang.health.models import RiskArea, StatusRule, Trip
+from lianfang.health import importer as risk_importer
+from lianfang.health.models import RiskArea, Trip
+from lianfang.health.services import risk_areas as risk_services
+from lianfang.health.services import trips
 from lianfang.health.tests.factories import employee
 from lianfang.health.tests.status_helpers import WUHAN, WUHAN_JIANGAN, area, checkin, days_ago, rules, today
 from lianfang.org.choices import Role
+from lianfang.status import services
+from lianfang.status.models import StatusRule
 from lianfang.testing import PersonFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +53,7 @@ def rule_fields(**overrides):
 def test_a_rule_with_an_unknown_fact_is_refused_naming_it_and_listing_the_valid_ones(office):
     before = StatusRule.objects.count()
     with translation.override("en"), pytest.raises(ValidationError) as caught:
-        risk_services.status_rule_create(actor=office, **rule_fields(condition={"fact": "temperature_field"}))
+        services.status_rule_create(actor=office, **rule_fields(condition={"fact": "temperature_field"}))
     text = messages_of(caught.value)
     assert "Unknown fact “temperature_field”" in text
     assert "fever" in text and "risk_travel" in text and "case_active" in text
@@ -59,40 +63,38 @@ def test_a_rule_with_an_unknown_fact_is_refused_naming_it_and_listing_the_valid_
 @pytest.mark.parametrize("hold", ["inf", float("inf"), 1e9, -1, 91, 1.5, True, "forever", None])
 def test_an_endless_or_out_of_range_hold_is_refused_with_a_message(office, hold):
     with translation.override("en"), pytest.raises(ValidationError) as caught:
-        risk_services.status_rule_create(actor=office, **rule_fields(hold_days=hold))
+        services.status_rule_create(actor=office, **rule_fields(hold_days=hold))
     assert "whole number of days from 0 to 90" in caught.value.message_dict["hold_days"][0]
 
 
 @pytest.mark.parametrize("days", ["inf", 365, -3, 2.5])
 def test_an_endless_or_out_of_range_look_back_is_refused(office, days):
     with translation.override("en"), pytest.raises(ValidationError) as caught:
-        risk_services.status_rule_create(actor=office, **rule_fields(condition={"fact": "fever", "within_days": days}))
+        services.status_rule_create(actor=office, **rule_fields(condition={"fact": "fever", "within_days": days}))
     assert "whole number of days from 0 to 90" in caught.value.message_dict["condition"][0]
 
 
 def test_a_condition_with_an_unknown_field_is_refused(office):
     with translation.override("en"), pytest.raises(ValidationError) as caught:
-        risk_services.status_rule_create(
-            actor=office, **rule_fields(condition={"fact": "fever", "temperature_above": 38})
-        )
+        services.status_rule_create(actor=office, **rule_fields(condition={"fact": "fever", "temperature_above": 38}))
     assert "Unknown field “temperature_above”" in messages_of(caught.value)
 
 
 def test_days_given_to_a_fact_that_takes_none_are_refused(office):
     with translation.override("en"), pytest.raises(ValidationError) as caught:
-        risk_services.status_rule_create(actor=office, **rule_fields(condition={"fact": "isolated", "within_days": 3}))
+        services.status_rule_create(actor=office, **rule_fields(condition={"fact": "isolated", "within_days": 3}))
     assert "takes no number of days" in messages_of(caught.value)
 
 
 def test_a_colour_that_does_not_exist_is_refused(office):
     with translation.override("en"), pytest.raises(ValidationError) as caught:
-        risk_services.status_rule_create(actor=office, **rule_fields(colour="blue"))
+        services.status_rule_create(actor=office, **rule_fields(colour="blue"))
     assert "green, yellow or red" in caught.value.message_dict["colour"][0]
 
 
 def test_a_valid_rule_is_saved_at_the_end_and_audited(office):
     rules()
-    rule = risk_services.status_rule_create(actor=office, **rule_fields(hold_days="2"))
+    rule = services.status_rule_create(actor=office, **rule_fields(hold_days="2"))
     others = StatusRule.objects.exclude(pk=rule.pk).values_list("sort", flat=True)
     assert rule.hold_days == 2 and rule.sort > max(others)
     assert ObjectChange.objects.filter(object_id=rule.pk, action="create").exists()
@@ -101,13 +103,13 @@ def test_a_valid_rule_is_saved_at_the_end_and_audited(office):
 def test_only_the_office_edits_rules(tree):
     liaison = user_with_role(Role.UNIT_ADMIN, tree.a1)
     with pytest.raises(PermissionDenied):
-        risk_services.status_rule_create(actor=liaison, **rule_fields())
+        services.status_rule_create(actor=liaison, **rule_fields())
 
 
 def test_moving_a_rule_renumbers_them_in_the_new_order(office):
     ordered = list(StatusRule.objects.order_by("sort", "pk")) or list(rules().values())
     ordered = list(StatusRule.objects.order_by("sort", "pk"))
-    risk_services.status_rule_move(actor=office, rule=ordered[1], direction="up")
+    services.status_rule_move(actor=office, rule=ordered[1], direction="up")
     after = list(StatusRule.objects.order_by("sort", "pk"))
     assert after[0].pk == ordered[1].pk and after[1].pk == ordered[0].pk
     assert [r.sort for r in after] == [10 * (i + 1) for i in range(len(after))]
@@ -182,29 +184,29 @@ def trip_fields(**overrides):
 def test_a_trip_with_bad_input_is_refused_and_nothing_is_written(tree, overrides, field, words):
     person = employee(tree.a1)
     with translation.override("en"), pytest.raises(ValidationError) as caught:
-        risk_services.trip_create(actor=person.user, person=person, **trip_fields(**overrides))
+        trips.trip_create(actor=person.user, person=person, **trip_fields(**overrides))
     assert words in " ".join(caught.value.message_dict[field])
     assert not Trip.objects.exists()
 
 
 def test_a_person_adds_their_own_trip_but_cannot_change_it(tree):
     person = employee(tree.a1)
-    recorded = risk_services.trip_create(actor=person.user, person=person, **trip_fields())
+    recorded = trips.trip_create(actor=person.user, person=person, **trip_fields())
     with pytest.raises(PermissionDenied):
-        risk_services.trip_update(actor=person.user, trip=recorded, note="改")
+        trips.trip_update(actor=person.user, trip=recorded, note="改")
 
 
 def test_a_colleague_cannot_add_a_trip_for_someone_else(tree):
     person, colleague = employee(tree.a1), employee(tree.a1)
     with pytest.raises(PermissionDenied):
-        risk_services.trip_create(actor=colleague.user, person=person, **trip_fields())
+        trips.trip_create(actor=colleague.user, person=person, **trip_fields())
 
 
 def test_a_case_manager_corrects_a_trip_and_the_change_is_logged(tree):
     person = employee(tree.a1)
     manager = user_with_role(Role.CASE_MANAGER, tree.a)
-    recorded = risk_services.trip_create(actor=manager, person=person, **trip_fields())
-    risk_services.trip_update(actor=manager, trip=recorded, place_code=WUHAN)
+    recorded = trips.trip_create(actor=manager, person=person, **trip_fields())
+    trips.trip_update(actor=manager, trip=recorded, place_code=WUHAN)
     recorded.refresh_from_db()
     assert recorded.place_code == WUHAN and recorded.place_name == "湖北省武汉市"
     change = ObjectChange.objects.get(object_id=recorded.pk, action="update")

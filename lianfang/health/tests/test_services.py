@@ -9,10 +9,10 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from lianfang.core.models import ChangeAction, ObjectChange
-from lianfang.health import services
 from lianfang.health.choices import CheckInSource, QuestionKind, WorkMode
 from lianfang.health.models import CheckIn, Question, UnitDayStat
-from lianfang.health.services import CheckInData, ProxyEntry
+from lianfang.health.services import checkins, questions
+from lianfang.health.services.checkins import CheckInData, ProxyEntry
 from lianfang.health.tests.factories import employee, seed_answers
 from lianfang.notify.models import Message
 from lianfang.org.choices import Role
@@ -41,7 +41,7 @@ def normal(**fields) -> CheckInData:
 
 
 def submit(person, data=None, **kwargs):
-    return services.checkin_submit(actor=person.user, person=person, data=data or normal(), **kwargs)
+    return checkins.checkin_submit(actor=person.user, person=person, data=data or normal(), **kwargs)
 
 
 def test_a_person_checks_in_for_today_in_the_group_time_zone(tree, settings):
@@ -185,7 +185,7 @@ def test_required_questions_need_an_answer_and_the_message_names_the_question(tr
     ],
 )
 def test_answers_are_checked_per_kind(tree, superuser, kind, choices, answer, ok):
-    question = services.question_create(actor=superuser, code="extra", text="附加问题", kind=kind, choices=choices)
+    question = questions.question_create(actor=superuser, code="extra", text="附加问题", kind=kind, choices=choices)
     person = employee(tree.a1)
     answers = {**seed_answers(), str(question.current_id): answer}
     if ok:
@@ -197,11 +197,11 @@ def test_answers_are_checked_per_kind(tree, superuser, kind, choices, answer, ok
 
 
 def test_a_question_shown_to_a_unit_covers_its_subtree_only(tree, superuser):
-    question = services.question_create(
+    question = questions.question_create(
         actor=superuser, code="site-only", text="站点问题", kind="text", units=[tree.a1]
     )
-    versions_a1s = {v.pk for v in services.applicable_versions(tree.a1s)}
-    versions_b = {v.pk for v in services.applicable_versions(tree.b1)}
+    versions_a1s = {v.pk for v in checkins.applicable_versions(tree.a1s)}
+    versions_b = {v.pk for v in checkins.applicable_versions(tree.b1)}
     assert question.current_id in versions_a1s and question.current_id not in versions_b
 
 
@@ -210,7 +210,7 @@ def test_editing_a_question_keeps_the_wording_of_past_answers(tree, superuser):
     question = Question.objects.get(code="travel-risk-area")
     old_version = question.current
     checkin, _ = submit(person)
-    services.question_update(actor=superuser, question=question, text="过去7天内是否到过中高风险地区？")
+    questions.question_update(actor=superuser, question=question, text="过去7天内是否到过中高风险地区？")
     question.refresh_from_db()
     assert question.current.version == 2 and question.current.text.startswith("过去7天")
     checkin.refresh_from_db()
@@ -222,7 +222,7 @@ def test_editing_a_question_keeps_the_wording_of_past_answers(tree, superuser):
 def test_only_the_office_changes_questions(tree):
     liaison = user_with_role(Role.UNIT_ADMIN, tree.a)
     with pytest.raises(PermissionDenied):
-        services.question_create(actor=liaison, code="x", text="x", kind="text")
+        questions.question_create(actor=liaison, code="x", text="x", kind="text")
     assert not Question.objects.filter(code="x").exists()
 
 
@@ -234,7 +234,7 @@ def test_same_as_yesterday_copies_yesterday_for_today(tree):
         normal(temperature="36.6", location_code="110101", work_mode=WorkMode.REMOTE),
         date=today - datetime.timedelta(days=1),
     )
-    checkin, created = services.checkin_same_as_yesterday(actor=person.user, person=person)
+    checkin, created = checkins.checkin_same_as_yesterday(actor=person.user, person=person)
     assert created and checkin.date == today
     assert (checkin.temperature, checkin.location_code, checkin.work_mode) == (
         Decimal("36.6"),
@@ -250,7 +250,7 @@ def test_same_as_yesterday_without_yesterday_asks_to_fill_in_the_form(tree):
 
     person = employee(tree.a1)
     with translation.override("en"), pytest.raises(ValidationError) as exc:
-        services.checkin_same_as_yesterday(actor=person.user, person=person)
+        checkins.checkin_same_as_yesterday(actor=person.user, person=person)
     assert "fill in the form" in str(exc.value)
 
 
@@ -258,10 +258,10 @@ def test_nobody_else_checks_in_for_a_person_without_the_right(tree):
     person = employee(tree.a1)
     other = employee(tree.a1)
     with pytest.raises(PermissionDenied):
-        services.checkin_submit(actor=other.user, person=person, data=normal())
+        checkins.checkin_submit(actor=other.user, person=person, data=normal())
     outsider = user_with_role(Role.UNIT_ADMIN, tree.b)
     with pytest.raises(PermissionDenied):
-        services.checkin_submit(actor=outsider, person=person, data=normal(), source=CheckInSource.PROXY)
+        checkins.checkin_submit(actor=outsider, person=person, data=normal(), source=CheckInSource.PROXY)
     assert not CheckIn.objects.exists()
 
 
@@ -272,7 +272,7 @@ def test_a_proxy_morning_check_records_everyone_at_once_and_keeps_self_reports(t
     submit(self_reporter, normal(temperature="36.4"))
     entries = [ProxyEntry(person=p, temperature="36.5") for p in people]
     entries.append(ProxyEntry(person=self_reporter, temperature="36.4"))
-    services.checkin_proxy_submit(actor=duty, entries=entries)
+    checkins.checkin_proxy_submit(actor=duty, entries=entries)
     assert CheckIn.objects.filter(source=CheckInSource.PROXY, reported_by=duty).count() == 3
     assert CheckIn.objects.get(person=self_reporter).source == CheckInSource.SELF
 
@@ -281,7 +281,7 @@ def test_a_proxy_check_with_one_bad_reading_writes_nothing(tree):
     duty = user_with_role(Role.DUTY_OFFICER, tree.a1)
     a, b = PersonFactory(unit=tree.a1), PersonFactory(unit=tree.a1)
     with pytest.raises(ValidationError) as exc:
-        services.checkin_proxy_submit(
+        checkins.checkin_proxy_submit(
             actor=duty, entries=[ProxyEntry(person=a, temperature="36.5"), ProxyEntry(person=b, temperature="63")]
         )
     assert list(exc.value.message_dict) == [str(b.pk)]
@@ -311,7 +311,7 @@ def test_unit_day_counts_equal_a_recount_after_random_submissions_and_correction
     duty = user_with_role(Role.UNIT_ADMIN, tree.group)
     today = timezone.localdate()
     days = [today, today - datetime.timedelta(days=1)]
-    services.unit_day_open(date=today)
+    checkins.unit_day_open(date=today)
     for _ in range(80):
         person = rng.choice(people)
         data = normal(
@@ -320,7 +320,7 @@ def test_unit_day_counts_equal_a_recount_after_random_submissions_and_correction
             work_mode=rng.choice(WorkMode.values),
         )
         if rng.random() < 0.3:
-            services.checkin_proxy_submit(
+            checkins.checkin_proxy_submit(
                 actor=duty,
                 entries=[ProxyEntry(person=person, temperature=data.temperature, work_mode=data.work_mode)],
                 date=rng.choice(days),
@@ -345,12 +345,12 @@ def test_the_opening_job_sets_expected_to_the_active_headcount(tree):
     PersonFactory(unit=tree.a1, employment_status="left")
     PersonFactory(unit=tree.a1s)
     today = timezone.localdate()
-    services.unit_day_open(date=today)
+    checkins.unit_day_open(date=today)
     assert UnitDayStat.objects.get(unit=tree.a1, date=today).expected == 3
     assert UnitDayStat.objects.get(unit=tree.b, date=today).expected == 0
     PersonFactory(unit=tree.a1)
-    services.unit_day_refresh_expected(unit_ids=[tree.a1.pk], date=today)
-    services.unit_day_refresh_expected(unit_ids=[tree.a1.pk], date=today)
+    checkins.unit_day_refresh_expected(unit_ids=[tree.a1.pk], date=today)
+    checkins.unit_day_refresh_expected(unit_ids=[tree.a1.pk], date=today)
     assert UnitDayStat.objects.get(unit=tree.a1, date=today).expected == 4
     assert UnitDayStat.objects.filter(date=today).count() == 7
 

@@ -4,10 +4,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from lianfang.health import services
 from lianfang.health.choices import CheckInSource
 from lianfang.health.models import CheckIn, Question
-from lianfang.health.services import CheckInData
+from lianfang.health.services import checkins
+from lianfang.health.services.checkins import CheckInData
 from lianfang.health.tests.factories import employee, seed_answers
 from lianfang.org.choices import Role
 from lianfang.testing import PersonFactory, user_with_role
@@ -73,7 +73,7 @@ def test_a_future_date_is_refused_with_a_message(client, tree):
 def test_same_as_yesterday_is_one_tap(client, tree):
     person = employee(tree.a1)
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
-    services.checkin_submit(
+    checkins.checkin_submit(
         actor=person.user, person=person, data=CheckInData(temperature="36.7", answers=seed_answers()), date=yesterday
     )
     client.force_login(person.user)
@@ -139,8 +139,8 @@ def test_a_liaison_cannot_slip_an_outside_person_into_their_own_morning_check(cl
 def test_completion_non_reporters_and_flags_pages_show_the_day(client, tree):
     liaison = user_with_role(Role.UNIT_ADMIN, tree.a)
     reporter, silent = employee(tree.a1), employee(tree.a1, phone="13812345678")
-    services.unit_day_open()
-    services.checkin_submit(
+    checkins.unit_day_open()
+    checkins.checkin_submit(
         actor=reporter.user, person=reporter, data=CheckInData(temperature="38.0", answers=seed_answers())
     )
     client.force_login(liaison)

@@ -1,13 +1,12 @@
 from django.db import migrations
 
+from lianfang.materials.defaults import ensure_default_items
 
-def add_default_items(apps, schema_editor):
-    from lianfang.materials.defaults import ensure_default_items
 
+def forwards(apps, schema_editor):
     ensure_default_items(apps.get_model("materials", "Item"))
 
 
 class Migration(migrations.Migration):
     dependencies = [("materials", "0001_initial")]
-
-    operations = [migrations.RunPython(add_default_items, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

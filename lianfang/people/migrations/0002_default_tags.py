@@ -3,10 +3,10 @@ from django.db import migrations
 from lianfang.people.defaults import ensure_default_tags
 
 
-def add_tags(apps, schema_editor):
+def forwards(apps, schema_editor):
     ensure_default_tags(apps.get_model("people", "Tag"))
 
 
 class Migration(migrations.Migration):
     dependencies = [("people", "0001_initial")]
-    operations = [migrations.RunPython(add_tags, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]

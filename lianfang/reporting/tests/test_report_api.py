@@ -11,8 +11,8 @@ from rest_framework.test import APIClient
 
 from lianfang.health.models import UnitDayStat
 from lianfang.org.choices import Role
+from lianfang.reporting.defaults import ensure_default_report_fields
 from lianfang.reporting.models import RaisedItem, UnitDailyReport
-from lianfang.reporting.report_defaults import ensure_default_report_fields
 from lianfang.testing import user_with_role
 
 pytestmark = pytest.mark.django_db

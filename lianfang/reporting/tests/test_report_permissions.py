@@ -22,8 +22,8 @@ from lianfang.org.choices import Action, Role
 from lianfang.org.models import GroupSettings
 from lianfang.org.roles import role_allows
 from lianfang.reporting.choices import RaisedKind
+from lianfang.reporting.defaults import ensure_default_report_fields
 from lianfang.reporting.models import RaisedItem, ReportField, UnitDailyReport
-from lianfang.reporting.report_defaults import ensure_default_report_fields
 from lianfang.testing import ALL_ROLES, IN_SCOPE, SCOPE_RELATIONS, add_unit, make_tree, user_with_role
 
 pytestmark = pytest.mark.django_db

@@ -17,8 +17,8 @@ from lianfang.org.models import GroupSettings
 from lianfang.people.choices import Category, EmploymentStatus, Whereabouts
 from lianfang.reporting import prefill, selectors, services
 from lianfang.reporting.choices import RaisedKind, RaisedStatus, ReportStatus, Timeliness
+from lianfang.reporting.defaults import ensure_default_report_fields
 from lianfang.reporting.models import RaisedItem, ReportField, UnitDailyReport
-from lianfang.reporting.report_defaults import ensure_default_report_fields
 from lianfang.testing import PersonFactory, add_unit, user_with_role
 
 pytestmark = pytest.mark.django_db

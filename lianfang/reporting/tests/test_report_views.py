@@ -13,8 +13,8 @@ from lianfang.health.models import UnitDayStat
 from lianfang.org.choices import Role
 from lianfang.reporting import services
 from lianfang.reporting.choices import RaisedStatus, ReportStatus
+from lianfang.reporting.defaults import ensure_default_report_fields
 from lianfang.reporting.models import RaisedItem, ReportField, UnitDailyReport
-from lianfang.reporting.report_defaults import ensure_default_report_fields
 from lianfang.testing import PersonFactory, add_unit, user_with_role
 
 pytestmark = pytest.mark.django_db
