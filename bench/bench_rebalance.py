@@ -108,8 +108,8 @@ def child_service(units: int, items: int, max_shipments: int, runs: int) -> dict
     call_command("migrate", verbosity=0)
     from django.contrib.auth import get_user_model
 
-    from lianfang.materials import rebalance_services
-    from lianfang.materials.transfer_demo import build_bench_group
+    from lianfang.materials.demo.transfers import build_bench_group
+    from lianfang.materials.services import rebalancing as rebalance_services
 
     root = build_bench_group(units=units, items=items, seed=1)
     admin = get_user_model().objects.create(username="bench-office", is_superuser=True)

@@ -37,6 +37,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from lianfang.materials.selectors import stock
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BENCH_DB = "lf_bench_stock"
@@ -254,7 +256,6 @@ def main() -> None:
     from django.test import RequestFactory
     from django.utils import translation
 
-    from lianfang.materials import selectors
     from lianfang.materials.models import Movement
     from lianfang.materials.supply import supply_table
     from lianfang.org.choices import Action
@@ -273,7 +274,7 @@ def main() -> None:
 
         def report(user=user):
             with translation.override("zh-hans"):
-                result = selectors.stock_report(viewer=user)
+                result = stock.stock_report(viewer=user)
                 page = Paginator(result.rows, 100).get_page(1)
                 request = factory.get("/materials/stock/")
                 request.user = user

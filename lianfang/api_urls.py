@@ -5,6 +5,7 @@ from rest_framework.routers import DefaultRouter
 
 from lianfang.cases import api as cases_api
 from lianfang.core.api import AuditEventViewSet, JobViewSet, ObjectChangeViewSet, TokenView
+from lianfang.donations import api as donations_api
 from lianfang.health import api as health_api
 from lianfang.materials import api as materials_api
 from lianfang.notify import api as notify_api
@@ -31,6 +32,7 @@ for app_api in (
     notify_api,
     cases_api,
     materials_api,
+    donations_api,
 ):
     app_api.register(router)
 

@@ -590,8 +590,10 @@ def _load_control_and_materials(gen: Generator, users: dict, group: Unit) -> Non
     """Cases, isolation and care, risk areas and trips, then everyone's status from all of it; and the
     materials: two weeks of stock, transfers between units, donations and the emergency fund."""
     from lianfang.cases import demo as cases_demo
+    from lianfang.donations import demo as donation_demo
     from lianfang.health import demo as risk_demo
-    from lianfang.materials import donation_demo, stock_demo, transfer_demo
+    from lianfang.materials.demo import stock as stock_demo
+    from lianfang.materials.demo import transfers as transfer_demo
 
     # Order matters: transfers and donations draw on the stock; statuses are computed from the
     # cases and trips, so the risk demo (which recomputes everyone) comes last.

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "lianfang.cases",
     "lianfang.status",
     "lianfang.materials",
+    "lianfang.donations",
     "lianfang.reporting",
 ]
 
@@ -262,9 +263,9 @@ SPECTACULAR_SETTINGS = {
         "MovementKindEnum": "lianfang.materials.choices.MovementKind",
         "MaterialCategoryEnum": "lianfang.materials.choices.Category",
         # Donations and the emergency fund (materials).
-        "DonationDirectionEnum": "lianfang.materials.choices.Direction",
-        "DonationKindEnum": "lianfang.materials.choices.DonationKind",
-        "SpendingStatusEnum": "lianfang.materials.choices.SpendingStatus",
+        "DonationDirectionEnum": "lianfang.donations.choices.Direction",
+        "DonationKindEnum": "lianfang.donations.choices.DonationKind",
+        "SpendingStatusEnum": "lianfang.donations.choices.SpendingStatus",
         # Requests, offers, transfers and rebalancing (materials).
         "MaterialRequestStatusEnum": "lianfang.materials.choices.RequestStatus",
         "OfferStatusEnum": "lianfang.materials.choices.OfferStatus",

@@ -1,11 +1,14 @@
 """The site's addresses. A namespace is what users and links see, so it keeps its name when the code
 behind it is cut into apps: the "health" namespace holds the health app's pages and the status
-app's (/health/status/…)."""
+app's (/health/status/…), the "materials" namespace the materials app's and the donations app's
+(/materials/donations/…, /materials/funds/…)."""
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from lianfang.donations import urls as donations_urls
 from lianfang.health import urls as health_urls
+from lianfang.materials import urls as materials_urls
 from lianfang.status import urls as status_urls
 
 
@@ -22,7 +25,7 @@ urlpatterns = [
     path("reports/", include("lianfang.reporting.urls")),
     path("notify/", include("lianfang.notify.urls")),
     path("cases/", include("lianfang.cases.urls")),
-    path("materials/", include("lianfang.materials.urls")),
+    path("materials/", include(_namespace("materials", materials_urls, donations_urls))),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("lianfang.api_urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -13,6 +13,7 @@ The scoping rules of DESIGN.md apply to the API exactly as to the pages:
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import authenticate, get_user_model, user_logged_in, user_logged_out
@@ -145,6 +146,35 @@ class ScopedUnitField(serializers.PrimaryKeyRelatedField):
         if current is not None:
             qs = qs | Unit.objects.filter(pk=current)
         return qs
+
+
+class LooseDecimalField(serializers.DecimalField):
+    """A number read as it was sent; the service decides what is acceptable and says why not."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_digits", 30)
+        kwargs.setdefault("decimal_places", 10)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        try:
+            return Decimal(str(data).strip())
+        except Exception:
+            raise serializers.ValidationError(_("Enter a number.")) from None
+
+
+class ExplainedDenials:
+    """A detail action refused on the object says who can act, not only "not allowed"."""
+
+    def denial_message(self, obj) -> str | None:
+        return None
+
+    def get_object(self):
+        try:
+            return super().get_object()  # type: ignore[misc]
+        except exceptions.PermissionDenied:
+            obj = RestrictedViewSet.get_queryset(self).get(pk=self.kwargs["pk"])  # type: ignore[arg-type]
+            raise exceptions.PermissionDenied(detail=self.denial_message(obj)) from None
 
 
 # --- Paging and filtering -----------------------------------------------------------------------

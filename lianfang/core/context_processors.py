@@ -49,10 +49,10 @@ _MATERIALS = (
     ("offers", "materials.offer", "view", "materials:offer-list"),
     ("transfers", "materials.transfer", "view", "materials:transfer-list"),
     ("rebalance", "materials.rebalanceproposal", "view", "materials:rebalance-list"),
-    ("donations", "materials.donation", "view", "materials:donation-list"),
-    ("collections", "materials.collection", "view", "materials:collection-list"),
-    ("funds", "materials.fund", "view", "materials:fund-list"),
-    ("spending", "materials.spending", "view", "materials:spending-list"),
+    ("donations", "donations.donation", "view", "materials:donation-list"),
+    ("collections", "donations.collection", "view", "materials:collection-list"),
+    ("funds", "donations.fund", "view", "materials:fund-list"),
+    ("spending", "donations.spending", "view", "materials:spending-list"),
     ("items", "materials.item", "add", "materials:items"),
 )
 # Where the "Materials" menu entry leads: the first page of the list above the user may open.

@@ -91,20 +91,3 @@ class ProposalStatus(models.TextChoices):
     DRAFT = "draft", _("For review")
     ACCEPTED = "accepted", _("Turned into transfers")
     DISCARDED = "discarded", _("Discarded")
-
-
-class Direction(models.TextChoices):
-    IN = "in", _("Received")
-    OUT = "out", _("Given")
-
-
-class DonationKind(models.TextChoices):
-    GOODS = "goods", _("Goods")
-    MONEY = "money", _("Money")
-
-
-class SpendingStatus(models.TextChoices):
-    REQUESTED = "requested", _("Requested")
-    APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
-    PAID = "paid", _("Paid")

@@ -17,7 +17,7 @@ scope; :func:`post` records who did it but does not decide who may.
 It also keeps two dates on each :class:`Stock` row (the first movement, which the burn rate uses to
 know how much history there is; and the last low-stock alert), and once the caller's transaction
 commits, checks the rows whose balance went down against their threshold and days of supply
-(:mod:`lianfang.materials.stock_alerts`).
+(:mod:`lianfang.materials.alerts`).
 """
 
 from __future__ import annotations
@@ -31,11 +31,11 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from lianfang.materials.choices import MovementKind
 from lianfang.materials.models import Item, Movement, Stock
+from lianfang.materials.quantities import format_quantity
 from lianfang.org.models import Unit
 
 MAX_QUANTITY = Decimal("999999999999.99")
@@ -56,12 +56,6 @@ class Posting:
     counterparty: str = ""
     note: str = ""
     front_line: bool = False
-
-
-def format_quantity(item: Item, quantity: Decimal) -> str:
-    """``1,200 只`` / ``2.5 L``: a quantity as people read it, with the item's measure."""
-    places = 0 if item.is_counted or quantity == quantity.to_integral_value() else 2
-    return f"{number_format(quantity, decimal_pos=places, force_grouping=True)} {item.get_measure_display()}"
 
 
 def clean_quantity(item: Item, value, *, signed: bool = False) -> Decimal:
@@ -182,7 +176,7 @@ def post(*, actor, postings: Sequence[Posting]) -> list[Movement]:
 
 
 def _alert_after_commit(keys: list[tuple[int, int]]) -> None:
-    from lianfang.materials.stock_alerts import stock_alerts_check
+    from lianfang.materials.alerts import stock_alerts_check
 
     try:
         stock_alerts_check(keys=keys)

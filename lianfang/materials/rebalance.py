@@ -4,7 +4,7 @@ shipments.
 
 This module is the solver: a pure function over plain numbers (:func:`solve`), with no database,
 so it is tested on hand-checked cases and benchmarked on its own. The proposal service
-(:mod:`lianfang.materials.transfer_services`) feeds it the supply table and writes the result as a
+(:mod:`lianfang.materials.services.transfers`) feeds it the supply table and writes the result as a
 :class:`~lianfang.materials.models.RebalanceProposal`. Why HiGHS through SciPy: docs/adr/0007.
 
 The model, per item:

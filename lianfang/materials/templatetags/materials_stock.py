@@ -7,7 +7,7 @@ from decimal import Decimal
 from django import template
 from django.utils.formats import number_format
 
-from lianfang.materials.ledger import format_quantity
+from lianfang.materials.quantities import format_quantity
 
 register = template.Library()
 

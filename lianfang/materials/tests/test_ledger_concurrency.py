@@ -20,9 +20,10 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from lianfang.materials import ledger, services
+from lianfang.materials import ledger
 from lianfang.materials.choices import MovementKind
 from lianfang.materials.models import Movement, Stock
+from lianfang.materials.services import stock
 from lianfang.materials.tests.stock_helpers import items, put
 from lianfang.testing import UserFactory, make_tree
 
@@ -60,7 +61,7 @@ def test_two_hundred_concurrent_issues_and_transfers_never_go_negative_and_add_u
             for kind, quantity, receiver in ops:
                 try:
                     if kind == "issue":
-                        services.movement_record(
+                        stock.movement_record(
                             actor=office,
                             unit=tree.a1,
                             item=masks,

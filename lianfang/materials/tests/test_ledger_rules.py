@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import translation
 
-from lianfang.materials import ledger
+from lianfang.materials import ledger, quantities
 from lianfang.materials.choices import MovementKind
 from lianfang.materials.models import Movement, Stock
 from lianfang.materials.tests.stock_helpers import DAY, items, put
@@ -127,5 +127,5 @@ def test_an_unknown_kind_is_a_programming_error(tree, catalogue):
 
 def test_quantities_read_as_people_count_them(catalogue):
     with translation.override("en"):
-        assert ledger.format_quantity(catalogue["surgical-mask"], Decimal(1200)) == "1,200 pieces (只)"
-        assert ledger.format_quantity(catalogue["alcohol-75"], Decimal("2.50")) == "2.50 litres (L)"
+        assert quantities.format_quantity(catalogue["surgical-mask"], Decimal(1200)) == "1,200 pieces (只)"
+        assert quantities.format_quantity(catalogue["alcohol-75"], Decimal("2.50")) == "2.50 litres (L)"

@@ -7,9 +7,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from lianfang.materials import services
+from lianfang.materials.alerts import stock_alerts_check
 from lianfang.materials.choices import MovementKind
-from lianfang.materials.stock_alerts import stock_alerts_check
+from lianfang.materials.services import stock
 from lianfang.materials.tests.stock_helpers import items, put
 from lianfang.notify.choices import MessageKind
 from lianfang.notify.models import Message
@@ -40,12 +40,12 @@ def alerted() -> list[str]:
 def test_an_issue_below_the_threshold_alerts_the_keeper_the_liaison_and_the_office_once_a_day(tree, people):
     masks = items()["surgical-mask"]
     put(tree.a1, masks, MovementKind.PURCHASE, 600, date=MONTH_AGO)
-    services.movement_record(
+    stock.movement_record(
         actor=people["keeper"], unit=tree.a1, item=masks, kind=MovementKind.ISSUE, quantity=50, date=TODAY
     )
     assert alerted() == []  # 550 is above the threshold of 500, and 550 / (50/7) is 77 days
 
-    services.movement_record(
+    stock.movement_record(
         actor=people["keeper"], unit=tree.a1, item=masks, kind=MovementKind.ISSUE, quantity=100, date=TODAY
     )
     assert alerted() == ["keeper", "liaison", "office"]
@@ -53,7 +53,7 @@ def test_an_issue_below_the_threshold_alerts_the_keeper_the_liaison_and_the_offi
     assert "医用外科口罩" in message.title and "450" in message.body
     assert message.url == f"/materials/ledger/{tree.a1.pk}/{masks.pk}/"
 
-    services.movement_record(
+    stock.movement_record(
         actor=people["keeper"], unit=tree.a1, item=masks, kind=MovementKind.ISSUE, quantity=100, date=TODAY
     )
     assert len(alerted()) == 3  # not again today

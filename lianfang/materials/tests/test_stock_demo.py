@@ -5,8 +5,8 @@ import random
 import pytest
 from django.utils import timezone
 
-from lianfang.materials import stock_demo
 from lianfang.materials.choices import MovementKind
+from lianfang.materials.demo import stock as stock_demo
 from lianfang.materials.models import Movement, StockTake
 from lianfang.materials.supply import supply_table
 from lianfang.org.choices import Role

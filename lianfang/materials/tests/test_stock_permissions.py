@@ -19,9 +19,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from lianfang.core.models import ObjectChange
-from lianfang.materials import services
 from lianfang.materials.choices import MovementKind
 from lianfang.materials.models import Item, Movement, Stock, StockTake, StockTakeLine
+from lianfang.materials.services import stock
 from lianfang.materials.tests.stock_helpers import items, put
 from lianfang.org.choices import Action
 from lianfang.org.roles import role_allows
@@ -48,7 +48,7 @@ class World:
         for rel, unit in {**self.units, "outside": self.tree.b1}.items():
             self.movements[rel] = put(unit, self.masks, MovementKind.PURCHASE, 100, date=YESTERDAY)
             self.stocks[rel] = Stock.objects.get(unit=unit, item=self.masks)
-            self.stocktakes[rel] = services.stocktake_record(
+            self.stocktakes[rel] = stock.stocktake_record(
                 actor=robot, unit=unit, date=YESTERDAY, counts={self.masks: 100}
             )
         self.role = actor if actor in ALL_ROLES else None

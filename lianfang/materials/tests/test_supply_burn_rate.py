@@ -11,9 +11,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from lianfang.materials import ledger, services
+from lianfang.materials import ledger
 from lianfang.materials.choices import MovementKind, TransferStatus
 from lianfang.materials.models import Transfer, TransferLine
+from lianfang.materials.services import stock
 from lianfang.materials.supply import supply_table
 from lianfang.materials.tests.stock_helpers import items, put
 from lianfang.people.choices import EmploymentStatus
@@ -77,10 +78,10 @@ def test_with_daily_counts_use_is_yesterdays_count_plus_received_minus_todays_co
     masks = catalogue["surgical-mask"]
     put(tree.a2, masks, MovementKind.PURCHASE, 500, date=day(20))
     # T−2: first count 490 (books 500): corrects the books, but is not use (no count the day before).
-    services.stocktake_record(actor=office, unit=tree.a2, date=day(2), counts={masks: 490})
+    stock.stocktake_record(actor=office, unit=tree.a2, date=day(2), counts={masks: 490})
     # T−1: 30 issued, counted 450 (books 460): use = 490 + 0 − 450 = 40.
     put(tree.a2, masks, MovementKind.ISSUE, 30, date=day(1))
-    services.stocktake_record(actor=office, unit=tree.a2, date=day(1), counts={masks: 450})
+    stock.stocktake_record(actor=office, unit=tree.a2, date=day(1), counts={masks: 450})
     # T: 40 issued and 20 sent to B1, counted 395 (books 390): use = 450 − 20 − 395 = 35.
     put(tree.a2, masks, MovementKind.ISSUE, 40, date=day(0))
     ledger.post(
@@ -90,7 +91,7 @@ def test_with_daily_counts_use_is_yesterdays_count_plus_received_minus_todays_co
             ledger.Posting(unit=tree.b1, item=masks, kind=MovementKind.TRANSFER_IN, quantity=Decimal(20), date=T),
         ],
     )
-    services.stocktake_record(actor=office, unit=tree.a2, date=T, counts={masks: 395})
+    stock.stocktake_record(actor=office, unit=tree.a2, date=T, counts={masks: 395})
 
     row = supply_table(unit_ids=[tree.a2.pk], as_of=T)[(tree.a2.pk, masks.pk)]
 
@@ -164,11 +165,11 @@ def test_a_units_own_threshold_and_target_override_the_items(tree, catalogue, of
     put(tree.a1, masks, MovementKind.ISSUE, 70, date=day(1))  # 10 a day → 69 days
     assert supply_table(unit_ids=[tree.a1.pk])[(tree.a1.pk, masks.pk)].level == "ok"
 
-    services.stock_set_levels(actor=office, unit=tree.a1, item=masks, reorder_threshold=Decimal(800), target_days=None)
+    stock.stock_set_levels(actor=office, unit=tree.a1, item=masks, reorder_threshold=Decimal(800), target_days=None)
     row = supply_table(unit_ids=[tree.a1.pk])[(tree.a1.pk, masks.pk)]
     assert (row.threshold, row.target_days, row.below_threshold, row.level) == (Decimal(800), 14, True, "low")
 
-    services.stock_set_levels(actor=office, unit=tree.a1, item=masks, reorder_threshold=Decimal(0), target_days=90)
+    stock.stock_set_levels(actor=office, unit=tree.a1, item=masks, reorder_threshold=Decimal(0), target_days=90)
     row = supply_table(unit_ids=[tree.a1.pk])[(tree.a1.pk, masks.pk)]
     assert (row.days_of_supply, row.below_target, row.level) == (Decimal("69.0"), True, "short")
 

@@ -12,9 +12,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
 
-from lianfang.materials import transfer_services as services
 from lianfang.materials.choices import MovementKind, TransferStatus
 from lianfang.materials.models import Movement, Transfer
+from lianfang.materials.services import transfers as services
 from lianfang.materials.tests.transfer_helpers import items, on_hand, people, stock
 from lianfang.testing import make_tree
 

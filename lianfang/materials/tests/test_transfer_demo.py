@@ -8,8 +8,8 @@ import pytest
 from django.utils import timezone
 
 from lianfang.materials.choices import ProposalStatus, RequestStatus, TransferStatus
+from lianfang.materials.demo.transfers import load_demo
 from lianfang.materials.models import MaterialRequest, Offer, RebalanceProposal, Transfer
-from lianfang.materials.transfer_demo import load_demo
 from lianfang.testing import UserFactory, add_unit
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,8 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from lianfang.materials import transfer_services as services
 from lianfang.materials.models import MaterialRequest, Offer, RebalanceProposal, Transfer
+from lianfang.materials.services import transfers as services
 from lianfang.materials.tests.transfer_helpers import items, state, stock
 from lianfang.org.choices import Action, Role
 from lianfang.org.roles import role_allows

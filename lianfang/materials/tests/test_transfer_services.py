@@ -13,10 +13,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
 from lianfang.core.models import ObjectChange
-from lianfang.materials import transfer_selectors as selectors
-from lianfang.materials import transfer_services as services
 from lianfang.materials.choices import MovementKind, OfferStatus, RequestStatus, TransferStatus
 from lianfang.materials.models import Movement, Transfer
+from lianfang.materials.selectors import transfers as selectors
+from lianfang.materials.services import transfers as services
 from lianfang.materials.tests.transfer_helpers import items, on_hand, people, state, stock
 from lianfang.notify.models import Message
 from lianfang.org.choices import Role

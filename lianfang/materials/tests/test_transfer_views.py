@@ -12,10 +12,10 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from lianfang.core.models import AuditEvent, AuditKind
-from lianfang.materials import rebalance_services
-from lianfang.materials import transfer_services as services
 from lianfang.materials.choices import MovementKind, ProposalStatus, RequestStatus, TransferStatus
 from lianfang.materials.models import MaterialRequest, RebalanceProposal, Transfer
+from lianfang.materials.services import rebalancing as rebalance_services
+from lianfang.materials.services import transfers as services
 from lianfang.materials.tests.transfer_helpers import items, on_hand, people, state, stock
 
 pytestmark = pytest.mark.django_db

@@ -61,7 +61,8 @@ def print_result(write, result: demo.DemoSummary) -> None:
 def _control_and_materials() -> str:
     """What the demo holds of cases and materials, counted from the database."""
     from lianfang.cases.models import Case, Contact, Isolation
-    from lianfang.materials.models import Donation, Movement, Transfer
+    from lianfang.donations.models import Donation
+    from lianfang.materials.models import Movement, Transfer
 
     return _(
         "Prevention and control: %(cases)d cases, %(contacts)d close contacts, %(isolated)d people in "

@@ -1,0 +1,203 @@
+"""``funds/`` (list, detail, open, raise the budget) and ``spending/`` (request, approve, reject, pay)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+
+from lianfang.core.api import ExplainedDenials, LooseDecimalField, RestrictedViewSet, ScopedUnitField, StrictFieldsMixin
+from lianfang.donations import selectors
+from lianfang.donations.models import Fund, Spending
+from lianfang.donations.services import funds
+from lianfang.org.choices import Action
+
+
+class FundSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    balance = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
+    waiting = serializers.IntegerField(read_only=True, help_text="Requests waiting for a decision.")
+
+    class Meta:
+        model = Fund
+        fields = [
+            "id",
+            "unit",
+            "unit_name",
+            "name",
+            "budget",
+            "committed",
+            "spent",
+            "balance",
+            "waiting",
+            "opened_on",
+            "note",
+        ]
+        read_only_fields = fields
+
+
+class FundCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    unit = ScopedUnitField(scope_model=Fund, help_text="A unit where you may open funds.")
+    name = serializers.CharField(max_length=100)
+    budget = LooseDecimalField(help_text="Yuan, above zero, two decimals.")
+    opened_on = serializers.DateField()
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class BudgetSerializer(StrictFieldsMixin, serializers.Serializer):
+    increase = LooseDecimalField(help_text="Yuan added to the budget.")
+    reason = serializers.CharField(max_length=200, allow_blank=True)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List emergency funds with budget, committed, paid and balance"),
+    retrieve=extend_schema(summary="One emergency fund"),
+    create=extend_schema(
+        summary="Open an emergency fund", request=FundCreateSerializer, responses={201: FundSerializer}
+    ),
+)
+class FundViewSet(ExplainedDenials, mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+    """Emergency funds (应急专项资金): a budget; approved spending is committed, paid spending is spent."""
+
+    queryset = Fund.objects.all()
+    serializer_class = FundSerializer
+    filterset_fields = {"unit": ["exact"]}
+    ordering_fields = ["name", "id"]
+
+    def get_queryset(self):
+        return selectors.fund_list(viewer=self.request.user)
+
+    def denial_message(self, obj) -> str:
+        return _("You may not change the budget of %(fund)s: the group prevention office can.") % {"fund": obj.name}
+
+    def create(self, request, *args, **kwargs):
+        data = FundCreateSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        fund = funds.fund_open(actor=request.user, **data.validated_data)
+        return self.respond(fund, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Raise the budget", request=BudgetSerializer, responses={200: FundSerializer})
+    @action(detail=True, methods=["post"], scope_action=Action.CHANGE, filter_backends=[], pagination_class=None)
+    def budget(self, request, pk=None):
+        fund = self.get_object()
+        data = BudgetSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fund = funds.fund_raise_budget(actor=request.user, fund=fund, **data.validated_data)
+        return self.respond(fund)
+
+
+class SpendingSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    fund_name = serializers.CharField(source="fund.name", read_only=True)
+
+    class Meta:
+        model = Spending
+        fields = [
+            "id",
+            "fund",
+            "fund_name",
+            "unit",
+            "unit_name",
+            "purpose",
+            "amount",
+            "status",
+            "requested",
+            "requested_by",
+            "decided",
+            "decided_by",
+            "decision_note",
+            "paid_on",
+            "voucher_no",
+        ]
+        read_only_fields = fields
+
+
+class SpendingCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    fund = serializers.PrimaryKeyRelatedField(queryset=Fund.objects.all(), help_text="A fund you may see.")
+    unit = ScopedUnitField(
+        scope_model=Spending, required=False, help_text="The unit the money is for; defaults to the fund's unit."
+    )
+    purpose = serializers.CharField(max_length=200)
+    amount = LooseDecimalField(help_text="Yuan, above zero, two decimals.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            # A fund outside the view scope is "does not exist", like a missing one.
+            self.fields["fund"].queryset = selectors.fund_list(viewer=request.user)
+
+
+class DecisionSerializer(StrictFieldsMixin, serializers.Serializer):
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+
+
+class PaySerializer(StrictFieldsMixin, serializers.Serializer):
+    voucher_no = serializers.CharField(max_length=40, allow_blank=True)
+    paid_on = serializers.DateField()
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List spending requests"),
+    retrieve=extend_schema(summary="One spending request"),
+    create=extend_schema(
+        summary="Request spending from a fund", request=SpendingCreateSerializer, responses={201: SpendingSerializer}
+    ),
+)
+class SpendingViewSet(ExplainedDenials, mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+    """Spending from an emergency fund: requested → approved (committed) or rejected → paid (voucher)."""
+
+    queryset = Spending.objects.all()
+    serializer_class = SpendingSerializer
+    filterset_fields = {"fund": ["exact"], "unit": ["exact"], "status": ["exact"]}
+    ordering_fields = ["requested", "id"]
+
+    def get_queryset(self):
+        return selectors.spending_list(viewer=self.request.user)
+
+    def denial_message(self, obj) -> str:
+        if self.action == "pay":
+            return _("Recording payments from the emergency fund of %(unit)s is for the group prevention office.") % {
+                "unit": obj.unit.name
+            }
+        return _(
+            "Deciding on spending from the emergency fund needs the approve right on %(unit)s or a unit "
+            "above it: the group prevention office decides."
+        ) % {"unit": obj.unit.name}
+
+    def create(self, request, *args, **kwargs):
+        data = SpendingCreateSerializer(data=request.data, context=self.get_serializer_context())
+        data.is_valid(raise_exception=True)
+        spending = funds.spending_request(actor=request.user, **data.validated_data)
+        return self.respond(spending, status_code=status.HTTP_201_CREATED)
+
+    def _decide(self, request, service):
+        spending = self.get_object()
+        data = DecisionSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        spending = service(actor=request.user, spending=spending, note=data.validated_data.get("note", ""))
+        return self.respond(spending)
+
+    @extend_schema(
+        summary="Approve (commits the amount)", request=DecisionSerializer, responses={200: SpendingSerializer}
+    )
+    @action(detail=True, methods=["post"], scope_action=Action.APPROVE, filter_backends=[], pagination_class=None)
+    def approve(self, request, pk=None):
+        return self._decide(request, funds.spending_approve)
+
+    @extend_schema(summary="Reject (say why)", request=DecisionSerializer, responses={200: SpendingSerializer})
+    @action(detail=True, methods=["post"], scope_action=Action.APPROVE, filter_backends=[], pagination_class=None)
+    def reject(self, request, pk=None):
+        return self._decide(request, funds.spending_reject)
+
+    @extend_schema(
+        summary="Record the payment with its voucher", request=PaySerializer, responses={200: SpendingSerializer}
+    )
+    @action(detail=True, methods=["post"], scope_action=Action.CHANGE, filter_backends=[], pagination_class=None)
+    def pay(self, request, pk=None):
+        spending = self.get_object()
+        data = PaySerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        spending = funds.spending_pay(actor=request.user, spending=spending, **data.validated_data)
+        return self.respond(spending)
