@@ -31,6 +31,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from harness import run_child  # noqa: E402
 
+from lianfang.reporting.services import bulletins as bulletin_services  # noqa: E402
+
 BENCH_DB = "lianfang_bench_bulletin"
 REPEAT = 7
 DAYS = 30
@@ -52,10 +54,10 @@ def child(subsidiaries: int, departments: int) -> None:
     from lianfang.health.models import UnitDayStat
     from lianfang.org.choices import Role, Tier
     from lianfang.org.models import GroupSettings, RoleAssignment, Unit, UnitKind
-    from lianfang.reporting import bulletin as bulletins
-    from lianfang.reporting import bulletin_exports, dashboard
+    from lianfang.reporting import exports as bulletin_exports
     from lianfang.reporting.choices import RaisedKind, ReportStatus
     from lianfang.reporting.models import RaisedItem, UnitDailyReport
+    from lianfang.reporting.selectors import dashboard
 
     rng = random.Random(2020)
     kinds = {k.code: k for k in UnitKind.objects.all()}
@@ -133,7 +135,7 @@ def child(subsidiaries: int, departments: int) -> None:
     root = Unit.objects.get(code="G")
     RoleAssignment.objects.create(user=office, unit=root, role=Role.GROUP_ADMIN)
     RoleAssignment.objects.create(user=liaison, unit=Unit.objects.get(code="S000"), role=Role.UNIT_ADMIN)
-    bulletin = bulletins.bulletin_build(actor=office, day=day)
+    bulletin = bulletin_services.bulletin_build(actor=office, day=day)
 
     def timed(fn) -> list[float]:
         out = []
@@ -144,12 +146,12 @@ def child(subsidiaries: int, departments: int) -> None:
         return out
 
     def build_and_xlsx():
-        b = bulletins.bulletin_build(actor=office, day=day)
+        b = bulletin_services.bulletin_build(actor=office, day=day)
         bulletin_exports.bulletin_xlsx(b)
 
     bulletin.refresh_from_db()
     results = {
-        "rebuild the draft (all figures)": timed(lambda: bulletins.bulletin_build(actor=office, day=day)),
+        "rebuild the draft (all figures)": timed(lambda: bulletin_services.bulletin_build(actor=office, day=day)),
         "write its .xlsx": timed(lambda: bulletin_exports.bulletin_xlsx(bulletin)),
         "rebuild + .xlsx (target < 5 s)": timed(build_and_xlsx),
         "render its PDF": timed(lambda: bulletin_exports.bulletin_pdf(bulletin)),

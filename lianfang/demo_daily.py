@@ -56,11 +56,11 @@ from lianfang.org.models import GroupSettings, Unit
 from lianfang.org.services import role_assign
 from lianfang.people.choices import Category, EmploymentStatus, Whereabouts
 from lianfang.people.models import Person
-from lianfang.reporting import bulletin as bulletins
 from lianfang.reporting import prefill
 from lianfang.reporting.choices import FieldKind, RaisedKind, RaisedStatus, ReportStatus
 from lianfang.reporting.models import RaisedItem, UnitDailyReport
-from lianfang.reporting.selectors import report_deadline_at, report_fields, reporting_units
+from lianfang.reporting.selectors.reports import report_deadline_at, report_fields, reporting_units
+from lianfang.reporting.services import bulletins as bulletin_services
 
 DAYS = 14  # of check-ins, today included; reports for the 13 days before today and today
 TODAY_SHARE = 0.70  # of people who have checked in today when the demo loads
@@ -179,9 +179,9 @@ def load_daily(*, rng: random.Random, today: datetime.date, users: dict[str, Any
     summary.reports, summary.raised = _reports(rng, today, now, users, group)
     yesterday = today - datetime.timedelta(days=1)
     admin = users["admin"]
-    draft = bulletins.bulletin_build(actor=admin, day=yesterday)
-    draft = bulletins.bulletin_update_summary(actor=admin, bulletin=draft, summary=BULLETIN_SUMMARY)
-    bulletins.bulletin_publish(actor=admin, bulletin=draft)
+    draft = bulletin_services.bulletin_build(actor=admin, day=yesterday)
+    draft = bulletin_services.bulletin_update_summary(actor=admin, bulletin=draft, summary=BULLETIN_SUMMARY)
+    bulletin_services.bulletin_publish(actor=admin, bulletin=draft)
     # Yesterday's history: built at the bulletin time and published half an hour later, not at the load.
     built = datetime.datetime.combine(
         yesterday, GroupSettings.load().bulletin_time, tzinfo=timezone.get_default_timezone()

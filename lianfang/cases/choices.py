@@ -73,3 +73,35 @@ class AlertStatus(models.TextChoices):
     OPEN = "open", _("Open")
     ACKNOWLEDGED = "acknowledged", _("Being handled")
     CLOSED = "closed", _("Closed")
+
+
+# Statuses a case may be registered with; the others are reached by a transition.
+INITIAL_STATUSES = (CaseStatus.SUSPECTED, CaseStatus.CONFIRMED, CaseStatus.ASYMPTOMATIC)
+
+
+ACTIVE_STATUSES = (CaseStatus.SUSPECTED, CaseStatus.CONFIRMED, CaseStatus.ASYMPTOMATIC)
+
+
+# Where a case may go from each status (疑似 → 确诊 / 无症状 / 排除, 无症状 → 确诊 / 治愈, 确诊 → 治愈 / 死亡).
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    CaseStatus.SUSPECTED: (CaseStatus.CONFIRMED, CaseStatus.ASYMPTOMATIC, CaseStatus.EXCLUDED),
+    CaseStatus.ASYMPTOMATIC: (CaseStatus.CONFIRMED, CaseStatus.RECOVERED),
+    CaseStatus.CONFIRMED: (CaseStatus.RECOVERED, CaseStatus.DECEASED),
+    CaseStatus.EXCLUDED: (),
+    CaseStatus.RECOVERED: (),
+    CaseStatus.DECEASED: (),
+}
+
+
+STATUS_DATE_FIELD: dict[str, str] = {
+    CaseStatus.SUSPECTED: "suspected_on",
+    CaseStatus.CONFIRMED: "confirmed_on",
+    CaseStatus.ASYMPTOMATIC: "asymptomatic_on",
+    CaseStatus.EXCLUDED: "excluded_on",
+    CaseStatus.RECOVERED: "recovered_on",
+    CaseStatus.DECEASED: "deceased_on",
+}
+
+
+# Statuses whose new cases alert the group office at once.
+ALERTING_STATUSES = (CaseStatus.SUSPECTED, CaseStatus.CONFIRMED)

@@ -19,10 +19,12 @@ import datetime
 import random
 from typing import Any
 
-from lianfang.cases import care_services, isolation_services, services
 from lianfang.cases.choices import CareNeed, CaseStatus, ExposureSetting, IsolationKind, IsolationReason, Treatment
 from lianfang.cases.models import Case
 from lianfang.cases.selectors import contact_suggestions
+from lianfang.cases.services import care as care_services
+from lianfang.cases.services import cases, contacts
+from lianfang.cases.services import isolation as isolation_services
 from lianfang.org.models import Unit
 from lianfang.people.choices import Category, EmploymentStatus
 from lianfang.people.models import Person
@@ -57,7 +59,7 @@ def _contacts(actor, case: Case, rng: random.Random, used: set[int], n: int) -> 
         used.add(s.person.pk)
         last = min(s.last_day, case.isolated_on or s.last_day)
         added.append(
-            services.contact_add(
+            contacts.contact_add(
                 actor=actor,
                 case=case,
                 person=s.person,
@@ -68,7 +70,7 @@ def _contacts(actor, case: Case, rng: random.Random, used: set[int], n: int) -> 
         )
     for person in _people(case.unit, n - len(added), rng, used):
         added.append(
-            services.contact_add(
+            contacts.contact_add(
                 actor=actor,
                 case=case,
                 person=person,
@@ -106,10 +108,10 @@ def load_demo(*, rng: random.Random, today: datetime.date, users: dict[str, Any]
 
     # 1. The first case at the heat station, confirmed, in hospital; its contacts isolated.
     first_person = _people(station, 1, rng, used)[0]
-    first = services.case_register(
+    first = cases.case_register(
         actor=admin, person=first_person, reported_on=days(8), onset_on=days(9), isolated_on=days(8)
     )
-    first = services.case_transition(
+    first = cases.case_transition(
         actor=admin,
         case=first,
         to_status=CaseStatus.CONFIRMED,
@@ -145,9 +147,9 @@ def load_demo(*, rng: random.Random, today: datetime.date, users: dict[str, Any]
         )
 
     # 2. One of those contacts fell ill: the chain (contact → case), and their own contacts.
-    second = services.contact_become_case(actor=admin, contact=first_contacts[0], reported_on=days(4), onset_on=days(5))
-    second = services.case_update(actor=admin, case=second, isolated_on=days(7), fields=["isolated_on"])
-    second = services.case_transition(
+    second = contacts.contact_become_case(actor=admin, contact=first_contacts[0], reported_on=days(4), onset_on=days(5))
+    second = cases.case_update(actor=admin, case=second, isolated_on=days(7), fields=["isolated_on"])
+    second = cases.case_transition(
         actor=admin,
         case=second,
         to_status=CaseStatus.CONFIRMED,
@@ -159,7 +161,7 @@ def load_demo(*, rng: random.Random, today: datetime.date, users: dict[str, Any]
 
     # 3. A third case at the station: the cluster alert opens (3 cases within 14 days).
     third_person = _people(station, 1, rng, used)[0]
-    third = services.case_register(
+    third = cases.case_register(
         actor=admin, person=third_person, status=CaseStatus.ASYMPTOMATIC, reported_on=days(2), isolated_on=days(2)
     )
     isolation_services.isolation_order(
@@ -187,10 +189,10 @@ def load_demo(*, rng: random.Random, today: datetime.date, users: dict[str, Any]
 
     # 4. Elsewhere: a suspected case excluded after two negative tests; a recovered case.
     suspect_person = _people(other, 1, rng, used)[0]
-    suspect = services.case_register(actor=admin, person=suspect_person, reported_on=days(12), onset_on=days(12))
-    services.case_transition(actor=admin, case=suspect, to_status=CaseStatus.EXCLUDED, on=days(10))
+    suspect = cases.case_register(actor=admin, person=suspect_person, reported_on=days(12), onset_on=days(12))
+    cases.case_transition(actor=admin, case=suspect, to_status=CaseStatus.EXCLUDED, on=days(10))
     recovered_person = _people(other, 1, rng, used)[0]
-    recovered = services.case_register(
+    recovered = cases.case_register(
         actor=admin,
         person=recovered_person,
         status=CaseStatus.CONFIRMED,
@@ -200,7 +202,7 @@ def load_demo(*, rng: random.Random, today: datetime.date, users: dict[str, Any]
         treatment=Treatment.HOSPITAL,
         treatment_place="市传染病医院",
     )
-    services.case_transition(actor=admin, case=recovered, to_status=CaseStatus.RECOVERED, on=days(1))
+    cases.case_transition(actor=admin, case=recovered, to_status=CaseStatus.RECOVERED, on=days(1))
 
     # 5. Follow-ups, and releases of the first contacts' isolations.
     for i, iso in enumerate(isolations):

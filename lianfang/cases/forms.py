@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.cases.choices import (
+    INITIAL_STATUSES,
     AlertStatus,
     CareNeed,
     CaseStatus,
@@ -25,7 +26,6 @@ from lianfang.cases.choices import (
     Treatment,
 )
 from lianfang.cases.models import Case, Contact
-from lianfang.cases.services import INITIAL_STATUSES
 from lianfang.core.forms import Form, UnitChoiceField
 from lianfang.health.choices import Symptom
 from lianfang.org.choices import Action

@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
-from lianfang.cases.choices import CaseStatus, ContactDegree
-from lianfang.cases.isolation_services import Missed, followup_days, isolations_active_on, missed_slots, slot_due
+from lianfang.cases.choices import ACTIVE_STATUSES, CaseStatus, ContactDegree
 from lianfang.cases.models import CareAssignment, CareContact, Case, ClusterAlert, Contact, FollowUp, Isolation
-from lianfang.cases.services import ACTIVE_STATUSES
+from lianfang.cases.schedule import Missed, followup_days, isolations_active_on, missed_slots, slot_due
 from lianfang.health.choices import WorkMode
 from lianfang.health.models import CheckIn
 from lianfang.org.choices import Action
@@ -59,7 +58,7 @@ def case_counts(qs: QuerySet[Case]) -> dict[str, int]:
 
 def case_timeline(case: Case) -> list[tuple[datetime.date, str]]:
     """The dated steps of a case, oldest first: (date, what)."""
-    from lianfang.cases.services import STATUS_DATE_FIELD
+    from lianfang.cases.choices import STATUS_DATE_FIELD
 
     steps: list[tuple[datetime.date, str]] = []
     if case.onset_on:

@@ -7,7 +7,7 @@ from django.utils import translation
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from lianfang.cases.isolation_services import followups_notify_missed
+from lianfang.cases.services.isolation import followups_notify_missed
 from lianfang.core import context
 
 

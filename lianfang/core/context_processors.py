@@ -64,7 +64,7 @@ def _materials(user) -> dict[str, bool]:
 
 
 def _cases_home(user) -> str | None:
-    from lianfang.cases.views import nav_flags
+    from lianfang.cases.views.cases import nav_flags
 
     flags = nav_flags(user)
     for flag, name in (

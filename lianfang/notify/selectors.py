@@ -166,7 +166,7 @@ def active_robots() -> QuerySet[RobotChannel]:
 
 def late_or_missing_units(*, date: datetime.date) -> list[Unit]:
     """Units whose daily report for ``date`` is late or missing (the reporting app decides)."""
-    from lianfang.reporting.selectors import late_or_missing_units as reporting_late_or_missing
+    from lianfang.reporting.selectors.reports import late_or_missing_units as reporting_late_or_missing
 
     return list(reporting_late_or_missing(date=date))
 

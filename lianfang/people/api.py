@@ -24,7 +24,7 @@ from lianfang.core.serializers import JobSerializer
 from lianfang.core.uploads import check_size
 from lianfang.org.choices import Action
 from lianfang.people import selectors, services
-from lianfang.people.exporter import export_file_name, roster_export_file
+from lianfang.people.exports import export_file_name, roster_export_file
 from lianfang.people.filters import PersonFilterSet
 from lianfang.people.importer import roster_import_submit
 from lianfang.people.models import Person, Tag

@@ -10,8 +10,8 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from lianfang.core.forms import UnitChoiceField, UnitSelect
 from lianfang.org.choices import Action
@@ -146,3 +146,11 @@ class PersonListFilterSet(PersonFilterSet):
                 attrs={"type": "search", "placeholder": _("Name, employee number, phone or ID number")}
             )
         return self._form
+
+
+class RosterUploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("Roster file"),
+        help_text=gettext_lazy("An Excel workbook (.xlsx) or a CSV file, with the template's header row."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lianfang.people import views, views_io
+from lianfang.people import views
 
 app_name = "people"
 urlpatterns = [
@@ -9,9 +9,9 @@ urlpatterns = [
     path("<int:pk>/", views.person_detail, name="detail"),
     path("<int:pk>/edit/", views.person_edit, name="edit"),
     path("<int:pk>/reveal/<str:field>/", views.person_reveal, name="reveal"),
-    # Import and export (views_io.py)
-    path("import/", views_io.import_upload, name="import"),
-    path("import/template.xlsx", views_io.import_template, name="import-template"),
-    path("import/<int:job_id>/", views_io.import_status, name="import-status"),
-    path("export.xlsx", views_io.export_xlsx, name="export"),
+    # Import and export (views.py)
+    path("import/", views.import_upload, name="import"),
+    path("import/template.xlsx", views.import_template, name="import-template"),
+    path("import/<int:job_id>/", views.import_status, name="import-status"),
+    path("export.xlsx", views.export_xlsx, name="export"),
 ]

@@ -10,19 +10,32 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from lianfang.core.exports import xlsx_response
 from lianfang.core.forms import apply_service_errors
+from lianfang.core.jobs import job_for_viewer, job_progress
+from lianfang.core.models import Job, JobStatus
+from lianfang.core.uploads import check_size, max_upload_bytes
 from lianfang.core.views import change_history, paginate, query_without_page, wants_partial
 from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import can, has_any
 from lianfang.people import selectors, services
-from lianfang.people.forms import PersonForm, PersonListFilterSet
+from lianfang.people.exports import (
+    error_report,
+    export_file_name,
+    roster_export_file,
+    roster_template,
+    template_file_name,
+)
+from lianfang.people.forms import PersonForm, PersonListFilterSet, RosterUploadForm
+from lianfang.people.importer import PERSON_LABEL, ROSTER_IMPORT, example_unit_code, roster_import_submit
 from lianfang.people.models import Person
 
 REVEALABLE = ("id_number", "phone")
@@ -129,3 +142,74 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Changes to %(name)s were saved.") % {"name": person.name})
             return redirect("people:detail", pk=person.pk)
     return render(request, "people/person_form.html", {"form": form, "person": person})
+
+
+# The page lists this many errors; the error report holds all of them.
+ERRORS_ON_PAGE = 200
+
+
+def _ensure_can_import(user) -> None:
+    if not has_any(user, PERSON_LABEL, Action.IMPORT):
+        raise PermissionDenied
+
+
+@login_required
+def import_upload(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    _ensure_can_import(user)
+    form = RosterUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            check_size(upload.size)  # before the bytes are read into memory
+            job = roster_import_submit(actor=user, file_name=upload.name, data=upload.read())
+        except ValidationError as exc:
+            form.add_error("file", exc)
+        else:
+            return redirect("people:import-status", job_id=job.pk)
+    recent = Job.objects.filter(kind=ROSTER_IMPORT, created_by_id=user.pk).order_by("-created")[:5]
+    return render(
+        request,
+        "people/import.html",
+        {"form": form, "recent": recent, "max_upload": max_upload_bytes()},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+@login_required
+def import_template(request: HttpRequest) -> HttpResponseBase:
+    _ensure_can_import(request.user)
+    data = roster_template(example_unit_code=example_unit_code(request.user))
+    return xlsx_response(data, file_name=template_file_name())
+
+
+@never_cache
+@require_GET
+@login_required
+def import_status(request: HttpRequest, job_id: int) -> HttpResponseBase:
+    job = job_for_viewer(viewer=request.user, job_id=job_id, kind=ROSTER_IMPORT)
+    if request.GET.get("report") == "xlsx" and job.status == JobStatus.FAILED and job.errors:
+        return xlsx_response(error_report(job.errors), file_name=_("import-errors-%(id)s.xlsx") % {"id": job.pk})
+    progress = job_progress(job=job)
+    context = {
+        "job": job,
+        "progress": progress,
+        "errors": job.errors[:ERRORS_ON_PAGE],
+        "errors_total": len(job.errors),
+        "errors_hidden": max(0, len(job.errors) - ERRORS_ON_PAGE),
+        "result": job.result,
+    }
+    if wants_partial(request):
+        return render(request, "people/_import_status.html", context)
+    return render(request, "people/import_status.html", context)
+
+
+@require_GET
+@login_required
+def export_xlsx(request: HttpRequest) -> HttpResponseBase:
+    """The people of the list, with the list's filters, as .xlsx (masked unless the user may unmask)."""
+    if not has_any(request.user, PERSON_LABEL, Action.EXPORT):
+        raise PermissionDenied
+    file, _count = roster_export_file(actor=request.user, params=request.GET)
+    return xlsx_response(file, file_name=export_file_name())

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.forms import Form, UnitChoiceField
@@ -160,4 +161,22 @@ class RaisedStatusForm(Form):
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required to mark the item resolved: the unit that raised it reads it."),
+    )
+
+
+class SummaryForm(forms.Form):
+    summary = forms.CharField(
+        label=gettext_lazy("Summary"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=gettext_lazy("What the leaders should read first: the day in a few sentences."),
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason for the correction"),
+        max_length=500,
+        help_text=gettext_lazy("Kept in the change log, e.g. “B reported late; figures rebuilt”."),
     )

@@ -141,7 +141,7 @@ _stat_source("checkin.fever", "fever", _("Checked in with a fever"))
 _stat_source("checkin.flagged", "flagged", _("Flagged at check-in (fever or a risk answer)"))
 
 
-# --- cases, contacts and isolation: placeholders the cases app replaces (lianfang/cases/prefill.py) --
+# --- cases, contacts and isolation: placeholders the cases app replaces (lianfang/cases/feeds.py) --
 
 
 def _typed_by_liaison(unit: Unit, date: datetime.date) -> int | None:

@@ -2,19 +2,21 @@
 
 from django.urls import path
 
-from lianfang.reporting import views, views_bulletin, views_dashboard
+from lianfang.reporting.views import bulletins as views_bulletin
+from lianfang.reporting.views import dashboard as views_dashboard
+from lianfang.reporting.views import reports
 
 app_name = "reporting"
 urlpatterns = [
     # The unit daily report (日报告、零报告): lianfang/reporting/views.py
-    path("", views.report_edit, name="report"),
-    path("overview/", views.report_overview, name="overview"),
-    path("<int:pk>/", views.report_detail, name="detail"),
-    path("template/", views.report_template, name="template"),
-    path("template/<int:pk>/", views.report_field_edit, name="field-edit"),
-    path("raised/", views.raised_list, name="raised"),
-    path("raised/<int:pk>/", views.raised_detail, name="raised-detail"),
-    # The group daily bulletin and the dashboard: lianfang/reporting/views_bulletin.py, views_dashboard.py
+    path("", reports.report_edit, name="report"),
+    path("overview/", reports.report_overview, name="overview"),
+    path("<int:pk>/", reports.report_detail, name="detail"),
+    path("template/", reports.report_template, name="template"),
+    path("template/<int:pk>/", reports.report_field_edit, name="field-edit"),
+    path("raised/", reports.raised_list, name="raised"),
+    path("raised/<int:pk>/", reports.raised_detail, name="raised-detail"),
+    # The group daily bulletin and the dashboard: lianfang/reporting/views/bulletins.py, views_dashboard.py
     path("bulletins/", views_bulletin.bulletin_list, name="bulletin-list"),
     path("bulletins/build/", views_bulletin.bulletin_build, name="bulletin-build"),
     path("bulletins/<int:pk>/", views_bulletin.bulletin_detail, name="bulletin-detail"),

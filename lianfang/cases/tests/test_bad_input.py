@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from lianfang.cases import isolation_services, services
 from lianfang.cases.choices import CaseStatus, ContactDegree, IsolationKind
 from lianfang.cases.models import Case, Contact, FollowUp, Isolation
+from lianfang.cases.services import cases, contacts
+from lianfang.cases.services import isolation as isolation_services
 from lianfang.core.models import ObjectChange
 from lianfang.notify.models import Message
 from lianfang.org.choices import Role
@@ -32,7 +33,7 @@ def w(monkeypatch):
     manager = user_with_role(Role.CASE_MANAGER, tree.a, username="manager")
     person = PersonFactory(unit=tree.a1, name="王病例")
     colleague = PersonFactory(unit=tree.a1, name="李同事")
-    case = services.case_register(actor=manager, person=person, reported_on=days_before(3), isolated_on=days_before(2))
+    case = cases.case_register(actor=manager, person=person, reported_on=days_before(3), isolated_on=days_before(2))
     return {"tree": tree, "manager": manager, "person": person, "colleague": colleague, "case": case}
 
 
@@ -59,7 +60,7 @@ def refused(call, field: str, *fragments: str) -> None:
 
 def test_a_person_cannot_be_a_contact_of_their_own_case(w):
     refused(
-        lambda: services.contact_add(
+        lambda: contacts.contact_add(
             actor=w["manager"], case=w["case"], person=w["person"], last_exposure_on=days_before(3)
         ),
         "person",
@@ -70,7 +71,7 @@ def test_a_person_cannot_be_a_contact_of_their_own_case(w):
 
 def test_an_exposure_after_the_case_was_isolated_is_refused(w):
     refused(
-        lambda: services.contact_add(
+        lambda: contacts.contact_add(
             actor=w["manager"], case=w["case"], person=w["colleague"], last_exposure_on=days_before(1)
         ),
         "last_exposure_on",
@@ -80,10 +81,10 @@ def test_an_exposure_after_the_case_was_isolated_is_refused(w):
 
 
 def test_an_exposure_in_the_future_is_refused(w):
-    case = services.case_register(actor=w["manager"], person=w["colleague"])  # not isolated
+    case = cases.case_register(actor=w["manager"], person=w["colleague"])  # not isolated
     other = PersonFactory(unit=w["tree"].a1)
     refused(
-        lambda: services.contact_add(
+        lambda: contacts.contact_add(
             actor=w["manager"], case=case, person=other, last_exposure_on=TODAY + datetime.timedelta(days=1)
         ),
         "last_exposure_on",
@@ -92,9 +93,9 @@ def test_an_exposure_in_the_future_is_refused(w):
 
 
 def test_the_same_person_cannot_be_listed_twice_for_a_case(w):
-    services.contact_add(actor=w["manager"], case=w["case"], person=w["colleague"], last_exposure_on=days_before(3))
+    contacts.contact_add(actor=w["manager"], case=w["case"], person=w["colleague"], last_exposure_on=days_before(3))
     refused(
-        lambda: services.contact_add(
+        lambda: contacts.contact_add(
             actor=w["manager"],
             case=w["case"],
             person=w["colleague"],
@@ -108,7 +109,7 @@ def test_the_same_person_cannot_be_listed_twice_for_a_case(w):
 
 def test_a_secondary_contact_needs_a_close_contact_of_the_same_case(w):
     refused(
-        lambda: services.contact_add(
+        lambda: contacts.contact_add(
             actor=w["manager"],
             case=w["case"],
             person=w["colleague"],
@@ -204,22 +205,20 @@ def test_a_follow_up_temperature_outside_34_to_43_is_refused(w):
 
 
 def test_a_transition_that_is_not_allowed_says_which_are(w):
-    services.case_transition(actor=w["manager"], case=w["case"], to_status=CaseStatus.EXCLUDED)
+    cases.case_transition(actor=w["manager"], case=w["case"], to_status=CaseStatus.EXCLUDED)
     refused(
-        lambda: services.case_transition(actor=w["manager"], case=w["case"], to_status=CaseStatus.CONFIRMED),
+        lambda: cases.case_transition(actor=w["manager"], case=w["case"], to_status=CaseStatus.CONFIRMED),
         "status",
         "excluded is closed",
     )
-    case = services.case_register(actor=w["manager"], person=w["colleague"], reported_on=days_before(1))
+    case = cases.case_register(actor=w["manager"], person=w["colleague"], reported_on=days_before(1))
     refused(
-        lambda: services.case_transition(actor=w["manager"], case=case, to_status=CaseStatus.RECOVERED),
+        lambda: cases.case_transition(actor=w["manager"], case=case, to_status=CaseStatus.RECOVERED),
         "status",
         "can only become: confirmed, asymptomatic infection, excluded",
     )
     refused(
-        lambda: services.case_transition(
-            actor=w["manager"], case=case, to_status=CaseStatus.CONFIRMED, on=days_before(2)
-        ),
+        lambda: cases.case_transition(actor=w["manager"], case=case, to_status=CaseStatus.CONFIRMED, on=days_before(2)),
         "on",
         f"cannot be before {days_before(1).isoformat()}",
     )
@@ -227,7 +226,7 @@ def test_a_transition_that_is_not_allowed_says_which_are(w):
 
 def test_a_second_active_case_for_the_same_person_is_refused(w):
     refused(
-        lambda: services.case_register(actor=w["manager"], person=w["person"]),
+        lambda: cases.case_register(actor=w["manager"], person=w["person"]),
         "person",
         "already has an active case",
         w["case"].number,
@@ -235,16 +234,16 @@ def test_a_second_active_case_for_the_same_person_is_refused(w):
 
 
 def test_an_external_case_needs_a_name_and_a_unit(w):
-    refused(lambda: services.case_register(actor=w["manager"], external_name="张三"), "unit", "Choose the unit")
-    refused(lambda: services.case_register(actor=w["manager"], unit=w["tree"].a1), "person", "give the name")
+    refused(lambda: cases.case_register(actor=w["manager"], external_name="张三"), "unit", "Choose the unit")
+    refused(lambda: cases.case_register(actor=w["manager"], unit=w["tree"].a1), "person", "give the name")
 
 
 def test_the_case_cannot_be_dated_isolated_before_a_listed_exposure(w):
-    case = services.case_register(actor=w["manager"], person=w["colleague"], reported_on=days_before(1))
+    case = cases.case_register(actor=w["manager"], person=w["colleague"], reported_on=days_before(1))
     other = PersonFactory(unit=w["tree"].a1, name="赵同事")
-    services.contact_add(actor=w["manager"], case=case, person=other, last_exposure_on=TODAY)
+    contacts.contact_add(actor=w["manager"], case=case, person=other, last_exposure_on=TODAY)
     refused(
-        lambda: services.case_update(actor=w["manager"], case=case, isolated_on=days_before(1), fields=["isolated_on"]),
+        lambda: cases.case_update(actor=w["manager"], case=case, isolated_on=days_before(1), fields=["isolated_on"]),
         "isolated_on",
         "赵同事 was last exposed on",
     )

@@ -7,10 +7,10 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from lianfang.cases import services
 from lianfang.cases.choices import AlertStatus, CaseStatus, ContactDegree
 from lianfang.cases.models import ClusterAlert
 from lianfang.cases.selectors import contact_graph
+from lianfang.cases.services import cases, clusters, contacts
 from lianfang.notify.choices import MessageKind
 from lianfang.notify.models import Message
 from lianfang.org.choices import Role
@@ -32,7 +32,7 @@ def w(monkeypatch):
 
 
 def register(w, unit, reported_on=TODAY, **kw):
-    return services.case_register(actor=w["office"], person=PersonFactory(unit=unit), reported_on=reported_on, **kw)
+    return cases.case_register(actor=w["office"], person=PersonFactory(unit=unit), reported_on=reported_on, **kw)
 
 
 def cluster_messages(w):
@@ -66,7 +66,7 @@ def test_a_case_older_than_the_window_or_excluded_does_not_count(w):
     fourth = register(w, a1)
     alert = ClusterAlert.objects.get()
     assert alert.case_count == 3
-    services.case_transition(actor=w["office"], case=fourth, to_status=CaseStatus.EXCLUDED)
+    cases.case_transition(actor=w["office"], case=fourth, to_status=CaseStatus.EXCLUDED)
     alert.refresh_from_db()
     assert alert.case_count == 2  # still open: the office closes it
 
@@ -97,11 +97,11 @@ def test_the_office_acknowledges_and_closes_with_a_note_and_a_new_cluster_opens_
         register(w, w["tree"].a1)
     alert = ClusterAlert.objects.get()
     with pytest.raises(PermissionDenied):
-        services.cluster_alert_handle(actor=w["manager"], alert=alert, status=AlertStatus.ACKNOWLEDGED)
+        clusters.cluster_alert_handle(actor=w["manager"], alert=alert, status=AlertStatus.ACKNOWLEDGED)
     with pytest.raises(ValidationError):
-        services.cluster_alert_handle(actor=w["office"], alert=alert, status=AlertStatus.CLOSED)
-    services.cluster_alert_handle(actor=w["office"], alert=alert, status=AlertStatus.ACKNOWLEDGED, note="流调中")
-    services.cluster_alert_handle(actor=w["office"], alert=alert, status=AlertStatus.CLOSED, note="已处置")
+        clusters.cluster_alert_handle(actor=w["office"], alert=alert, status=AlertStatus.CLOSED)
+    clusters.cluster_alert_handle(actor=w["office"], alert=alert, status=AlertStatus.ACKNOWLEDGED, note="流调中")
+    clusters.cluster_alert_handle(actor=w["office"], alert=alert, status=AlertStatus.CLOSED, note="已处置")
     alert.refresh_from_db()
     assert alert.status == AlertStatus.CLOSED and alert.closed and "流调中" in alert.note and "已处置" in alert.note
     register(w, w["tree"].a1)
@@ -116,15 +116,15 @@ def test_the_graph_follows_contacts_who_became_cases_two_generations_and_back(w,
     tree, office = w["tree"], w["office"]
     first = register(w, tree.a1, days_before(6))
     x, y, wp, z = (PersonFactory(unit=tree.a1, name=n) for n in ("甲", "乙", "丙", "丁"))
-    cx = services.contact_add(actor=office, case=first, person=x, last_exposure_on=days_before(6))
-    cw = services.contact_add(actor=office, case=first, person=wp, last_exposure_on=days_before(6))
-    services.contact_add(
+    cx = contacts.contact_add(actor=office, case=first, person=x, last_exposure_on=days_before(6))
+    cw = contacts.contact_add(actor=office, case=first, person=wp, last_exposure_on=days_before(6))
+    contacts.contact_add(
         actor=office, case=first, person=z, last_exposure_on=days_before(5), degree=ContactDegree.SECONDARY, via=cw
     )
-    second = services.contact_become_case(actor=office, contact=cx, reported_on=days_before(2))
-    services.contact_add(actor=office, case=second, person=y, last_exposure_on=days_before(2))
+    second = contacts.contact_become_case(actor=office, contact=cx, reported_on=days_before(2))
+    contacts.contact_add(actor=office, case=second, person=y, last_exposure_on=days_before(2))
     outsider = PersonFactory(unit=tree.b1, name="外")
-    services.contact_add(actor=office, case=second, person=outsider, last_exposure_on=days_before(2))
+    contacts.contact_add(actor=office, case=second, person=outsider, last_exposure_on=days_before(2))
 
     with django_assert_max_num_queries(12):
         graph = contact_graph(viewer=office, case=first, hops=2)

@@ -11,9 +11,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
 
-from lianfang.cases import isolation_services, services
 from lianfang.cases.choices import IsolationKind
 from lianfang.cases.models import Case, Isolation
+from lianfang.cases.services import cases
+from lianfang.cases.services import isolation as isolation_services
 from lianfang.org.choices import Role
 from lianfang.testing import PersonFactory, make_tree, user_with_role
 
@@ -52,7 +53,7 @@ def test_twenty_simultaneous_registrations_get_twenty_different_numbers_without_
     office = user_with_role(Role.GROUP_ADMIN, tree.group)
     people = [PersonFactory(unit=tree.a1) for _ in range(THREADS)]
 
-    _results, errors = _race(lambda p: services.case_register(actor=office, person=p), [(p,) for p in people])
+    _results, errors = _race(lambda p: cases.case_register(actor=office, person=p), [(p,) for p in people])
 
     assert errors == []
     numbers = sorted(Case.objects.values_list("number", flat=True))

@@ -5,12 +5,14 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from lianfang.cases import isolation_services, services
 from lianfang.cases.choices import CaseStatus, IsolationKind
+from lianfang.cases.services import cases, contacts
+from lianfang.cases.services import isolation as isolation_services
 from lianfang.org.choices import Role
-from lianfang.reporting import bulletin, prefill
-from lianfang.reporting import services as reporting
+from lianfang.reporting import prefill
 from lianfang.reporting.defaults import ensure_default_report_fields
+from lianfang.reporting.selectors import bulletins as bulletin
+from lianfang.reporting.services import reports
 from lianfang.testing import PersonFactory, make_tree, user_with_role
 
 from .helpers import TODAY, Clock, days_before
@@ -43,15 +45,15 @@ def test_the_case_sources_replace_the_typed_placeholders():
         "cases.active",
         "cases.recovered",
     ):
-        assert prefill.SOURCES[key].function.__module__ == "lianfang.cases.prefill", key
+        assert prefill.SOURCES[key].function.__module__ == "lianfang.cases.feeds", key
 
 
 def test_reports_are_prefilled_from_the_records_and_the_bulletin_sums_them(w):
     tree, office = w["tree"], w["office"]
     sick_a = PersonFactory(unit=tree.a1)
-    case_a = services.case_register(actor=office, person=sick_a, reported_on=TODAY)
-    services.case_register(actor=office, person=PersonFactory(unit=tree.b1), status=CaseStatus.CONFIRMED)
-    contact = services.contact_add(
+    case_a = cases.case_register(actor=office, person=sick_a, reported_on=TODAY)
+    cases.case_register(actor=office, person=PersonFactory(unit=tree.b1), status=CaseStatus.CONFIRMED)
+    contact = contacts.contact_add(
         actor=office, case=case_a, person=PersonFactory(unit=tree.a2), last_exposure_on=days_before(1)
     )
     isolation_services.isolation_order(actor=office, person=contact.person, kind=IsolationKind.HOME)
@@ -60,9 +62,9 @@ def test_reports_are_prefilled_from_the_records_and_the_bulletin_sums_them(w):
 
     # A new case blocks the zero report: the records say something happened.
     with pytest.raises(ValidationError):
-        reporting.unit_report_submit_zero(actor=w["liaison_a"], unit=tree.a, date=TODAY)
-    report_a = reporting.unit_report_submit(actor=w["liaison_a"], unit=tree.a, date=TODAY, values=typed)
-    report_b = reporting.unit_report_submit(actor=w["liaison_b"], unit=tree.b, date=TODAY, values=typed)
+        reports.unit_report_submit_zero(actor=w["liaison_a"], unit=tree.a, date=TODAY)
+    report_a = reports.unit_report_submit(actor=w["liaison_a"], unit=tree.a, date=TODAY, values=typed)
+    report_b = reports.unit_report_submit(actor=w["liaison_b"], unit=tree.b, date=TODAY, values=typed)
     assert {
         k: report_a.values[k]
         for k in ("new_suspected", "new_confirmed", "close_contacts", "home_isolation", "central_isolation")

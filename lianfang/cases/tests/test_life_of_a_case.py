@@ -14,10 +14,12 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from lianfang.cases import isolation_services, selectors, services
+from lianfang.cases import selectors
 from lianfang.cases.choices import CaseStatus, IsolationKind
 from lianfang.cases.choices import TestResult as ReleaseTest
 from lianfang.cases.models import Case, Contact, FollowUp, Isolation
+from lianfang.cases.services import cases
+from lianfang.cases.services import isolation as isolation_services
 from lianfang.core.models import AuditEvent, AuditKind
 from lianfang.health.choices import WorkMode
 from lianfang.notify.choices import MessageKind
@@ -227,7 +229,7 @@ def test_the_life_of_a_case(world, django_capture_on_commit_callbacks):
 
     # 7. The case confirmed, then recovered: the report counts the day of each step once.
     with django_capture_on_commit_callbacks(execute=True):
-        services.case_transition(actor=manager, case=case, to_status=CaseStatus.CONFIRMED, on=day1)
+        cases.case_transition(actor=manager, case=case, to_status=CaseStatus.CONFIRMED, on=day1)
     assert counts(tree.a, day1)["cases.new_confirmed"] == 1
     assert counts(tree.a, day2)["cases.new_confirmed"] == 0
     assert Message.objects.filter(recipient=w["office"], kind=MessageKind.CASE_ALERT).count() == 2

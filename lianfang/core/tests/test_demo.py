@@ -281,8 +281,8 @@ def test_the_same_seed_gives_the_same_people():
 
 
 def test_the_last_two_weeks_have_check_ins_and_todays_dashboard_is_not_empty():
-    from lianfang.reporting import dashboard
-    from lianfang.reporting.views_dashboard import dashboard_view  # noqa: F401  (the page exists)
+    from lianfang.reporting.selectors import dashboard
+    from lianfang.reporting.views.dashboard import dashboard_view  # noqa: F401  (the page exists)
 
     today = timezone.localdate()
     dates = set(CheckIn.objects.values_list("date", flat=True).distinct())

@@ -15,9 +15,9 @@ from lianfang.donations.choices import Direction, DonationKind
 from lianfang.donations.models import Donation, DonationLine
 from lianfang.donations.services import base as services
 from lianfang.donations.services import donations
+from lianfang.donations.tests.helpers import DAY, NOW, items, on_hand, stock_in
 from lianfang.materials.choices import MovementKind
 from lianfang.materials.models import Movement
-from lianfang.donations.tests.helpers import DAY, NOW, items, on_hand, stock_in
 from lianfang.org.choices import Role
 from lianfang.testing import user_with_role
 

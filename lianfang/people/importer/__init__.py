@@ -3,7 +3,7 @@
 All or nothing: the whole file is read and checked first, every problem is collected with its row,
 column and what to fix, and only a clean file is written, in one transaction. The file format (the
 headers and the Chinese labels of every choice) is defined once, in :mod:`.format`; the template and
-the export (:mod:`lianfang.people.exporter`) use the same definitions, so an exported file imports
+the export (:mod:`lianfang.people.exports`) use the same definitions, so an exported file imports
 back.
 
 Column semantics, for the people who fill the file in:

@@ -1,7 +1,7 @@
 """The roster file format: its columns, how headers are recognised, the Chinese labels of choices.
 
 The format is defined here once. The importer (:mod:`.rows`) reads it, and the template and the
-export (:mod:`lianfang.people.exporter`) write it with the same definitions, so an exported file
+export (:mod:`lianfang.people.exports`) write it with the same definitions, so an exported file
 imports back. Headers are matched after normalising (full-width to half-width, case, a required
 star or a "(必填)" note removed), and each column also answers to a few English names.
 

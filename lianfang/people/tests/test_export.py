@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from lianfang.core.models import AuditEvent, AuditKind, JobStatus
 from lianfang.org.choices import Action, Role
 from lianfang.people.choices import Category
-from lianfang.people.exporter import EXPORT_HEADERS, roster_export, roster_template
+from lianfang.people.exports import EXPORT_HEADERS, roster_export, roster_template
 from lianfang.people.importer import HEADERS, roster_import_submit
 from lianfang.people.models import Person, Tag
 from lianfang.testing import PersonFactory, user_with_role

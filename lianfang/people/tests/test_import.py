@@ -747,7 +747,7 @@ def test_codes_and_numbers_typed_in_full_width_are_understood(tree, importer):
 
 
 def test_an_exported_roster_with_formula_like_text_imports_back_unchanged(tree, liaison, importer):
-    from lianfang.people.exporter import roster_export
+    from lianfang.people.exports import roster_export
 
     PersonFactory(unit=tree.a1, employee_no="E1", name="=张三", returned_from="+上海")
     exported = roster_export(actor=liaison, params={})

@@ -27,9 +27,10 @@ from lianfang.health.models import UnitDayStat
 from lianfang.notify.models import Message
 from lianfang.org.choices import Role
 from lianfang.org.models import Unit
-from lianfang.reporting import bulletin as bulletins
 from lianfang.reporting.choices import BulletinStatus, RaisedKind, RaisedStatus, ReportStatus
 from lianfang.reporting.models import Bulletin, RaisedItem, UnitDailyReport
+from lianfang.reporting.selectors import bulletins
+from lianfang.reporting.services import bulletins as bulletin_services
 from lianfang.testing import Tree, add_unit, user_with_role
 
 DAY = datetime.date(2026, 2, 16)
@@ -121,7 +122,7 @@ def leader(tree):
 
 
 def build(office, day=DAY) -> Bulletin:
-    return bulletins.bulletin_build(actor=office, day=day)
+    return bulletin_services.bulletin_build(actor=office, day=day)
 
 
 def row(data: dict, code: str, own: bool = False) -> dict:
@@ -211,7 +212,7 @@ def test_the_trend_covers_30_days_ending_on_the_bulletin_date(group, office):
 
 def test_a_published_bulletin_keeps_its_figures_when_a_late_report_arrives(group, office, tree):
     bulletin = build(office)
-    bulletins.bulletin_publish(actor=office, bulletin=bulletin)
+    bulletin_services.bulletin_publish(actor=office, bulletin=bulletin)
     before = Bulletin.objects.get(pk=bulletin.pk).data
 
     UnitDailyReport.objects.filter(unit=tree.b, date=DAY).update(
@@ -221,7 +222,7 @@ def test_a_published_bulletin_keeps_its_figures_when_a_late_report_arrives(group
 
     assert Bulletin.objects.get(pk=bulletin.pk).data == before
     with pytest.raises(ValidationError):
-        bulletins.bulletin_build(actor=office, day=DAY)
+        bulletin_services.bulletin_build(actor=office, day=DAY)
     assert Bulletin.objects.get(pk=bulletin.pk).data == before
 
 
@@ -229,7 +230,7 @@ def test_rebuilding_a_draft_picks_up_a_late_report(group, office, tree):
     bulletin = build(office)
     UnitDailyReport.objects.filter(unit=tree.b, date=DAY).update(status=ReportStatus.SUBMITTED, is_late=True)
 
-    rebuilt = bulletins.bulletin_build(actor=office, day=DAY)
+    rebuilt = bulletin_services.bulletin_build(actor=office, day=DAY)
 
     assert rebuilt.pk == bulletin.pk
     assert rebuilt.data["reports"]["late"] == 2
@@ -240,25 +241,25 @@ def test_the_scheduled_draft_is_built_once_after_the_bulletin_time(group):
     before = timezone.make_aware(datetime.datetime.combine(DAY, datetime.time(15, 59)))
     after = timezone.make_aware(datetime.datetime.combine(DAY, datetime.time(16, 0)))
 
-    assert bulletins.bulletin_draft_due(now=before) is None
-    first = bulletins.bulletin_draft_due(now=after)
+    assert bulletin_services.bulletin_draft_due(now=before) is None
+    first = bulletin_services.bulletin_draft_due(now=after)
     assert first is not None and first.status == BulletinStatus.DRAFT and first.date == DAY
-    assert bulletins.bulletin_draft_due(now=after + datetime.timedelta(minutes=1)) is None
+    assert bulletin_services.bulletin_draft_due(now=after + datetime.timedelta(minutes=1)) is None
     assert Bulletin.objects.filter(date=DAY).count() == 1
 
 
 def test_the_scheduled_draft_does_not_overwrite_the_offices_draft(group, office):
     bulletin = build(office)
-    bulletins.bulletin_update_summary(actor=office, bulletin=bulletin, summary="今日总体平稳。")
+    bulletin_services.bulletin_update_summary(actor=office, bulletin=bulletin, summary="今日总体平稳。")
 
-    again = bulletins.bulletin_build(actor=None, day=DAY, rebuild=False)
+    again = bulletin_services.bulletin_build(actor=None, day=DAY, rebuild=False)
 
     assert again.pk == bulletin.pk
     assert again.summary == "今日总体平稳。"
 
 
 def test_the_periodic_task_builds_todays_draft(group, monkeypatch):
-    from lianfang.reporting import tasks_bulletin
+    from lianfang.reporting import tasks as tasks_bulletin
 
     now = timezone.make_aware(datetime.datetime.combine(DAY, datetime.time(17, 0)))
     real_localtime = timezone.localtime
@@ -272,9 +273,9 @@ def test_the_periodic_task_builds_todays_draft(group, monkeypatch):
 def test_publishing_freezes_the_bulletin_logs_it_and_tells_the_leaders(group, office, leader, tree):
     branch_leader = user_with_role(Role.LEADER, tree.a, "branch-leader")  # cannot read the group bulletin
     bulletin = build(office)
-    bulletins.bulletin_update_summary(actor=office, bulletin=bulletin, summary="今日总体平稳。")
+    bulletin_services.bulletin_update_summary(actor=office, bulletin=bulletin, summary="今日总体平稳。")
 
-    published = bulletins.bulletin_publish(actor=office, bulletin=bulletin)
+    published = bulletin_services.bulletin_publish(actor=office, bulletin=bulletin)
 
     assert published.status == BulletinStatus.PUBLISHED
     assert published.published_by == office and published.published_at is not None
@@ -289,21 +290,21 @@ def test_publishing_freezes_the_bulletin_logs_it_and_tells_the_leaders(group, of
 
 
 def test_a_published_bulletin_cannot_be_edited_until_the_office_reopens_it(group, office):
-    bulletin = bulletins.bulletin_publish(actor=office, bulletin=build(office))
+    bulletin = bulletin_services.bulletin_publish(actor=office, bulletin=build(office))
 
     with pytest.raises(ValidationError) as error:
-        bulletins.bulletin_update_summary(actor=office, bulletin=bulletin, summary="改")
+        bulletin_services.bulletin_update_summary(actor=office, bulletin=bulletin, summary="改")
     assert "summary" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
-        bulletins.bulletin_reopen(actor=office, bulletin=bulletin, reason=" ")
+        bulletin_services.bulletin_reopen(actor=office, bulletin=bulletin, reason=" ")
     assert "reason" in error.value.message_dict
 
-    reopened = bulletins.bulletin_reopen(actor=office, bulletin=bulletin, reason="乙公司补报")
+    reopened = bulletin_services.bulletin_reopen(actor=office, bulletin=bulletin, reason="乙公司补报")
 
     assert reopened.status == BulletinStatus.DRAFT and reopened.published_at is None
     change = ObjectChange.objects.filter(object_id=bulletin.pk).order_by("-time", "-pk").first()
     assert change.postchange_data["reason"] == "乙公司补报"
-    assert bulletins.bulletin_build(actor=office, day=DAY).data["reports"]["missing"] == 1
+    assert bulletin_services.bulletin_build(actor=office, day=DAY).data["reports"]["missing"] == 1
 
 
 @pytest.mark.parametrize("role", [Role.LEADER, Role.UNIT_ADMIN, Role.INSPECTOR])
@@ -313,14 +314,14 @@ def test_only_the_group_office_may_build_edit_publish_or_reopen(group, office, t
     data_before = Bulletin.objects.get(pk=bulletin.pk).data
 
     with pytest.raises(PermissionDenied):
-        bulletins.bulletin_build(actor=other, day=DAY)
+        bulletin_services.bulletin_build(actor=other, day=DAY)
     with pytest.raises(PermissionDenied):
-        bulletins.bulletin_update_summary(actor=other, bulletin=bulletin, summary="x")
+        bulletin_services.bulletin_update_summary(actor=other, bulletin=bulletin, summary="x")
     with pytest.raises(PermissionDenied):
-        bulletins.bulletin_publish(actor=other, bulletin=bulletin)
-    bulletins.bulletin_publish(actor=office, bulletin=bulletin)
+        bulletin_services.bulletin_publish(actor=other, bulletin=bulletin)
+    bulletin_services.bulletin_publish(actor=office, bulletin=bulletin)
     with pytest.raises(PermissionDenied):
-        bulletins.bulletin_reopen(actor=other, bulletin=bulletin, reason="x")
+        bulletin_services.bulletin_reopen(actor=other, bulletin=bulletin, reason="x")
 
     after = Bulletin.objects.get(pk=bulletin.pk)
     assert (after.status, after.summary, after.data) == (BulletinStatus.PUBLISHED, "", data_before)
@@ -328,5 +329,5 @@ def test_only_the_group_office_may_build_edit_publish_or_reopen(group, office, t
 
 def test_a_subsidiary_office_cannot_build_the_group_bulletin(group, tree):
     with pytest.raises(PermissionDenied):
-        bulletins.bulletin_build(actor=user_with_role(Role.GROUP_ADMIN, tree.a), day=DAY)
+        bulletin_services.bulletin_build(actor=user_with_role(Role.GROUP_ADMIN, tree.a), day=DAY)
     assert not Bulletin.objects.exists()

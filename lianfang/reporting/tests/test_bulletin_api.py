@@ -8,8 +8,8 @@ from rest_framework.test import APIClient
 
 from lianfang.notify.models import Message
 from lianfang.org.choices import Role
-from lianfang.reporting import bulletin as bulletins
 from lianfang.reporting.models import Bulletin
+from lianfang.reporting.services import bulletins as bulletin_services
 from lianfang.reporting.tests.test_bulletin import DAY, make_group
 from lianfang.reporting.tests.test_bulletin_views import state
 from lianfang.testing import ALL_ROLES, user_with_role
@@ -25,7 +25,7 @@ def office(tree):
 @pytest.fixture
 def bulletin(tree, office) -> Bulletin:
     make_group(tree)
-    return bulletins.bulletin_build(actor=office, day=DAY)
+    return bulletin_services.bulletin_build(actor=office, day=DAY)
 
 
 def api(user) -> APIClient:

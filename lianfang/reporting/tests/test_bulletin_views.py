@@ -12,9 +12,9 @@ from django.urls import reverse
 from lianfang.core.models import AuditEvent, AuditKind, ObjectChange
 from lianfang.notify.models import Message
 from lianfang.org.choices import Role
-from lianfang.reporting import bulletin as bulletins
 from lianfang.reporting.choices import BulletinStatus
 from lianfang.reporting.models import Bulletin
+from lianfang.reporting.services import bulletins as bulletin_services
 from lianfang.reporting.tests.test_bulletin import DAY, make_group
 from lianfang.testing import ALL_ROLES, user_with_role
 
@@ -39,8 +39,8 @@ def office(tree):
 @pytest.fixture
 def bulletin(tree, office) -> Bulletin:
     make_group(tree)
-    bulletin = bulletins.bulletin_build(actor=office, day=DAY)
-    return bulletins.bulletin_update_summary(actor=office, bulletin=bulletin, summary="今日总体平稳。")
+    bulletin = bulletin_services.bulletin_build(actor=office, day=DAY)
+    return bulletin_services.bulletin_update_summary(actor=office, bulletin=bulletin, summary="今日总体平稳。")
 
 
 def signed_in(client, user, english: bool = True):
@@ -101,7 +101,7 @@ def test_the_build_button_creates_todays_draft(client, tree, office):
 
 
 def test_rebuilding_a_published_bulletin_says_to_reopen_it_first(client, bulletin, office):
-    bulletins.bulletin_publish(actor=office, bulletin=bulletin)
+    bulletin_services.bulletin_publish(actor=office, bulletin=bulletin)
     before = state(bulletin)
 
     response = signed_in(client, office).post(reverse("reporting:bulletin-rebuild", args=[bulletin.pk]), follow=True)
@@ -111,7 +111,7 @@ def test_rebuilding_a_published_bulletin_says_to_reopen_it_first(client, bulleti
 
 
 def test_the_office_reopens_a_published_bulletin_with_a_reason(client, bulletin, office):
-    bulletins.bulletin_publish(actor=office, bulletin=bulletin)
+    bulletin_services.bulletin_publish(actor=office, bulletin=bulletin)
 
     signed_in(client, office).post(reverse("reporting:bulletin-reopen", args=[bulletin.pk]), {"reason": "乙公司补报"})
 
@@ -160,10 +160,10 @@ def test_text_typed_by_units_is_escaped_in_the_xlsx(client, tree, office):
     group = make_group(tree)
     group.raised.text = '=HYPERLINK("http://evil","x")'
     group.raised.save()
-    bulletin = bulletins.bulletin_build(actor=office, day=DAY)
+    bulletin = bulletin_services.bulletin_build(actor=office, day=DAY)
     from openpyxl import load_workbook
 
-    from lianfang.reporting.bulletin_exports import bulletin_xlsx
+    from lianfang.reporting.exports import bulletin_xlsx
 
     book = load_workbook(io.BytesIO(bulletin_xlsx(bulletin)))
     assert book["Raised items"]["D2"].value.startswith("'=")
@@ -205,7 +205,7 @@ def inflated(pdf: bytes) -> bytes:
 
 
 def test_the_raw_pdf_names_an_embedded_cjk_font_even_without_pypdf(bulletin):
-    from lianfang.reporting.bulletin_exports import bulletin_pdf
+    from lianfang.reporting.exports import bulletin_pdf
 
     objects = inflated(bulletin_pdf(bulletin))
 

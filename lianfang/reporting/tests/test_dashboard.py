@@ -12,7 +12,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from lianfang.org.choices import Role
-from lianfang.reporting import dashboard
+from lianfang.reporting.selectors import dashboard
 from lianfang.reporting.tests.test_bulletin import DAY, make_group
 from lianfang.testing import user_with_role
 

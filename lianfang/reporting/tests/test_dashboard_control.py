@@ -6,13 +6,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from lianfang.cases import services as case_services
 from lianfang.cases.choices import CaseStatus, IsolationKind, IsolationReason
-from lianfang.cases.isolation_services import isolation_order
+from lianfang.cases.services import cases
+from lianfang.cases.services.isolation import isolation_order
 from lianfang.materials.choices import MovementKind
 from lianfang.materials.tests.stock_helpers import items, put
 from lianfang.org.choices import Role
-from lianfang.reporting.dashboard_control import control_figures
+from lianfang.reporting.selectors.dashboard import control_figures
 from lianfang.testing import PersonFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -25,8 +25,8 @@ def outbreak(tree):
     today = timezone.localdate()
     patient = PersonFactory(unit=tree.a1, name="韩冬梅")
     contact = PersonFactory(unit=tree.a1)
-    case = case_services.case_register(actor=office, person=patient, reported_on=today, isolated_on=today)
-    case_services.case_transition(actor=office, case=case, to_status=CaseStatus.CONFIRMED, on=today)
+    case = cases.case_register(actor=office, person=patient, reported_on=today, isolated_on=today)
+    cases.case_transition(actor=office, case=case, to_status=CaseStatus.CONFIRMED, on=today)
     isolation_order(
         actor=office,
         person=contact,

@@ -11,10 +11,10 @@ from django.utils import timezone
 
 from lianfang.health.models import UnitDayStat
 from lianfang.org.choices import Role
-from lianfang.reporting import services
 from lianfang.reporting.choices import RaisedStatus, ReportStatus
 from lianfang.reporting.defaults import ensure_default_report_fields
 from lianfang.reporting.models import RaisedItem, ReportField, UnitDailyReport
+from lianfang.reporting.services import reports
 from lianfang.testing import PersonFactory, add_unit, user_with_role
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +111,7 @@ def test_a_missing_required_count_is_shown_on_its_field(tree, liaison, monkeypat
 
 def test_after_the_lock_the_liaison_is_told_who_can_correct_it(tree, liaison, monkeypatch):
     at(monkeypatch, 3, 2, 9)
-    services.unit_report_submit_zero(actor=liaison, unit=tree.a, date=DAY)
+    reports.unit_report_submit_zero(actor=liaison, unit=tree.a, date=DAY)
     at(monkeypatch, 3, 9, 9)
     client = client_for(liaison)
     url = reverse("reporting:report") + f"?unit={tree.a.pk}&date={DAY.isoformat()}"
@@ -126,7 +126,7 @@ def test_after_the_lock_the_liaison_is_told_who_can_correct_it(tree, liaison, mo
 
 def test_the_office_corrects_a_locked_report_with_a_reason(tree, liaison, office, monkeypatch):
     at(monkeypatch, 3, 2, 9)
-    services.unit_report_submit_zero(actor=liaison, unit=tree.a, date=DAY)
+    reports.unit_report_submit_zero(actor=liaison, unit=tree.a, date=DAY)
     at(monkeypatch, 3, 9, 9)
     url = reverse("reporting:report") + f"?unit={tree.a.pk}&date={DAY.isoformat()}"
     client = client_for(office)
@@ -155,9 +155,9 @@ def test_a_read_only_role_sees_the_report_but_cannot_post(tree, monkeypatch):
 def test_the_overview_shows_timely_late_and_missing_units(tree, liaison, office, monkeypatch):
     c = add_unit(tree.group, "C", "丙公司", "subsidiary")
     at(monkeypatch, 3, 2, 9)
-    services.unit_report_submit_zero(actor=liaison, unit=tree.a, date=DAY)
+    reports.unit_report_submit_zero(actor=liaison, unit=tree.a, date=DAY)
     at(monkeypatch, 3, 2, 16)
-    services.unit_report_submit(
+    reports.unit_report_submit(
         actor=user_with_role(Role.UNIT_ADMIN, tree.b),
         unit=tree.b,
         date=DAY,
@@ -180,7 +180,7 @@ def test_the_overview_shows_timely_late_and_missing_units(tree, liaison, office,
 
 def test_the_report_detail_shows_its_lines(tree, liaison, office, monkeypatch):
     at(monkeypatch, 3, 2, 9)
-    report = services.unit_report_submit(
+    report = reports.unit_report_submit(
         actor=liaison,
         unit=tree.a,
         date=DAY,
@@ -226,7 +226,7 @@ def test_the_office_routes_a_raised_item_and_the_department_resolves_it(tree, li
     at(monkeypatch, 3, 2, 9)
     department = add_unit(tree.group, "GD", "集团物资部", "department")
     head = user_with_role(Role.UNIT_ADMIN, department, "materials-head")
-    services.unit_report_submit(
+    reports.unit_report_submit(
         actor=liaison,
         unit=tree.a,
         date=DAY,
@@ -258,7 +258,7 @@ def test_the_office_routes_a_raised_item_and_the_department_resolves_it(tree, li
 
 def test_a_report_whose_submitter_was_deleted_still_shows_everywhere(tree, liaison, office, monkeypatch):
     at(monkeypatch, 3, 2, 9)
-    services.unit_report_submit_zero(actor=liaison, unit=tree.a, date=DAY)
+    reports.unit_report_submit_zero(actor=liaison, unit=tree.a, date=DAY)
     report = UnitDailyReport.objects.get()
     liaison.delete()  # submitted_by is SET_NULL
     client = client_for(office)

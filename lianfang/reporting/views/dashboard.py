@@ -1,6 +1,6 @@
 """The dashboard (/reports/dashboard/): today at a glance for the viewer's scope.
 
-Thin: the figures come from :func:`lianfang.reporting.dashboard.dashboard_figures`, which reads
+Thin: the figures come from :func:`lianfang.reporting.selectors.dashboard.dashboard_figures`, which reads
 only what ``restrict`` lets the viewer see, from the per-unit day counts (never raw check-ins).
 """
 
@@ -13,8 +13,8 @@ from django.shortcuts import render
 
 from lianfang.org.choices import Action
 from lianfang.org.scoping import has_any
-from lianfang.reporting import dashboard
-from lianfang.reporting.dashboard_control import control_figures
+from lianfang.reporting.selectors import dashboard
+from lianfang.reporting.selectors.dashboard import control_figures
 
 
 @login_required

@@ -27,7 +27,7 @@ from lianfang.org.scoping import can, ensure_in_scope
 from lianfang.reporting import prefill as prefill_registry
 from lianfang.reporting.choices import FieldKind, RaisedKind, RaisedStatus, ReportStatus
 from lianfang.reporting.models import RaisedItem, ReportField, UnitDailyReport
-from lianfang.reporting.selectors import (
+from lianfang.reporting.selectors.reports import (
     group_departments,
     is_group_office,
     is_reporting_unit,

@@ -11,19 +11,16 @@ on a visible one is 403, and the services check again.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers
 from rest_framework.decorators import action
-from rest_framework.permissions import IsAuthenticated
-from rest_framework.response import Response
 
 from lianfang.core.api import RestrictedViewSet, StrictFieldsMixin
 from lianfang.org.choices import Action
-from lianfang.reporting import bulletin as bulletins
-from lianfang.reporting import bulletin_exports, dashboard
+from lianfang.reporting import exports as bulletin_exports
 from lianfang.reporting.models import Bulletin
+from lianfang.reporting.services import bulletins as bulletin_services
 
 
 class BulletinListSerializer(serializers.ModelSerializer):
@@ -72,7 +69,7 @@ class BulletinViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restrict
         bulletin = self.get_object()
         data = BulletinSummarySerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        bulletin = bulletins.bulletin_update_summary(
+        bulletin = bulletin_services.bulletin_update_summary(
             actor=request.user, bulletin=bulletin, summary=data.validated_data["summary"]
         )
         return self.respond(bulletin)
@@ -80,19 +77,19 @@ class BulletinViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restrict
     @extend_schema(summary="Build today's draft now, or rebuild it", request=None, responses=BulletinSerializer)
     @action(detail=False, methods=["post"], scope_action=Action.ADD, filter_backends=[], pagination_class=None)
     def build(self, request):
-        bulletin = bulletins.bulletin_build(actor=request.user)
+        bulletin = bulletin_services.bulletin_build(actor=request.user)
         return self.respond(bulletin)
 
     @extend_schema(summary="Rebuild a draft's figures from the latest records", request=None)
     @action(detail=True, methods=["post"], scope_action=Action.CHANGE)
     def rebuild(self, request, pk=None):
         bulletin = self.get_object()
-        return self.respond(bulletins.bulletin_build(actor=request.user, day=bulletin.date))
+        return self.respond(bulletin_services.bulletin_build(actor=request.user, day=bulletin.date))
 
     @extend_schema(summary="Publish a draft (leaders are told in their inbox)", request=None)
     @action(detail=True, methods=["post"], scope_action=Action.CHANGE)
     def publish(self, request, pk=None):
-        return self.respond(bulletins.bulletin_publish(actor=request.user, bulletin=self.get_object()))
+        return self.respond(bulletin_services.bulletin_publish(actor=request.user, bulletin=self.get_object()))
 
     @extend_schema(summary="Re-open a published bulletin for correction", request=ReopenSerializer)
     @action(detail=True, methods=["post"], scope_action=Action.CHANGE)
@@ -101,7 +98,9 @@ class BulletinViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restrict
         data = ReopenSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return self.respond(
-            bulletins.bulletin_reopen(actor=request.user, bulletin=bulletin, reason=data.validated_data["reason"])
+            bulletin_services.bulletin_reopen(
+                actor=request.user, bulletin=bulletin, reason=data.validated_data["reason"]
+            )
         )
 
     @extend_schema(summary="Download the bulletin as .xlsx or PDF", responses={(200, "*/*"): OpenApiTypes.BINARY})
@@ -118,25 +117,3 @@ class BulletinViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restrict
         if fmt == "pdf":
             return bulletin_exports.pdf_download(actor=request.user, bulletin=bulletin)
         return bulletin_exports.xlsx_download(actor=request.user, bulletin=bulletin)
-
-
-class DashboardViewSet(viewsets.ViewSet):
-    """Today's figures for the caller's scope: the same as the dashboard page."""
-
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(
-        summary="Dashboard figures for my units",
-        parameters=[OpenApiParameter("date", OpenApiTypes.DATE, required=False)],
-        responses={200: OpenApiTypes.OBJECT},
-    )
-    def list(self, request):
-        if not dashboard.can_see_dashboard(request.user):
-            raise PermissionDenied
-        day = dashboard.parse_day(request.query_params.get("date"))
-        return Response(dashboard.dashboard_figures(viewer=request.user, day=day))
-
-
-def register(router) -> None:
-    router.register("bulletins", BulletinViewSet, basename="bulletin")
-    router.register("dashboard", DashboardViewSet, basename="dashboard")

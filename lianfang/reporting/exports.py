@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from lianfang.core.audit import record_event
 from lianfang.core.exports import Sheet, xlsx_bytes, xlsx_response
 from lianfang.core.models import AuditKind
-from lianfang.reporting import dashboard
-from lianfang.reporting.bulletin import trend_days
 from lianfang.reporting.choices import BulletinStatus, RaisedKind, RaisedStatus, Timeliness
 from lianfang.reporting.models import Bulletin
+from lianfang.reporting.selectors import dashboard
+from lianfang.reporting.selectors.bulletins import trend_days
 
 PDF_CONTENT_TYPE = "application/pdf"
 

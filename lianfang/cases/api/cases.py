@@ -21,7 +21,7 @@ from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from lianfang.cases import selectors, services
+from lianfang.cases import selectors
 from lianfang.cases.choices import (
     CaseStatus,
     ContactDegree,
@@ -29,6 +29,7 @@ from lianfang.cases.choices import (
     Treatment,
 )
 from lianfang.cases.models import Case, Contact
+from lianfang.cases.services import base, cases, contacts
 from lianfang.core.api import RestrictedViewSet, ScopedUnitField, StrictFieldsMixin
 from lianfang.core.masking import mask_phone
 from lianfang.org.choices import Action
@@ -89,7 +90,7 @@ class CaseSerializer(serializers.ModelSerializer):
         return mask_phone(case.external_phone)
 
     def get_allowed_transitions(self, case: Case) -> list[str]:
-        return list(services.allowed_transitions(case))
+        return list(cases.allowed_transitions(case))
 
 
 class CaseCreateSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -197,12 +198,12 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedVi
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
-        services.audit_list_read(viewer=request.user, what="case_list_api", count=len(response.data.get("results", [])))
+        base.audit_list_read(viewer=request.user, what="case_list_api", count=len(response.data.get("results", [])))
         return response
 
     def retrieve(self, request, *args, **kwargs):
         case = self.get_object()
-        services.audit_sensitive_read(viewer=request.user, obj=case, what="case_api")
+        base.audit_sensitive_read(viewer=request.user, obj=case, what="case_api")
         return Response(CaseSerializer(case, context=self.get_serializer_context()).data)
 
     def create(self, request, *args, **kwargs):
@@ -210,7 +211,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedVi
         data.is_valid(raise_exception=True)
         vd = dict(data.validated_data)
         person = _visible_person(request, vd.pop("person", None))
-        case = services.case_register(actor=request.user, person=person, **vd)
+        case = cases.case_register(actor=request.user, person=person, **vd)
         return self.respond(case, status_code=status.HTTP_201_CREATED, serializer_class=CaseSerializer)
 
     def partial_update(self, request, *args, **kwargs):
@@ -218,7 +219,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedVi
         data = CaseUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         vd = data.validated_data
-        case = services.case_update(actor=request.user, case=case, fields=list(vd), **vd)
+        case = cases.case_update(actor=request.user, case=case, fields=list(vd), **vd)
         return self.respond(case, serializer_class=CaseSerializer)
 
     @extend_schema(
@@ -230,7 +231,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedVi
         data = TransitionSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         vd = data.validated_data
-        case = services.case_transition(
+        case = cases.case_transition(
             actor=request.user,
             case=case,
             to_status=vd["status"],
@@ -246,7 +247,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedVi
     def graph(self, request, pk=None):
         case = self.get_object()
         graph = selectors.contact_graph(viewer=request.user, case=case)
-        services.audit_sensitive_read(viewer=request.user, obj=case, what="contact_graph_api", nodes=len(graph.nodes))
+        base.audit_sensitive_read(viewer=request.user, obj=case, what="contact_graph_api", nodes=len(graph.nodes))
         return Response(GraphSerializer(graph).data)
 
     @extend_schema(
@@ -279,7 +280,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedVi
         case = self.get_object()
         data = AddSuggestedSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        added = services.contacts_add_suggested(
+        added = contacts.contacts_add_suggested(
             actor=request.user,
             case=case,
             person_ids=data.validated_data["people"],
@@ -299,7 +300,7 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedVi
     )
     def reveal_phone(self, request, pk=None):
         case = self.get_object()
-        phone = services.case_reveal_phone(actor=request.user, case=case)
+        phone = cases.case_reveal_phone(actor=request.user, case=case)
         return Response({"phone": phone})
 
 
@@ -385,14 +386,12 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restricte
 
     def list(self, request, *args, **kwargs):
         response = super().list(request, *args, **kwargs)
-        services.audit_list_read(
-            viewer=request.user, what="contact_list_api", count=len(response.data.get("results", []))
-        )
+        base.audit_list_read(viewer=request.user, what="contact_list_api", count=len(response.data.get("results", [])))
         return response
 
     def retrieve(self, request, *args, **kwargs):
         contact = self.get_object()
-        services.audit_sensitive_read(viewer=request.user, obj=contact, what="contact_api")
+        base.audit_sensitive_read(viewer=request.user, obj=contact, what="contact_api")
         return Response(ContactSerializer(contact, context=self.get_serializer_context()).data)
 
     def create(self, request, *args, **kwargs):
@@ -409,12 +408,12 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restricte
             if via is None:
                 raise exceptions.ValidationError({"via": [_("There is no such close contact in your units.")]})
         person = _visible_person(request, vd.pop("person", None))
-        contact = services.contact_add(actor=request.user, case=case, person=person, via=via, **vd)
+        contact = contacts.contact_add(actor=request.user, case=case, person=person, via=via, **vd)
         return self.respond(contact, status_code=status.HTTP_201_CREATED, serializer_class=ContactSerializer)
 
     def destroy(self, request, *args, **kwargs):
         contact = self.get_object()
-        services.contact_delete(actor=request.user, contact=contact)
+        contacts.contact_delete(actor=request.user, contact=contact)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -435,18 +434,5 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restricte
         contact = self.get_object()
         data = BecomeCaseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        case = services.contact_become_case(actor=request.user, contact=contact, **data.validated_data)
+        case = contacts.contact_become_case(actor=request.user, contact=contact, **data.validated_data)
         return Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED)
-
-
-def register(router) -> None:
-    """Add this app's viewsets to the API router."""
-    from lianfang.cases import api_isolation
-
-    router.register("cases", CaseViewSet, basename="case")
-    router.register("case-contacts", ContactViewSet, basename="case-contact")
-    router.register("isolations", api_isolation.IsolationViewSet, basename="isolation")
-    router.register("followups", api_isolation.FollowUpViewSet, basename="followup")
-    router.register("care-assignments", api_isolation.CareAssignmentViewSet, basename="care-assignment")
-    router.register("care-contacts", api_isolation.CareContactViewSet, basename="care-contact")
-    router.register("cluster-alerts", api_isolation.ClusterAlertViewSet, basename="cluster-alert")

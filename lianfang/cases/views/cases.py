@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from lianfang.cases import selectors, services
+from lianfang.cases import selectors
 from lianfang.cases.choices import CaseStatus, ContactDegree, PersonKind
 from lianfang.cases.forms import (
     BecomeCaseForm,
@@ -33,6 +33,8 @@ from lianfang.cases.forms import (
     TransitionForm,
 )
 from lianfang.cases.models import CareAssignment, Case, Contact, Isolation
+from lianfang.cases.services import base, cases
+from lianfang.cases.services import contacts as contact_services
 from lianfang.core.audit import record_event
 from lianfang.core.forms import apply_service_errors
 from lianfang.core.models import AuditKind
@@ -101,7 +103,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form, qs = _filtered_cases(request)
     page = paginate(request, qs.order_by("-reported_on", "-pk"))
-    services.audit_list_read(viewer=user, what="case_list", count=len(page.object_list))
+    base.audit_list_read(viewer=user, what="case_list", count=len(page.object_list))
     context = {
         "form": form,
         "page": page,
@@ -178,7 +180,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
     form = CaseRegisterForm(request.POST or None, viewer=user)
     if request.method == "POST" and form.is_valid():
         try:
-            case = services.case_register(actor=user, **form.service_fields())
+            case = cases.case_register(actor=user, **form.service_fields())
         except ValidationError as exc:
             apply_service_errors(form, exc)
         except PermissionDenied as exc:
@@ -194,7 +196,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     case = _case_or_404(user, pk)
-    services.audit_sensitive_read(viewer=user, obj=case, what="case")
+    base.audit_sensitive_read(viewer=user, obj=case, what="case")
     contacts = list(selectors.contact_list(viewer=user).filter(case=case).order_by("degree", "last_exposure_on", "pk"))
     person_ids = [c.person_id for c in contacts if c.person_id]
     isolated_people = set(
@@ -211,7 +213,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if case.source_contact_id
         else None
     )
-    allowed = services.allowed_transitions(case)
+    allowed = cases.allowed_transitions(case)
     may_change = can(user, Action.CHANGE, Case, case.unit)
     context: dict[str, Any] = {
         "case": case,
@@ -241,7 +243,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def case_reveal_phone(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     case = _case_or_404(user, pk)
-    phone = services.case_reveal_phone(actor=user, case=case)
+    phone = cases.case_reveal_phone(actor=user, case=case)
     if wants_partial(request):
         return HttpResponse(format_html('<span class="revealed" data-revealed>{}</span>', phone))
     messages.info(request, _("Phone of %(number)s: %(phone)s") % {"number": case.number, "phone": phone})
@@ -257,7 +259,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = CaseEditForm(request.POST or None, case=case)
     if request.method == "POST" and form.is_valid():
         try:
-            services.case_update(actor=user, case=case, fields=list(form.cleaned_data), **form.cleaned_data)
+            cases.case_update(actor=user, case=case, fields=list(form.cleaned_data), **form.cleaned_data)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -272,15 +274,15 @@ def case_transition(request: HttpRequest, pk: int) -> HttpResponse:
     case = _case_or_404(user, pk)
     if not can(user, Action.CHANGE, Case, case.unit):
         raise PermissionDenied
-    allowed = services.allowed_transitions(case)
+    allowed = cases.allowed_transitions(case)
     form = TransitionForm(request.POST or None, case=case, allowed=allowed or (case.status,))
     if request.method == "POST":
         if not allowed:
-            form.add_error(None, services._transition_refusal(case, ""))
+            form.add_error(None, cases._transition_refusal(case, ""))
         elif form.is_valid():
             d = form.cleaned_data
             try:
-                services.case_transition(
+                cases.case_transition(
                     actor=user,
                     case=case,
                     to_status=d["status"],
@@ -310,7 +312,7 @@ def contact_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContactForm(request.POST or None, viewer=user, case=case)
     if request.method == "POST" and form.is_valid():
         try:
-            contact = services.contact_add(actor=user, case=case, **form.service_fields())
+            contact = contact_services.contact_add(actor=user, case=case, **form.service_fields())
         except ValidationError as exc:
             apply_service_errors(form, exc)
         except PermissionDenied as exc:
@@ -341,7 +343,7 @@ def contacts_add_suggested(request: HttpRequest, pk: int) -> HttpResponse:
     except ValueError:
         ids = []
     try:
-        added = services.contacts_add_suggested(actor=user, case=case, person_ids=ids)
+        added = contact_services.contacts_add_suggested(actor=user, case=case, person_ids=ids)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -364,7 +366,7 @@ def contact_become_case(request: HttpRequest, pk: int) -> HttpResponse:
     form = BecomeCaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            case = services.contact_become_case(actor=user, contact=contact, **form.cleaned_data)
+            case = contact_services.contact_become_case(actor=user, contact=contact, **form.cleaned_data)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         except PermissionDenied as exc:
@@ -384,7 +386,7 @@ def contact_delete(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     case_pk = contact.case_id
     try:
-        services.contact_delete(actor=user, contact=contact)
+        contact_services.contact_delete(actor=user, contact=contact)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)
@@ -402,7 +404,7 @@ def contact_graph(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     case = _case_or_404(user, pk)
     graph = selectors.contact_graph(viewer=user, case=case, hops=2)
-    services.audit_sensitive_read(viewer=user, obj=case, what="contact_graph", nodes=len(graph.nodes))
+    base.audit_sensitive_read(viewer=user, obj=case, what="contact_graph", nodes=len(graph.nodes))
     nodes = {n.id: n for n in graph.nodes}
     data = {
         "root": graph.root,

@@ -26,7 +26,7 @@ from lianfang.core.views import change_history, paginate, query_without_page, wa
 from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import can, has_any
-from lianfang.reporting import prefill, selectors, services
+from lianfang.reporting import prefill
 from lianfang.reporting.choices import FieldKind, ReportStatus
 from lianfang.reporting.forms import (
     RaisedFilterForm,
@@ -39,6 +39,8 @@ from lianfang.reporting.forms import (
     ReportForm as ReportValuesForm,
 )
 from lianfang.reporting.models import RaisedItem, ReportField, UnitDailyReport
+from lianfang.reporting.selectors import reports
+from lianfang.reporting.services import reports as report_services
 
 REPORT_MODEL = "reporting.unitdailyreport"
 
@@ -62,7 +64,7 @@ def report_edit(request: HttpRequest) -> HttpResponse:
     """Today's report of the liaison's unit (or ``?unit=&date=``): prefilled counts, typed narrative,
     save as a draft, submit, or confirm a zero report in one action."""
     user = request.user
-    units = selectors.report_units_for(viewer=user, action=Action.VIEW)
+    units = reports.report_units_for(viewer=user, action=Action.VIEW)
     if not has_any(user, REPORT_MODEL, Action.VIEW):
         raise PermissionDenied
     day = _day(request)
@@ -72,18 +74,16 @@ def report_edit(request: HttpRequest) -> HttpResponse:
         except ValueError:
             raise Http404 from None
     else:
-        unit = (
-            selectors.report_units_for(viewer=user, action=Action.ADD).select_related("kind").first() or units.first()
-        )
+        unit = reports.report_units_for(viewer=user, action=Action.ADD).select_related("kind").first() or units.first()
         if unit is None:
             return render(request, "reporting/report_none.html", {})
 
-    report = selectors.report_get(viewer=user, unit=unit, date=day)
-    fields = selectors.report_fields()
+    report = reports.report_get(viewer=user, unit=unit, date=day)
+    fields = reports.report_fields()
     sources = [f.source for f in fields if f.kind == FieldKind.COUNT and f.source]
     counted = prefill.prefill(unit, day, sources)
-    locked = selectors.report_is_locked(day)
-    office = selectors.is_group_office(user, unit)
+    locked = reports.report_is_locked(day)
+    office = reports.is_group_office(user, unit)
     may_write = can(user, Action.CHANGE if report else Action.ADD, UnitDailyReport, unit) and (not locked or office)
     submitted = report is not None and report.status == ReportStatus.SUBMITTED
     if report is not None:
@@ -105,15 +105,15 @@ def report_edit(request: HttpRequest) -> HttpResponse:
         valid = form.is_valid()
         try:
             if action == "zero":
-                saved = services.unit_report_submit_zero(
+                saved = report_services.unit_report_submit_zero(
                     actor=user, unit=unit, date=day, reason=request.POST.get("reason", "")
                 )
             elif valid and action == "submit":
-                saved = services.unit_report_submit(
+                saved = report_services.unit_report_submit(
                     actor=user, unit=unit, date=day, values=form.values(), reason=form.correction_reason()
                 )
             elif valid:
-                saved = services.unit_report_save_draft(
+                saved = report_services.unit_report_save_draft(
                     actor=user, unit=unit, date=day, values=form.values(), reason=form.correction_reason()
                 )
             else:
@@ -141,14 +141,14 @@ def report_edit(request: HttpRequest) -> HttpResponse:
         "day_form": ReportDayForm(initial={"unit": unit.pk, "date": day}, units=units),
         "report": report,
         "submitted": submitted,
-        "timeliness": selectors.timeliness_of(report),
-        "deadline": selectors.report_deadline_at(day),
+        "timeliness": reports.timeliness_of(report),
+        "deadline": reports.report_deadline_at(day),
         "locked": locked,
-        "locks_on": selectors.report_locks_on(day),
+        "locks_on": reports.report_locks_on(day),
         "office": office,
         "may_write": may_write,
         "form": form,
-        "zero_blockers": services.zero_report_blockers(unit, day, report.values if report else None),
+        "zero_blockers": report_services.zero_report_blockers(unit, day, report.values if report else None),
         "history": change_history(user, report) if report else [],
     }
     return render(request, "reporting/report_form.html", context, status=status)
@@ -164,7 +164,7 @@ def report_overview(request: HttpRequest) -> HttpResponse:
     if not has_any(user, REPORT_MODEL, Action.VIEW):
         raise PermissionDenied
     day = _day(request)
-    rows = selectors.report_status_by_unit(viewer=user, date=day)
+    rows = reports.report_status_by_unit(viewer=user, date=day)
     totals = {"expected": 0, "timely": 0, "late": 0, "missing": 0, "zero": 0, "submitted": 0}
     for row in rows:  # the same sums as report_status_totals, without reading the rows twice
         totals["expected"] += 1
@@ -172,7 +172,7 @@ def report_overview(request: HttpRequest) -> HttpResponse:
         if row.timeliness.value != "missing":
             totals["submitted"] += 1
             totals["zero"] += int(row.is_zero_report)
-    deadline = selectors.report_deadline_at(day)
+    deadline = reports.report_deadline_at(day)
     context = {
         "day": day,
         "today": timezone.localdate(),
@@ -180,7 +180,7 @@ def report_overview(request: HttpRequest) -> HttpResponse:
         "totals": totals,
         "deadline": deadline,
         "before_deadline": timezone.now() <= deadline,
-        "can_template": selectors.may_edit_template(user, Action.VIEW),
+        "can_template": reports.may_edit_template(user, Action.VIEW),
         "can_raised": has_any(user, "reporting.raiseditem", Action.VIEW),
     }
     template = "reporting/_report_overview_table.html" if wants_partial(request) else "reporting/report_overview.html"
@@ -190,15 +190,15 @@ def report_overview(request: HttpRequest) -> HttpResponse:
 @login_required
 def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    report = get_object_or_404(selectors.report_list(viewer=user), pk=pk)
+    report = get_object_or_404(reports.report_list(viewer=user), pk=pk)
     context = {
         "report": report,
-        "lines": selectors.report_lines(report),
-        "timeliness": selectors.timeliness_of(report),
-        "locked": selectors.report_is_locked(report.date),
+        "lines": reports.report_lines(report),
+        "timeliness": reports.timeliness_of(report),
+        "locked": reports.report_is_locked(report.date),
         "can_change": can(user, Action.CHANGE, UnitDailyReport, report.unit),
         "edit_url": _report_url(report.unit, report.date),
-        "raised": list(selectors.raised_item_list(viewer=user).filter(report=report)),
+        "raised": list(reports.raised_item_list(viewer=user).filter(report=report)),
         "history": change_history(user, report),
     }
     return render(request, "reporting/report_detail.html", context)
@@ -210,26 +210,26 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def report_template(request: HttpRequest) -> HttpResponse:
     user = request.user
-    if not selectors.may_edit_template(user, Action.VIEW):
+    if not reports.may_edit_template(user, Action.VIEW):
         raise PermissionDenied
-    can_add = selectors.may_edit_template(user, Action.ADD)
+    can_add = reports.may_edit_template(user, Action.ADD)
     form = ReportFieldForm(request.POST or None, creating=True)
     if request.method == "POST":
         if not can_add:
             raise PermissionDenied
         if form.is_valid():
             try:
-                field = services.report_field_create(actor=user, **form.cleaned_data)
+                field = report_services.report_field_create(actor=user, **form.cleaned_data)
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, _("“%(label)s” was added to the report.") % {"label": field.display_label})
                 return redirect("reporting:template")
     context = {
-        "fields": selectors.report_fields(include_inactive=True),
+        "fields": reports.report_fields(include_inactive=True),
         "form": form,
         "can_add": can_add,
-        "can_change": selectors.may_edit_template(user, Action.CHANGE),
+        "can_change": reports.may_edit_template(user, Action.CHANGE),
         "sources": dict(prefill.source_choices()),
     }
     return render(request, "reporting/report_template.html", context)
@@ -238,16 +238,16 @@ def report_template(request: HttpRequest) -> HttpResponse:
 @login_required
 def report_field_edit(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    if not selectors.may_edit_template(user, Action.VIEW):
+    if not reports.may_edit_template(user, Action.VIEW):
         raise PermissionDenied
     field = get_object_or_404(ReportField, pk=pk)
-    if not selectors.may_edit_template(user, Action.CHANGE):
+    if not reports.may_edit_template(user, Action.CHANGE):
         raise PermissionDenied
-    initial = {name: getattr(field, name) for name in services.FIELD_EDITABLE}
+    initial = {name: getattr(field, name) for name in report_services.FIELD_EDITABLE}
     form = ReportFieldForm(request.POST or None, initial=initial, creating=False)
     if request.method == "POST" and form.is_valid():
         try:
-            services.report_field_update(actor=user, field=field, **form.cleaned_data)
+            report_services.report_field_update(actor=user, field=field, **form.cleaned_data)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -263,17 +263,17 @@ def report_field_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def raised_list(request: HttpRequest) -> HttpResponse:
     """Problems and needs raised in reports: the office's follow-up list, and each department's own."""
     user = request.user
-    rows = selectors.raised_item_list(viewer=user)
+    rows = reports.raised_item_list(viewer=user)
     if not has_any(user, "reporting.raiseditem", Action.VIEW) and not rows.exists():
         raise PermissionDenied
     form = RaisedFilterForm(
         request.GET,
-        units=selectors.report_units_for(viewer=user, action=Action.VIEW),
-        departments=selectors.group_departments(),
+        units=reports.report_units_for(viewer=user, action=Action.VIEW),
+        departments=reports.group_departments(),
     )
     if form.is_valid():
         data = form.cleaned_data
-        rows = selectors.raised_item_list(
+        rows = reports.raised_item_list(
             viewer=user, status=data.get("status") or None, unit=data.get("unit"), routed_to=data.get("routed_to")
         )
     else:
@@ -286,10 +286,10 @@ def raised_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def raised_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
-    item = get_object_or_404(selectors.raised_item_list(viewer=user), pk=pk)
+    item = get_object_or_404(reports.raised_item_list(viewer=user), pk=pk)
     may_route = can(user, Action.CHANGE, RaisedItem, item.unit)
     may_status = RaisedItem.objects.restrict(user, Action.CHANGE).filter(pk=item.pk).exists()
-    departments = selectors.group_departments()
+    departments = reports.group_departments()
     route_form = RaisedRouteForm(initial={"routed_to": item.routed_to_id}, departments=departments)
     status_form = RaisedStatusForm(initial={"status": item.status, "resolution": item.resolution})
     if request.method == "POST":
@@ -300,13 +300,15 @@ def raised_detail(request: HttpRequest, pk: int) -> HttpResponse:
             if action == "route":
                 route_form = RaisedRouteForm(request.POST, departments=departments)
                 if route_form.is_valid():
-                    services.raised_item_route(actor=user, item=item, routed_to=route_form.cleaned_data["routed_to"])
+                    report_services.raised_item_route(
+                        actor=user, item=item, routed_to=route_form.cleaned_data["routed_to"]
+                    )
                     messages.success(request, _("The item was routed."))
                     return redirect("reporting:raised-detail", pk=item.pk)
             else:
                 status_form = RaisedStatusForm(request.POST)
                 if status_form.is_valid():
-                    services.raised_item_set_status(actor=user, item=item, **status_form.cleaned_data)
+                    report_services.raised_item_set_status(actor=user, item=item, **status_form.cleaned_data)
                     messages.success(request, _("The status was saved."))
                     return redirect("reporting:raised-detail", pk=item.pk)
         except ValidationError as exc:

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from lianfang.cases.choices import CareNeed
 from lianfang.cases.models import CareAssignment, CareContact, Case, Isolation
-from lianfang.cases.services import _ensure, _ensure_visible_person, role_holder_ids
+from lianfang.cases.services.base import _ensure, _ensure_visible_person, role_holder_ids
 from lianfang.core.audit import record_change, snapshot
 from lianfang.core.models import ChangeAction
 from lianfang.notify.choices import MessageKind

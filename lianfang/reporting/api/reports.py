@@ -19,9 +19,10 @@ from rest_framework.response import Response
 from lianfang.core.api import Pagination, RestrictedViewSet, ScopedUnitField, StrictFieldsMixin
 from lianfang.org.choices import Action
 from lianfang.org.scoping import has_any
-from lianfang.reporting import selectors, services
 from lianfang.reporting.choices import RaisedStatus
 from lianfang.reporting.models import RaisedItem, ReportField, UnitDailyReport
+from lianfang.reporting.selectors import reports
+from lianfang.reporting.services import reports as report_services
 
 # --- Reports ------------------------------------------------------------------------------------
 
@@ -60,10 +61,10 @@ class UnitReportSerializer(serializers.ModelSerializer):
         return report.submitted_by.get_username() if report.submitted_by else ""
 
     def get_timeliness(self, report: UnitDailyReport) -> str:
-        return selectors.timeliness_of(report).value
+        return reports.timeliness_of(report).value
 
     def get_is_locked(self, report: UnitDailyReport) -> bool:
-        return selectors.report_is_locked(report.date)
+        return reports.report_is_locked(report.date)
 
 
 class ReportWriteSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -123,7 +124,7 @@ class UnitReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
     ordering_fields = ["date", "unit__path", "submitted_at"]
 
     def get_queryset(self) -> QuerySet[UnitDailyReport]:
-        return selectors.report_list(viewer=self.request.user)
+        return reports.report_list(viewer=self.request.user)
 
     def get_serializer_class(self):
         if self.action == "create":
@@ -142,7 +143,7 @@ class UnitReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
             raise exceptions.ValidationError(
                 {"date": [_("This unit already has a report for that day: change or submit that one.")]}
             )
-        report = services.unit_report_save_draft(
+        report = report_services.unit_report_save_draft(
             actor=request.user,
             unit=unit,
             date=date,
@@ -155,7 +156,7 @@ class UnitReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
         report = self.get_object()
         data = ReportWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        report = services.unit_report_save_draft(
+        report = report_services.unit_report_save_draft(
             actor=request.user,
             unit=report.unit,
             date=report.date,
@@ -177,7 +178,7 @@ class UnitReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
         report = self.get_object()
         data = ReportWriteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        report = services.unit_report_submit(
+        report = report_services.unit_report_submit(
             actor=request.user,
             unit=report.unit,
             date=report.date,
@@ -204,7 +205,7 @@ class UnitReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
     def zero(self, request):
         data = ZeroReportSerializer(data=request.data, context=self.get_serializer_context())
         data.is_valid(raise_exception=True)
-        report = services.unit_report_submit_zero(
+        report = report_services.unit_report_submit_zero(
             actor=request.user,
             unit=data.validated_data["unit"],
             date=_today_or(data.validated_data.get("date")),
@@ -232,8 +233,8 @@ class UnitReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
     def day_status(self, request):
         raw = request.query_params.get("date")
         date = _today_or(serializers.DateField().run_validation(raw) if raw else None)
-        rows = selectors.report_status_by_unit(viewer=request.user, date=date)
-        totals = selectors.report_status_totals(viewer=request.user, date=date)
+        rows = reports.report_status_by_unit(viewer=request.user, date=date)
+        totals = reports.report_status_totals(viewer=request.user, date=date)
         return Response({"date": date, "totals": totals, "units": ReportStatusRowSerializer(rows, many=True).data})
 
 
@@ -284,7 +285,7 @@ class ReportFieldViewSet(
     def get_queryset(self):
         user = self.request.user
         if not (
-            has_any(user, "reporting.unitdailyreport", Action.VIEW) or selectors.may_edit_template(user, Action.VIEW)
+            has_any(user, "reporting.unitdailyreport", Action.VIEW) or reports.may_edit_template(user, Action.VIEW)
         ):
             return ReportField.objects.none()
         return ReportField.objects.order_by("sort", "code")
@@ -297,22 +298,22 @@ class ReportFieldViewSet(
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         # Adding is refused before the input is read, like every collection write.
-        if self.action == "create" and not selectors.may_edit_template(request.user, Action.ADD):
+        if self.action == "create" and not reports.may_edit_template(request.user, Action.ADD):
             raise exceptions.PermissionDenied(_("Only the group prevention office edits the daily report template."))
 
     def get_object(self):
         field = super().get_object()  # 404 for those who may not read the template
-        if self.request.method not in ("GET", "HEAD", "OPTIONS") and not selectors.may_edit_template(
+        if self.request.method not in ("GET", "HEAD", "OPTIONS") and not reports.may_edit_template(
             self.request.user, Action.CHANGE
         ):
             raise exceptions.PermissionDenied(_("Only the group prevention office edits the daily report template."))
         return field
 
     def perform_create(self, serializer):
-        serializer.instance = services.report_field_create(actor=self.request.user, **serializer.validated_data)
+        serializer.instance = report_services.report_field_create(actor=self.request.user, **serializer.validated_data)
 
     def perform_update(self, serializer):
-        serializer.instance = services.report_field_update(
+        serializer.instance = report_services.report_field_update(
             actor=self.request.user, field=serializer.instance, **serializer.validated_data
         )
 
@@ -347,7 +348,7 @@ class RaisedItemSerializer(serializers.ModelSerializer):
 
 class RouteSerializer(StrictFieldsMixin, serializers.Serializer):
     routed_to = serializers.PrimaryKeyRelatedField(
-        queryset=selectors.group_departments(), help_text="A department directly under the group."
+        queryset=reports.group_departments(), help_text="A department directly under the group."
     )
 
 
@@ -370,10 +371,10 @@ class RaisedItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
     ordering_fields = ["created", "updated"]
 
     def get_queryset(self) -> QuerySet[RaisedItem]:
-        return selectors.raised_item_list(viewer=self.request.user)
+        return reports.raised_item_list(viewer=self.request.user)
 
     def filter_querysets(self, request) -> dict[str, QuerySet]:
-        return {"routed_to": selectors.group_departments()}
+        return {"routed_to": reports.group_departments()}
 
     def get_serializer_class(self):
         return {"route": RouteSerializer, "set_status": StatusSerializer}.get(self.action, RaisedItemSerializer)
@@ -388,7 +389,9 @@ class RaisedItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
         item = self.get_object()
         data = RouteSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        item = services.raised_item_route(actor=request.user, item=item, routed_to=data.validated_data["routed_to"])
+        item = report_services.raised_item_route(
+            actor=request.user, item=item, routed_to=data.validated_data["routed_to"]
+        )
         return self.respond(item, serializer_class=RaisedItemSerializer)
 
     @extend_schema(
@@ -407,16 +410,5 @@ class RaisedItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
         item = self.get_object()
         data = StatusSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        item = services.raised_item_set_status(actor=request.user, item=item, **data.validated_data)
+        item = report_services.raised_item_set_status(actor=request.user, item=item, **data.validated_data)
         return self.respond(item, serializer_class=RaisedItemSerializer)
-
-
-def register(router) -> None:
-    """Add this app's viewsets to the API router."""
-    router.register("reports", UnitReportViewSet, basename="unitreport")
-    router.register("report-fields", ReportFieldViewSet, basename="reportfield")
-    router.register("raised-items", RaisedItemViewSet, basename="raiseditem")
-    # The group bulletin and the dashboard: lianfang/reporting/api_bulletin.py
-    from lianfang.reporting import api_bulletin
-
-    api_bulletin.register(router)

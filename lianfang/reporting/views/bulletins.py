@@ -7,7 +7,6 @@ gets 403 on every action. The services check again and write the change log.
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,35 +15,18 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from lianfang.core.views import paginate
 from lianfang.org.choices import Action
 from lianfang.org.scoping import has_any
-from lianfang.reporting import bulletin as bulletins
-from lianfang.reporting import bulletin_exports
-from lianfang.reporting.bulletin_exports import display_context
+from lianfang.reporting import exports as bulletin_exports
 from lianfang.reporting.choices import BulletinStatus
+from lianfang.reporting.exports import display_context
+from lianfang.reporting.forms import ReopenForm, SummaryForm
 from lianfang.reporting.models import Bulletin
-
-
-class SummaryForm(forms.Form):
-    summary = forms.CharField(
-        label=gettext_lazy("Summary"),
-        required=False,
-        max_length=20000,
-        widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=gettext_lazy("What the leaders should read first: the day in a few sentences."),
-    )
-
-
-class ReopenForm(forms.Form):
-    reason = forms.CharField(
-        label=gettext_lazy("Reason for the correction"),
-        max_length=500,
-        help_text=gettext_lazy("Kept in the change log, e.g. “B reported late; figures rebuilt”."),
-    )
+from lianfang.reporting.selectors import bulletins
+from lianfang.reporting.services import bulletins as bulletin_services
 
 
 def _visible_or_404(user, pk: int) -> Bulletin:
@@ -86,7 +68,7 @@ def bulletin_build(request: HttpRequest) -> HttpResponse:
     if not has_any(user, "reporting.bulletin", Action.ADD):
         raise PermissionDenied
     try:
-        bulletin = bulletins.bulletin_build(actor=user)
+        bulletin = bulletin_services.bulletin_build(actor=user)
     except ValidationError as exc:
         _service_error(request, exc)
         return redirect("reporting:bulletin-list")
@@ -119,7 +101,9 @@ def bulletin_summary(request: HttpRequest, pk: int) -> HttpResponse:
     form = SummaryForm(request.POST)
     if form.is_valid():
         try:
-            bulletins.bulletin_update_summary(actor=user, bulletin=bulletin, summary=form.cleaned_data["summary"])
+            bulletin_services.bulletin_update_summary(
+                actor=user, bulletin=bulletin, summary=form.cleaned_data["summary"]
+            )
         except ValidationError as exc:
             _service_error(request, exc)
         else:
@@ -155,7 +139,7 @@ def bulletin_rebuild(request: HttpRequest, pk: int) -> HttpResponse:
     return _action(
         request,
         pk,
-        lambda user, b: bulletins.bulletin_build(actor=user, day=b.date),
+        lambda user, b: bulletin_services.bulletin_build(actor=user, day=b.date),
         _("The figures were built from the latest reports."),
     )
 
@@ -166,7 +150,7 @@ def bulletin_publish(request: HttpRequest, pk: int) -> HttpResponse:
     return _action(
         request,
         pk,
-        lambda user, b: bulletins.bulletin_publish(actor=user, bulletin=b),
+        lambda user, b: bulletin_services.bulletin_publish(actor=user, bulletin=b),
         _("The bulletin is published; the leaders were told in their inbox."),
     )
 
@@ -179,7 +163,7 @@ def bulletin_reopen(request: HttpRequest, pk: int) -> HttpResponse:
     return _action(
         request,
         pk,
-        lambda user, b: bulletins.bulletin_reopen(actor=user, bulletin=b, reason=reason),
+        lambda user, b: bulletin_services.bulletin_reopen(actor=user, bulletin=b, reason=reason),
         _("The bulletin is open for correction again."),
     )
 
