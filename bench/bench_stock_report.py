@@ -256,9 +256,9 @@ def main() -> None:
     from django.test import RequestFactory
     from django.utils import translation
 
+    from lianfang.core.scoping import Action
     from lianfang.materials.models import Movement
     from lianfang.materials.supply import supply_table
-    from lianfang.org.choices import Action
     from lianfang.org.scoping import units_where
 
     facts = build(args.days) if not args.reuse else {"movements": Movement.objects.count()}

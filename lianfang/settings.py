@@ -89,6 +89,8 @@ INSTALLED_APPS = [
     "lianfang.materials",
     "lianfang.donations",
     "lianfang.reporting",
+    "lianfang.web",
+    "lianfang.demo",
 ]
 
 MIDDLEWARE = [
@@ -119,7 +121,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "lianfang.core.context_processors.navigation",
+                "lianfang.web.context_processors.navigation",
             ],
         },
     },
@@ -212,7 +214,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "lianfang.core.authentication.TokenAuthentication",
+        "lianfang.people.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -19,6 +19,7 @@ def _namespace(name: str, *modules) -> tuple[list, str]:
 
 urlpatterns = [
     path("", include("lianfang.core.urls")),
+    path("", include("lianfang.web.urls")),
     path("units/", include("lianfang.org.urls")),
     path("people/", include("lianfang.people.urls")),
     path("health/", include(_namespace("health", health_urls, status_urls))),

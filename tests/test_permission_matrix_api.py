@@ -29,7 +29,8 @@ from openpyxl import Workbook, load_workbook
 from rest_framework.test import APIClient
 
 from lianfang.core.models import AuditEvent, Job, ObjectChange
-from lianfang.org.choices import Action, Role
+from lianfang.core.scoping import Action
+from lianfang.org.choices import Role
 from lianfang.org.models import RoleAssignment, Unit
 from lianfang.org.roles import role_allows
 from lianfang.people.importer import HEADERS

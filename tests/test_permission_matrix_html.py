@@ -28,7 +28,8 @@ from django.test import Client
 from django.urls import reverse
 
 from lianfang.core.models import AuditEvent, AuditKind, ObjectChange
-from lianfang.org.choices import Action, Role
+from lianfang.core.scoping import Action
+from lianfang.org.choices import Role
 from lianfang.org.models import Unit
 from lianfang.org.roles import role_allows
 from lianfang.people.models import Person

@@ -9,4 +9,4 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         # The unit daily report counts cases, contacts and isolation from these records.
-        from lianfang.cases import feeds as prefill  # noqa: F401
+        from lianfang.cases import feeds  # noqa: F401

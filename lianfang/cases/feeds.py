@@ -1,7 +1,7 @@
 """Counts of cases, contacts and isolation for the unit daily report, from the records (no retyping).
 
-Registered with :func:`lianfang.reporting.prefill.register` when the app is ready, replacing the
-"typed by the liaison" placeholders. Each counts over the unit's whole subtree for one date:
+Registered in ``lianfang.core.extensions.report_feeds`` when the app loads. Each counts over the
+unit's whole subtree for one date:
 
 * ``cases.new_suspected`` / ``new_confirmed`` / ``new_asymptomatic``: cases that became so that day
   (by the date of that step, so a suspected case confirmed three days later counts once in each);
@@ -23,8 +23,8 @@ from django.utils.translation import gettext_lazy as _
 
 from lianfang.cases.choices import ContactDegree, IsolationKind
 from lianfang.cases.models import Case, Contact, Isolation
+from lianfang.core.extensions import register_feed
 from lianfang.org.models import GroupSettings, Unit
-from lianfang.reporting.prefill import register
 
 
 def _cases(unit: Unit):
@@ -38,10 +38,12 @@ def _new_on(field: str):
     return count
 
 
-register("cases.new_suspected", _("New suspected cases"))(_new_on("suspected_on"))
-register("cases.new_confirmed", _("New confirmed cases"))(_new_on("confirmed_on"))
-register("cases.new_asymptomatic", _("New asymptomatic infections"))(_new_on("asymptomatic_on"))
-register("cases.recovered", _("Cases recovered that day"))(_new_on("recovered_on"))
+register_feed("cases.new_suspected", _("New suspected cases"), blocks_zero_report=True)(_new_on("suspected_on"))
+register_feed("cases.new_confirmed", _("New confirmed cases"), blocks_zero_report=True)(_new_on("confirmed_on"))
+register_feed("cases.new_asymptomatic", _("New asymptomatic infections"), blocks_zero_report=True)(
+    _new_on("asymptomatic_on")
+)
+register_feed("cases.recovered", _("Cases recovered that day"))(_new_on("recovered_on"))
 
 
 def in_force_on(date: datetime.date) -> Q:
@@ -49,7 +51,7 @@ def in_force_on(date: datetime.date) -> Q:
     return Q(start_on__lte=date) & (Q(released_on__isnull=True) | Q(released_on__gt=date))
 
 
-@register("cases.active", _("Active cases (suspected, confirmed, asymptomatic)"))
+@register_feed("cases.active", _("Active cases (suspected, confirmed, asymptomatic)"))
 def active_cases(unit: Unit, date: datetime.date) -> int:
     ended = Q()
     for name in ("excluded_on", "recovered_on", "deceased_on"):
@@ -57,7 +59,7 @@ def active_cases(unit: Unit, date: datetime.date) -> int:
     return _cases(unit).filter(reported_on__lte=date).exclude(ended).count()
 
 
-@register("cases.close_contacts", _("Close contacts under observation"))
+@register_feed("cases.close_contacts", _("Close contacts under observation"))
 def close_contacts(unit: Unit, date: datetime.date) -> int:
     settings = GroupSettings.load()
     observation = settings.isolation_central_days + settings.isolation_home_monitoring_days
@@ -86,6 +88,6 @@ def _isolated(kind: str):
     return count
 
 
-register("isolation.home", _("Under home isolation"))(_isolated(IsolationKind.HOME))
-register("isolation.central", _("Under centralised isolation"))(_isolated(IsolationKind.CENTRAL))
-register("isolation.hospital", _("Under hospital observation"))(_isolated(IsolationKind.HOSPITAL))
+register_feed("isolation.home", _("Under home isolation"))(_isolated(IsolationKind.HOME))
+register_feed("isolation.central", _("Under centralised isolation"))(_isolated(IsolationKind.CENTRAL))
+register_feed("isolation.hospital", _("Under hospital observation"))(_isolated(IsolationKind.HOSPITAL))

@@ -27,8 +27,8 @@ from lianfang.cases.choices import (
 )
 from lianfang.cases.models import Case, Contact
 from lianfang.core.forms import Form, UnitChoiceField
+from lianfang.core.scoping import Action
 from lianfang.health.choices import Symptom
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import units_where
 from lianfang.people.models import Person

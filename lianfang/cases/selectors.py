@@ -15,9 +15,9 @@ from django.utils import timezone
 from lianfang.cases.choices import ACTIVE_STATUSES, CaseStatus, ContactDegree
 from lianfang.cases.models import CareAssignment, CareContact, Case, ClusterAlert, Contact, FollowUp, Isolation
 from lianfang.cases.schedule import Missed, followup_days, isolations_active_on, missed_slots, slot_due
+from lianfang.core.scoping import Action
 from lianfang.health.choices import WorkMode
 from lianfang.health.models import CheckIn
-from lianfang.org.choices import Action
 from lianfang.org.models import GroupSettings, Unit
 from lianfang.people.models import Person
 

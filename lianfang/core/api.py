@@ -35,10 +35,8 @@ from rest_framework.views import APIView
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from lianfang.core.models import AuditEvent, Job, ObjectChange
+from lianfang.core.scoping import Action, policy
 from lianfang.core.serializers import AuditEventSerializer, JobSerializer, ObjectChangeSerializer
-from lianfang.org.choices import Action
-from lianfang.org.models import Unit
-from lianfang.org.scoping import has_any, units_where
 
 # The scope action of each standard viewset action; custom actions declare theirs with
 # ``@action(..., scope_action=Action.CHANGE)``.
@@ -135,16 +133,16 @@ class ScopedUnitField(serializers.PrimaryKeyRelatedField):
     def __init__(self, *, scope_model: type[Model], scope_action: str = Action.ADD, **kwargs):
         self.scope_model = scope_model
         self.scope_action = scope_action
-        kwargs.setdefault("queryset", Unit.objects.all())
+        kwargs.setdefault("queryset", policy().all_units())
         super().__init__(**kwargs)
 
     def get_queryset(self):
         request = self.context.get("request")
         user = getattr(request, "user", None)
-        qs = units_where(user, self.scope_model, self.scope_action).filter(is_active=True)
+        qs = policy().units_where(user, self.scope_model, self.scope_action).filter(is_active=True)
         current = getattr(getattr(self.parent, "instance", None), "unit_id", None)
         if current is not None:
-            qs = qs | Unit.objects.filter(pk=current)
+            qs = qs | policy().all_units().filter(pk=current)
         return qs
 
 
@@ -244,7 +242,7 @@ class RestrictedViewSet(viewsets.GenericViewSet):
         action = self.action_for_request()
         if self.action and not self.detail and action != Action.VIEW:  # no action: 405 follows
             model = self.get_queryset().model
-            if not has_any(request.user, model._meta.label_lower, action):
+            if not policy().has_any(request.user, model._meta.label_lower, action):
                 raise exceptions.PermissionDenied()
 
     def get_object(self):

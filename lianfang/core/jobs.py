@@ -45,7 +45,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone, translation
-from django.utils.module_loading import autodiscover_modules
+from django.utils.module_loading import autodiscover_modules, import_string
 from django.utils.translation import gettext as _
 
 from lianfang.core import context
@@ -115,12 +115,20 @@ def job_create(
     )
 
 
+def defer(task: str, *args: Any, **kwargs: Any) -> None:
+    """Queue the Huey task at the dotted path ``task`` once the surrounding transaction commits (and
+    never if it rolls back).
+
+    By name, because a task calls services: a service importing its app's ``tasks`` module would close
+    an import cycle (services → tasks → services), which the import contracts forbid. The task module
+    is imported when the transaction commits; the consumer imports every ``tasks.py`` at start.
+    """
+    transaction.on_commit(lambda: import_string(task)(*args, **kwargs))
+
+
 def job_enqueue(*, job: Job) -> None:
     """Hand the job to the queue once the surrounding transaction has committed."""
-    from lianfang.core.tasks import run_job
-
-    job_id = job.pk
-    transaction.on_commit(lambda: run_job(job_id))
+    defer("lianfang.core.tasks.run_job", job.pk)
 
 
 def job_run(*, job_id: int) -> None:

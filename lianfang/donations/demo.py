@@ -8,7 +8,7 @@
 * The heat company's emergency fund (应急专项资金) with two requests approved and paid with
   vouchers and one waiting for the office.
 
-Called by ``lianfang.demo`` after the units, users and catalogue exist; ``load_demo`` is not
+Called by ``lianfang.demo.loader`` after the units, users and catalogue exist; ``load_demo`` is not
 idempotent on its own (the demo builds a fresh database).
 """
 

@@ -14,10 +14,10 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, DecimalField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from lianfang.core.scoping import Action
 from lianfang.donations.choices import Direction, DonationKind, SpendingStatus
 from lianfang.donations.models import Collection, Contribution, Donation, DonationLine, Fund, Spending
 from lianfang.materials.models import Item
-from lianfang.org.choices import Action
 from lianfang.org.models import RoleAssignment, Unit
 from lianfang.org.roles import ROLE_PERMISSIONS
 from lianfang.org.scoping import can, units_where

@@ -8,11 +8,29 @@ class HealthConfig(AppConfig):
     verbose_name = _("Health")
 
     def ready(self) -> None:
+        # The unit daily report counts the day's check-ins through these feeds.
         # Every process registers the cache's invalidation signals, not only those serving check-ins.
-        from lianfang.health import cache  # noqa: F401
+        from lianfang.health import (
+            cache,  # noqa: F401
+            feeds,  # noqa: F401
+        )
         from lianfang.people.signals import roster_changed
 
         roster_changed.connect(_refresh_expected, dispatch_uid="health-refresh-expected")
+
+        from lianfang.core import extensions
+        from lianfang.health.services.reminders import checkin_round_send
+        from lianfang.notify.choices import ReminderKind
+
+        # The check-in reminders (e.g. 10:00 and 12:00), sent by notify's scheduler.
+        extensions.reminder_rounds.register(
+            ReminderKind.CHECKIN,
+            extensions.ReminderRound(
+                kind=ReminderKind.CHECKIN,
+                times=lambda settings: settings.reminder_time_list(),
+                send=checkin_round_send,
+            ),
+        )
 
 
 def _refresh_expected(sender, unit_ids, **kwargs) -> None:

@@ -1,13 +1,10 @@
-"""Demo data of risk areas, trips and health statuses (issue 4), for ``lianfang demo``.
-
-Run it AFTER the cases demo (``lianfang.cases`` demo module): the statuses are computed at the end
-from everything on record, cases, contacts and isolations included.
+"""Demo data of risk areas and trips, for ``lianfang demo`` (the statuses are computed afterwards from
+everything on record by the status app's demo, :mod:`lianfang.status.demo`).
 
 * about 30 risk areas published over the last weeks, some of them lifted since, including where
   people who have not yet returned check in from (so the board has yellow people);
 * trips entered by the liaison or the people themselves for about 2 % of the people, a few of them
-  through a risk area;
-* every status computed once, as the nightly run would.
+  through a risk area.
 """
 
 from __future__ import annotations
@@ -27,10 +24,8 @@ from lianfang.health.services import trips
 from lianfang.org.models import Unit
 from lianfang.people.choices import EmploymentStatus
 from lianfang.people.models import Person
-from lianfang.status.choices import StatusCause
-from lianfang.status.engine import recompute_all
 
-# Places the demo's people check in from when away (lianfang.demo_daily.AWAY_DISTRICTS), some of
+# Places the demo's people check in from when away (lianfang.demo.daily.AWAY_DISTRICTS), some of
 # which the authorities list: (code, level, days ago it came into force, days ago lifted or None).
 LISTED_AWAY = (
     ("420106", RiskLevel.HIGH, 12, None),  # 武汉市武昌区
@@ -50,8 +45,6 @@ def load_demo(*, rng: random.Random, today: datetime.date, users: dict[str, Any]
         RiskArea.objects.bulk_create(areas)
         record_changes(actor=admin, items=[(a, ChangeAction.CREATE, None) for a in RiskArea.objects.all()])
         _trips(rng, today, users, group, [a for a in areas if a.lifted_on is None])
-    # As the nightly run would, once everything (cases, contacts, isolation, trips) is on record.
-    recompute_all(cause=StatusCause.NIGHTLY, today=today)
 
 
 def _risk_areas(rng: random.Random, today: datetime.date) -> list[RiskArea]:

@@ -27,12 +27,12 @@ from lianfang.core.audit import record_event
 from lianfang.core.exports import Sheet, unescape_formula, xlsx_bytes, xlsx_file
 from lianfang.core.jobs import error
 from lianfang.core.models import AuditKind
+from lianfang.core.scoping import Action
 from lianfang.core.uploads import UnreadableFile, check_spreadsheet, open_rows
 from lianfang.health import divisions
 from lianfang.health.choices import RiskLevel
 from lianfang.health.models import RiskArea
 from lianfang.health.services import risk_areas as risk_services
-from lianfang.org.choices import Action
 from lianfang.org.scoping import has_any
 
 MAX_ROWS = 5000

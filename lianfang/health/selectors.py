@@ -8,15 +8,16 @@ from raw check-ins, so a dashboard over 100,000 people reads a few thousand smal
 from __future__ import annotations
 
 import datetime
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Left
 from django.utils import timezone
 
+from lianfang.core.scoping import Action
 from lianfang.health.models import CheckIn, Question, RiskArea, Trip, UnitDayStat
 from lianfang.health.risk_index import RiskIndex
-from lianfang.org.choices import Action
 from lianfang.org.models import GroupSettings, Unit
 from lianfang.org.scoping import can, units_where
 from lianfang.people.choices import EmploymentStatus
@@ -286,3 +287,31 @@ def trips_in_risk(trips: Sequence[Trip]) -> dict[int, bool]:
 
 def trip_list(*, viewer) -> QuerySet[Trip]:
     return Trip.objects.restrict(viewer, Action.VIEW).select_related("person", "unit")
+
+
+def people_in_area(codes: Iterable[str], *, since: datetime.date) -> set[int]:
+    """People with a check-in or trip in these areas (or their subdivisions) since ``since``: those
+    whose status a change of the areas can move when ``since`` is the longest look-back of a rule."""
+    codes = {c for c in codes if c}
+    if not codes:
+        return set()
+    found: set[int] = set()
+    for length in sorted({len(c) for c in codes}):
+        same = [c for c in codes if len(c) == length]
+        found |= set(
+            CheckIn.objects.filter(date__gte=since)
+            .annotate(_prefix=Left("location_code", length))
+            .filter(_prefix__in=same)
+            .order_by()
+            .values_list("person_id", flat=True)
+            .distinct()
+        )
+        found |= set(
+            Trip.objects.filter(date_to__gte=since)
+            .annotate(_prefix=Left("place_code", length))
+            .filter(_prefix__in=same)
+            .order_by()
+            .values_list("person_id", flat=True)
+            .distinct()
+        )
+    return found

@@ -24,11 +24,11 @@ from lianfang.core.api import (
     ScopedUnitField,
     StrictFieldsMixin,
 )
+from lianfang.core.scoping import Action
 from lianfang.notify import selectors, services
 from lianfang.notify.choices import DeliveryStatus
 from lianfang.notify.models import Delivery, Message, RobotChannel
 from lianfang.notify.robots import mask_webhook
-from lianfang.org.choices import Action
 
 # --- messages -------------------------------------------------------------------------------------
 

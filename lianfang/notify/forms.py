@@ -9,9 +9,9 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.forms import Form, UnitChoiceField
+from lianfang.core.scoping import Action
 from lianfang.notify.choices import DeliveryStatus, RobotKind
 from lianfang.notify.models import RobotChannel
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import units_where
 

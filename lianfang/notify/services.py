@@ -18,11 +18,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_change, snapshot
+from lianfang.core.jobs import defer
 from lianfang.core.models import ChangeAction
+from lianfang.core.scoping import Action
 from lianfang.notify.choices import DeliveryChannel, DeliveryStatus, MessageKind
 from lianfang.notify.models import Delivery, Message, RobotChannel
 from lianfang.notify.robots import RobotError, robot_post, validate_robot
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import can, ensure_can, ensure_in_scope
 
@@ -173,9 +174,7 @@ def robot_test(*, actor, robot: RobotChannel) -> tuple[Delivery, str]:
 
 
 def _enqueue(delivery_id: int) -> None:
-    from lianfang.notify.tasks import send_delivery
-
-    transaction.on_commit(lambda: send_delivery(delivery_id))
+    defer("lianfang.notify.tasks.send_delivery", delivery_id)
 
 
 def delivery_robot_enqueue(*, robot: RobotChannel, kind: str, subject: str, body: str) -> Delivery:

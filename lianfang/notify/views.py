@@ -17,13 +17,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lianfang.core.forms import apply_service_errors
+from lianfang.core.scoping import Action
 from lianfang.core.views import change_history, paginate
 from lianfang.notify import selectors, services
 from lianfang.notify.choices import DeliveryStatus
 from lianfang.notify.forms import DeliveryFilterForm, RobotForm
 from lianfang.notify.models import RobotChannel
 from lianfang.notify.robots import mask_webhook
-from lianfang.org.choices import Action
 from lianfang.org.scoping import can, has_any
 
 # --- inbox ----------------------------------------------------------------------------------------

@@ -18,8 +18,8 @@ from lianfang.core.api import (
     StrictFieldsMixin,
     users_seen_in,
 )
+from lianfang.core.scoping import Action
 from lianfang.org import selectors, services
-from lianfang.org.choices import Action
 from lianfang.org.filters import RoleAssignmentFilterSet, UnitFilterSet
 from lianfang.org.models import RoleAssignment, Unit, UnitKind
 

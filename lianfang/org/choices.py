@@ -1,6 +1,5 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 
 class Tier(models.TextChoices):
@@ -25,15 +24,3 @@ class Role(models.TextChoices):
     INSPECTOR = "inspector", _("Inspector")
     LEADER = "leader", _("Leader (read-only)")
     EMPLOYEE = "employee", _("Employee (self only)")
-
-
-class Action(models.TextChoices):
-    VIEW = "view", _("view")
-    ADD = "add", _("add")
-    CHANGE = "change", pgettext_lazy("permission", "change")
-    DELETE = "delete", _("delete")
-    IMPORT = "import", _("import")
-    EXPORT = "export", _("export")
-    UNMASK = "unmask", _("see unmasked personal data")
-    # Office decisions on what others proposed: transfers, fund spending, rebalancing.
-    APPROVE = "approve", _("approve")

@@ -13,7 +13,8 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.forms import Form, UnitChoiceField, UsernameField
-from lianfang.org.choices import Action, Role, Tier
+from lianfang.core.scoping import Action
+from lianfang.org.choices import Role, Tier
 from lianfang.org.models import GroupSettings, Unit, UnitKind
 from lianfang.org.selectors import unit_parent_choices
 

@@ -6,7 +6,8 @@ through ``Person.scope_self`` and nothing else through their role.
 
 from __future__ import annotations
 
-from lianfang.org.choices import Action, Role
+from lianfang.core.scoping import Action
+from lianfang.org.choices import Role
 
 V, A, C, D, I, E, U, P = (  # noqa: E741
     Action.VIEW,

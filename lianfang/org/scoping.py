@@ -109,15 +109,15 @@ def units_where(user, model: type[Model] | Model, action: str) -> QuerySet:
     return Unit.objects.filter(condition)
 
 
-def can(user, action: str, model: type[Model] | Model, unit) -> bool:
-    """May the user do ``action`` on ``model`` objects that belong to ``unit``?"""
+def can(user, action: str, model: type[Model] | Model | str, unit) -> bool:
+    """May the user do ``action`` on ``model`` objects (or a model label) that belong to ``unit``?"""
     if _is_anonymous(user):
         return False
     if user.is_superuser:
         return True
     if unit is None:
         return False
-    paths = allowed_paths(user, model._meta.label_lower, action)
+    paths = allowed_paths(user, model if isinstance(model, str) else model._meta.label_lower, action)
     return any(unit.path.startswith(p) for p in paths)
 
 
@@ -141,3 +141,10 @@ def has_any(user, model_label: str, action: str) -> bool:
     if _is_anonymous(user):
         return False
     return user.is_superuser or bool(allowed_paths(user, model_label, action))
+
+
+def all_units() -> QuerySet:
+    """Every unit (for core, which does not know the Unit model: the queryset of a unit field)."""
+    from lianfang.org.models import Unit
+
+    return Unit.objects.all()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 
-from lianfang.org.choices import Action
+from lianfang.core.extensions import headcounts
+from lianfang.core.scoping import Action
 from lianfang.org.models import Unit
 
 
@@ -34,21 +35,14 @@ def unit_tree_rows(*, viewer, include_inactive: bool = False) -> list[TreeRow]:
 
     Depth is relative to the shallowest visible unit, so a liaison's tree starts at their unit.
     """
-    from lianfang.people.models import Person
-
     visible = unit_list(viewer=viewer)
     units = list(visible if include_inactive else visible.filter(is_active=True))
     if not units:
         return []
-    counts = dict(
-        Person.objects.restrict(viewer, Action.VIEW)
-        .filter(employment_status="active")
-        .values_list("unit")
-        .annotate(n=Count("pk"))
-        .values_list("unit", "n")
-    )
+    # Who counts is the roster's decision (lianfang.people), asked through the extension point.
+    counts = headcounts(viewer, "").by_path
     top = min(u.depth for u in units)
-    return [TreeRow(unit=u, depth=u.depth - top, people=counts.get(u.pk, 0)) for u in units]
+    return [TreeRow(unit=u, depth=u.depth - top, people=counts.get(u.path, 0)) for u in units]
 
 
 def unit_parent_choices(*, viewer) -> QuerySet[Unit]:

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_change, snapshot
 from lianfang.core.models import ChangeAction
-from lianfang.org.choices import Action
+from lianfang.core.scoping import Action
 from lianfang.org.models import GroupSettings, RoleAssignment, Unit, UnitKind
 from lianfang.org.scoping import ensure_can, ensure_in_scope, forget_grants
 

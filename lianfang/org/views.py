@@ -13,23 +13,20 @@ from dataclasses import dataclass, field
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from lianfang.core.extensions import headcounts
 from lianfang.core.forms import apply_service_errors
+from lianfang.core.scoping import Action
 from lianfang.core.views import change_history, wants_partial
 from lianfang.org import services
-from lianfang.org.choices import Action
 from lianfang.org.forms import GroupSettingsForm, RoleAssignForm, UnitCreateForm, UnitForm, UnitMoveForm
 from lianfang.org.models import GroupSettings, RoleAssignment, Unit
 from lianfang.org.scoping import can, forget_grants, has_any
 from lianfang.org.selectors import TreeRow, unit_list, unit_tree_rows
-from lianfang.people.choices import EmploymentStatus
-from lianfang.people.models import Person
-from lianfang.people.selectors import person_list
 
 
 def _visible_unit_or_404(user, pk: int) -> Unit:
@@ -135,21 +132,11 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for child in children:
         child.people_in_subtree = 0
     if can_people:
-        # One grouped query gives the unit's own count, its subtree's and each child's.
-        per_unit = (
-            person_list(viewer=user)
-            .filter(unit__path__startswith=unit.path, employment_status=EmploymentStatus.ACTIVE)
-            .order_by()
-            .values_list("unit__path")
-            .annotate(n=Count("pk"))
-        )
-        for path, n in per_unit:
-            headcount["subtree"] += n
-            if path == unit.path:
-                headcount["direct"] += n
-            for child in children:
-                if path.startswith(child.path):
-                    child.people_in_subtree += n
+        # Who counts is the roster's decision (lianfang.people); one grouped query for the subtree.
+        counts = headcounts(user, unit.path)
+        headcount = {"direct": counts.by_path.get(unit.path, 0), "subtree": counts.subtree(unit.path)}
+        for child in children:
+            child.people_in_subtree = counts.subtree(child.path)
 
     can_see_roles = can(user, Action.VIEW, RoleAssignment, unit)
     can_change = can(user, Action.CHANGE, Unit, unit)
@@ -160,7 +147,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "headcount": headcount,
         "can_people": can_people,
         # Contact phones follow the roster's rule: in full only for those who may unmask people here.
-        "show_phones": can(user, Action.UNMASK, Person, unit),
+        "show_phones": can(user, Action.UNMASK, "people.person", unit),
         "roles": (
             list(RoleAssignment.objects.restrict(user, Action.VIEW).filter(unit=unit).select_related("user"))
             if can_see_roles
@@ -171,7 +158,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can_change": can_change,
         "can_move": can_change and not unit.is_root(),
         "can_add_child": can(user, Action.ADD, Unit, unit) and unit.is_active,
-        "can_add_person": can(user, Action.ADD, Person, unit) and unit.is_active,
+        "can_add_person": can(user, Action.ADD, "people.person", unit) and unit.is_active,
         "history": change_history(user, unit),
     }
     return render(request, "org/unit_detail.html", context)

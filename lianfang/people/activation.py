@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_change, snapshot
 from lianfang.core.models import ChangeAction
-from lianfang.org.choices import Action, Role
+from lianfang.core.scoping import Action
+from lianfang.org.choices import Role
 from lianfang.org.models import RoleAssignment
 from lianfang.org.scoping import can
 from lianfang.people.models import Person

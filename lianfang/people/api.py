@@ -20,9 +20,9 @@ from rest_framework.response import Response
 from lianfang.core.api import MaskedCharField, Pagination, RestrictedViewSet, ScopedUnitField, StrictFieldsMixin
 from lianfang.core.exports import XLSX_CONTENT_TYPE, xlsx_response
 from lianfang.core.masking import mask_id_number, mask_phone
+from lianfang.core.scoping import Action
 from lianfang.core.serializers import JobSerializer
 from lianfang.core.uploads import check_size
-from lianfang.org.choices import Action
 from lianfang.people import selectors, services
 from lianfang.people.exports import export_file_name, roster_export_file
 from lianfang.people.filters import PersonFilterSet

@@ -23,7 +23,7 @@ from lianfang.core.audit import record_event
 from lianfang.core.exports import Sheet, escape_formula, xlsx_bytes, xlsx_file
 from lianfang.core.masking import mask_id_number, mask_phone
 from lianfang.core.models import AuditKind
-from lianfang.org.choices import Action
+from lianfang.core.scoping import Action
 from lianfang.org.scoping import allowed_paths, has_any
 from lianfang.people.filters import PersonFilterSet
 from lianfang.people.importer import (

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.forms import UnitChoiceField, UnitSelect
-from lianfang.org.choices import Action
+from lianfang.core.scoping import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import units_where
 from lianfang.people.choices import Whereabouts

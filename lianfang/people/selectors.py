@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
+from lianfang.core.extensions import Headcounts
 from lianfang.core.fields import blind_index
-from lianfang.org.choices import Action
+from lianfang.core.scoping import Action
+from lianfang.people.choices import EmploymentStatus
 from lianfang.people.models import Person
 from lianfang.people.validators import normalize_id_number
 
@@ -35,3 +37,16 @@ def can_unmask(*, viewer, person: Person) -> bool:
     from lianfang.org.scoping import can
 
     return can(viewer, Action.UNMASK, Person, person.unit)
+
+
+def headcounts(viewer, path: str) -> Headcounts:
+    """Active people (of any category) the viewer may see in the subtree at ``path``, by unit path:
+    the "people at work" of the unit pages (one grouped query)."""
+    rows = (
+        Person.objects.restrict(viewer, Action.VIEW)
+        .filter(unit__path__startswith=path, employment_status=EmploymentStatus.ACTIVE)
+        .order_by()
+        .values_list("unit__path")
+        .annotate(n=Count("pk"))
+    )
+    return Headcounts(by_path=dict(rows))

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_change, record_event, snapshot
 from lianfang.core.models import AuditKind, ChangeAction
-from lianfang.org.choices import Action
+from lianfang.core.scoping import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import ensure_can, ensure_in_scope
 from lianfang.people.models import Person, Tag

@@ -21,9 +21,9 @@ from lianfang.core.exports import xlsx_response
 from lianfang.core.forms import apply_service_errors
 from lianfang.core.jobs import job_for_viewer, job_progress
 from lianfang.core.models import Job, JobStatus
+from lianfang.core.scoping import Action
 from lianfang.core.uploads import check_size, max_upload_bytes
 from lianfang.core.views import change_history, paginate, query_without_page, wants_partial
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import can, has_any
 from lianfang.people import selectors, services

@@ -6,3 +6,18 @@ class ReportingConfig(AppConfig):
     name = "lianfang.reporting"
     label = "reporting"
     verbose_name = _("Reporting")
+
+    def ready(self) -> None:
+        from lianfang.core import extensions
+        from lianfang.notify.choices import ReminderKind
+        from lianfang.reporting.services.reminders import deadline_round_send
+
+        # At the report deadline: late and missing units are chased, the office told.
+        extensions.reminder_rounds.register(
+            ReminderKind.DEADLINE,
+            extensions.ReminderRound(
+                kind=ReminderKind.DEADLINE,
+                times=lambda settings: [settings.report_deadline],
+                send=deadline_round_send,
+            ),
+        )

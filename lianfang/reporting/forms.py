@@ -15,11 +15,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from lianfang.core.extensions import feed_choices
 from lianfang.core.forms import Form, UnitChoiceField
 from lianfang.org.models import Unit
 from lianfang.reporting.choices import FieldKind, RaisedStatus
 from lianfang.reporting.models import ReportField
-from lianfang.reporting.prefill import source_choices
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -121,7 +121,7 @@ class ReportFieldForm(Form):
 
     def __init__(self, *args: Any, creating: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["source"].choices = [("", _("Typed by the liaison")), *source_choices()]
+        self.fields["source"].choices = [("", _("Typed by the liaison")), *feed_choices()]
         if not creating:
             del self.fields["code"]
             del self.fields["kind"]

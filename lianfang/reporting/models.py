@@ -15,7 +15,7 @@ from lianfang.reporting.choices import BulletinStatus, FieldKind, RaisedKind, Ra
 class ReportField(models.Model):
     """One line of the unit daily report, editable by the office as a template.
 
-    ``source`` names how a count is prefilled from the records (see ``reporting.prefill``); a field
+    ``source`` names how a count is prefilled from the records (see ``lianfang.core.extensions.report_feeds``); a field
     without a source is typed by the liaison. Fields are deactivated, never deleted, so old reports
     keep their lines.
     """
@@ -56,7 +56,8 @@ class UnitDailyReport(models.Model):
     date = models.DateField(_("date"))
     is_zero_report = models.BooleanField(_("zero report"), default=False)
     values = models.JSONField(_("values"), default=dict, blank=True)
-    # The counts computed from the records when the report was last saved (``reporting.prefill``),
+    # The counts computed from the records when the report was last saved (the report feeds of
+    # ``lianfang.core.extensions``),
     # so a page can show the prefilled value next to one the liaison changed.
     prefilled = models.JSONField(_("prefilled counts"), default=dict, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=ReportStatus.choices, default=ReportStatus.DRAFT)

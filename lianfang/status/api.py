@@ -22,8 +22,8 @@ from rest_framework.response import Response
 from lianfang.core.api import Pagination, RestrictedViewSet, StrictFieldsMixin
 from lianfang.core.audit import record_event
 from lianfang.core.models import AuditKind
+from lianfang.core.scoping import Action
 from lianfang.health.api.risk_areas import _check
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import units_where
 from lianfang.people.models import Person

@@ -8,9 +8,18 @@ class StatusConfig(AppConfig):
     verbose_name = _("Health status")
 
     def ready(self) -> None:
+        from lianfang.core import extensions
         from lianfang.people.signals import roster_changed
+        from lianfang.status import engine, guards
 
         roster_changed.connect(_status_for_roster, dispatch_uid="status-roster")
+        # The writes of health and cases tell which people's facts changed; we recompute them.
+        extensions.facts_listeners.register("status", lambda ids, what: engine.recompute_on_commit(ids))
+        extensions.risk_area_listeners.register("status", engine.after_risk_areas_changed)
+        extensions.checkin_hooks.register("status", engine.after_checkin)
+        # May this person come to work today? Asked by the check-in and everything that puts people
+        # somewhere; answered from the status.
+        extensions.checkin_guards.register("status", guards.work_verdicts)
 
 
 def _status_for_roster(sender, unit_ids, **kwargs) -> None:

@@ -53,8 +53,10 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.bulk import fast_insert, fast_update
+from lianfang.core.jobs import defer
 from lianfang.health.models import CheckIn, Trip
 from lianfang.health.risk_index import RiskIndex
+from lianfang.health.selectors import people_in_area
 from lianfang.org.models import GroupSettings
 from lianfang.status.choices import Colour, StatusCause
 from lianfang.status.models import PersonStatus, StatusChange, StatusRule
@@ -547,16 +549,12 @@ def recompute_on_commit(person_ids: Iterable[int], *, cause: str = StatusCause.E
     if len(ids) <= INLINE_LIMIT:
         transaction.on_commit(lambda: recompute(ids, cause=cause))
         return
-    from lianfang.status.tasks import recompute_people
-
-    transaction.on_commit(lambda: recompute_people(ids, cause=cause))
+    defer("lianfang.status.tasks.recompute_people", ids, cause=cause)
 
 
 def recompute_all_on_commit(*, cause: str = StatusCause.RULES) -> None:
     """Recompute everyone in the background once the surrounding transaction commits."""
-    from lianfang.status.tasks import recompute_everyone
-
-    transaction.on_commit(lambda: recompute_everyone(cause=cause))
+    defer("lianfang.status.tasks.recompute_everyone", cause=cause)
 
 
 # --- the check-in hook ----------------------------------------------------------------------------
@@ -610,6 +608,15 @@ def invalidate_hot() -> None:
     global _hot
     with _hot_lock:
         _hot = None
+
+
+def after_risk_areas_changed(codes: Iterable[str]) -> None:
+    """Risk areas with these codes were published, corrected or lifted: forget the cached list after
+    the commit and recompute everyone who checked in or travelled there within the longest look-back
+    a rule can use."""
+    transaction.on_commit(invalidate_hot)
+    since = timezone.localdate() - datetime.timedelta(days=2 * MAX_DAYS)
+    recompute_on_commit(people_in_area(codes, since=since))
 
 
 def _may_matter(hot: _Hot, person_id: int, place: str, day: datetime.date, before_place: str) -> bool:

@@ -19,10 +19,10 @@ from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_event
 from lianfang.core.models import AuditKind
+from lianfang.core.scoping import Action
 from lianfang.health.choices import WorkMode
 from lianfang.health.models import CheckIn
 from lianfang.health.selectors import _signed_in
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import allowed_paths
 from lianfang.people.choices import EmploymentStatus, Whereabouts

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_change, record_changes, snapshot
 from lianfang.core.models import ChangeAction
-from lianfang.org.choices import Action
+from lianfang.core.scoping import Action
 from lianfang.org.scoping import has_any
 from lianfang.people.models import Person
 from lianfang.status import engine

@@ -21,10 +21,10 @@ from django.views.decorators.http import require_POST
 
 from lianfang.core.audit import record_event
 from lianfang.core.models import AuditKind
+from lianfang.core.scoping import Action
 from lianfang.core.views import paginate, query_without_page
 from lianfang.health import selectors as risk_selectors
 from lianfang.health.models import Trip
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import can, has_any, units_where
 from lianfang.people.models import Person

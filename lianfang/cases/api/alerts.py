@@ -10,7 +10,7 @@ from lianfang.cases.choices import AlertStatus
 from lianfang.cases.models import Case, ClusterAlert
 from lianfang.cases.services import clusters
 from lianfang.core.api import RestrictedViewSet, StrictFieldsMixin
-from lianfang.org.choices import Action
+from lianfang.core.scoping import Action
 from lianfang.org.scoping import has_any
 
 

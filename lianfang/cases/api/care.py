@@ -13,7 +13,7 @@ from lianfang.cases.choices import CareNeed
 from lianfang.cases.models import CareAssignment, CareContact
 from lianfang.cases.services import care as care_services
 from lianfang.core.api import RestrictedViewSet, StrictFieldsMixin
-from lianfang.org.choices import Action
+from lianfang.core.scoping import Action
 from lianfang.people.models import Person
 
 

@@ -32,7 +32,7 @@ from lianfang.cases.models import Case, Contact
 from lianfang.cases.services import base, cases, contacts
 from lianfang.core.api import RestrictedViewSet, ScopedUnitField, StrictFieldsMixin
 from lianfang.core.masking import mask_phone
-from lianfang.org.choices import Action
+from lianfang.core.scoping import Action
 from lianfang.people.models import Person
 
 

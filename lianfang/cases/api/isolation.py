@@ -15,8 +15,8 @@ from lianfang.cases.choices import IsolationKind, IsolationReason, TestResult
 from lianfang.cases.models import FollowUp, Isolation
 from lianfang.cases.services import isolation as isolation_services
 from lianfang.core.api import RestrictedViewSet, StrictFieldsMixin
+from lianfang.core.scoping import Action
 from lianfang.health.choices import Symptom
-from lianfang.org.choices import Action
 from lianfang.people.models import Person
 
 # --- isolation ----------------------------------------------------------------------------------

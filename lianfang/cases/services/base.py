@@ -17,16 +17,17 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianfang.cases.models import Case, Contact
 from lianfang.core.audit import record_event
+from lianfang.core.extensions import facts_changed
 from lianfang.core.models import AuditKind
+from lianfang.core.scoping import Action
 from lianfang.notify.services import message_send
-from lianfang.org.choices import Action, Role
+from lianfang.org.choices import Role
 from lianfang.org.models import RoleAssignment, Unit
 from lianfang.org.scoping import can
 from lianfang.people.models import Person
@@ -35,21 +36,10 @@ from lianfang.people.models import Person
 
 
 def recompute_on_commit(person_ids: Iterable[int | None]) -> None:
-    """Recompute these roster people's health status once the transaction has committed.
-
-    The status engine belongs to the health app; it reads the committed records, so it runs after
-    the commit (and not at all when the write is rolled back).
-    """
-    ids = sorted({pid for pid in person_ids if pid})
-    if not ids:
-        return
-
-    def run() -> None:
-        from lianfang.status import engine as status
-
-        status.recompute(ids)
-
-    transaction.on_commit(run)
+    """These roster people's facts changed (a case, a contact, an isolation, a follow-up): the status
+    engine, which listens, recomputes them once the transaction has committed (and not at all when
+    the write is rolled back)."""
+    facts_changed(sorted({pid for pid in person_ids if pid}), "cases")
 
 
 def ancestor_paths(unit: Unit) -> list[str]:

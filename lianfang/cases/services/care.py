@@ -21,9 +21,10 @@ from lianfang.cases.models import CareAssignment, CareContact, Case, Isolation
 from lianfang.cases.services.base import _ensure, _ensure_visible_person, role_holder_ids
 from lianfang.core.audit import record_change, snapshot
 from lianfang.core.models import ChangeAction
+from lianfang.core.scoping import Action
 from lianfang.notify.choices import MessageKind
 from lianfang.notify.services import message_send
-from lianfang.org.choices import Action, Role
+from lianfang.org.choices import Role
 from lianfang.org.scoping import can, ensure_in_scope
 from lianfang.people.models import Person
 

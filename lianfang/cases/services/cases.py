@@ -38,8 +38,8 @@ from lianfang.cases.services.base import (
 from lianfang.cases.services.clusters import _drop_from_open_alerts, cluster_check
 from lianfang.core.audit import record_change, record_event, snapshot
 from lianfang.core.models import AuditKind, ChangeAction
+from lianfang.core.scoping import Action
 from lianfang.notify.choices import MessageKind
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import can, ensure_in_scope
 from lianfang.people.models import Person

@@ -20,8 +20,8 @@ from lianfang.cases.models import Case, ClusterAlert
 from lianfang.cases.services.base import _ensure, _send, _today, ancestor_paths, office_user_ids
 from lianfang.core.audit import record_change, snapshot
 from lianfang.core.models import ChangeAction
+from lianfang.core.scoping import Action
 from lianfang.notify.choices import MessageKind
-from lianfang.org.choices import Action
 from lianfang.org.models import GroupSettings, Unit
 from lianfang.org.scoping import ensure_in_scope
 

@@ -30,8 +30,9 @@ from lianfang.cases.services.base import (
 from lianfang.cases.services.cases import case_register
 from lianfang.core.audit import record_change, snapshot
 from lianfang.core.models import ChangeAction
+from lianfang.core.scoping import Action
 from lianfang.notify.choices import MessageKind
-from lianfang.org.choices import Action, Role
+from lianfang.org.choices import Role
 from lianfang.org.models import Unit
 from lianfang.org.scoping import ensure_in_scope
 from lianfang.people.models import Person

@@ -41,9 +41,10 @@ from lianfang.cases.services.base import (
 )
 from lianfang.core.audit import record_change, snapshot
 from lianfang.core.models import ChangeAction
+from lianfang.core.scoping import Action
 from lianfang.notify.choices import MessageKind
 from lianfang.notify.services import message_send
-from lianfang.org.choices import Action, Role
+from lianfang.org.choices import Role
 from lianfang.org.models import GroupSettings, RoleAssignment, Unit
 from lianfang.org.scoping import can, ensure_in_scope, units_where
 from lianfang.people.models import Person

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_demo_outbreak_has_a_chain_isolations_follow_ups_open_needs_and_one_open_cluster_alert():
-    from lianfang import demo
+    from lianfang.demo import loader as demo
 
     demo.load()
 

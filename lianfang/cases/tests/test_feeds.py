@@ -8,8 +8,8 @@ from django.core.exceptions import ValidationError
 from lianfang.cases.choices import CaseStatus, IsolationKind
 from lianfang.cases.services import cases, contacts
 from lianfang.cases.services import isolation as isolation_services
+from lianfang.core.extensions import report_feeds
 from lianfang.org.choices import Role
-from lianfang.reporting import prefill
 from lianfang.reporting.defaults import ensure_default_report_fields
 from lianfang.reporting.selectors import bulletins as bulletin
 from lianfang.reporting.services import reports
@@ -45,7 +45,7 @@ def test_the_case_sources_replace_the_typed_placeholders():
         "cases.active",
         "cases.recovered",
     ):
-        assert prefill.SOURCES[key].function.__module__ == "lianfang.cases.feeds", key
+        assert report_feeds.get(key).count.__module__ == "lianfang.cases.feeds", key
 
 
 def test_reports_are_prefilled_from_the_records_and_the_bulletin_sums_them(w):

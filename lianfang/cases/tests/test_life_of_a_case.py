@@ -20,12 +20,12 @@ from lianfang.cases.choices import TestResult as ReleaseTest
 from lianfang.cases.models import Case, Contact, FollowUp, Isolation
 from lianfang.cases.services import cases
 from lianfang.cases.services import isolation as isolation_services
+from lianfang.core.extensions import feed_counts
 from lianfang.core.models import AuditEvent, AuditKind
 from lianfang.health.choices import WorkMode
 from lianfang.notify.choices import MessageKind
 from lianfang.notify.models import Message
 from lianfang.org.choices import Role
-from lianfang.reporting import prefill
 from lianfang.testing import PersonFactory, make_tree, user_with_role
 
 from .helpers import TODAY, Clock, checkin, colour_of, days_before, person_with_account, status_engine
@@ -43,7 +43,7 @@ REPORT_KEYS = (
 
 
 def counts(unit, day):
-    return prefill.prefill(unit, day, REPORT_KEYS)
+    return feed_counts(unit, day, REPORT_KEYS)
 
 
 @pytest.fixture

@@ -27,10 +27,10 @@ from rest_framework.test import APIClient
 from lianfang.cases.choices import CareNeed, IsolationKind, IsolationReason
 from lianfang.cases.models import CareAssignment, CareContact, Case, ClusterAlert, Contact, FollowUp, Isolation
 from lianfang.core.models import AuditEvent, AuditKind, ObjectChange
+from lianfang.core.scoping import Action
 from lianfang.health.choices import WorkMode
 from lianfang.health.models import CheckIn
 from lianfang.notify.models import Message
-from lianfang.org.choices import Action
 from lianfang.org.roles import role_allows
 from lianfang.people.models import Person
 from lianfang.testing import ALL_ROLES, IN_SCOPE, PersonFactory

@@ -18,8 +18,8 @@ from lianfang.cases.models import Case, ClusterAlert
 from lianfang.cases.services import clusters
 from lianfang.cases.views.cases import render_page
 from lianfang.core.forms import apply_service_errors
+from lianfang.core.scoping import Action
 from lianfang.core.views import paginate
-from lianfang.org.choices import Action
 from lianfang.org.models import GroupSettings
 from lianfang.org.scoping import can, has_any
 

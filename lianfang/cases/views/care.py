@@ -25,8 +25,8 @@ from lianfang.cases.services import care as care_services
 from lianfang.cases.views.cases import render_page
 from lianfang.cases.views.isolation import _int
 from lianfang.core.forms import apply_service_errors
+from lianfang.core.scoping import Action
 from lianfang.core.views import paginate
-from lianfang.org.choices import Action
 from lianfang.org.scoping import can, has_any
 
 

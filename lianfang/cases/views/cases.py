@@ -38,8 +38,8 @@ from lianfang.cases.services import contacts as contact_services
 from lianfang.core.audit import record_event
 from lianfang.core.forms import apply_service_errors
 from lianfang.core.models import AuditKind
+from lianfang.core.scoping import Action
 from lianfang.core.views import change_history, paginate, query_without_page, wants_partial
-from lianfang.org.choices import Action
 from lianfang.org.scoping import can, has_any
 
 CASE = "cases.case"

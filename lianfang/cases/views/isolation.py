@@ -31,9 +31,9 @@ from lianfang.cases.services import base
 from lianfang.cases.services import isolation as isolation_services
 from lianfang.cases.views.cases import render_page
 from lianfang.core.forms import apply_service_errors
+from lianfang.core.scoping import Action
 from lianfang.core.views import change_history, paginate
 from lianfang.health.choices import Symptom
-from lianfang.org.choices import Action
 from lianfang.org.models import GroupSettings
 from lianfang.org.scoping import can, has_any
 from lianfang.people.models import Person

@@ -11,7 +11,8 @@ from rest_framework.test import APIClient
 
 from lianfang.core.api import TokenThrottle, exception_handler
 from lianfang.core.models import AuditEvent, AuditKind, ChangeAction, Job, JobStatus, ObjectChange
-from lianfang.org.choices import Action, Role
+from lianfang.core.scoping import Action
+from lianfang.org.choices import Role
 from lianfang.org.models import Unit
 from lianfang.org.scoping import units_where
 from lianfang.people.models import Person

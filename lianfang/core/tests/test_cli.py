@@ -17,8 +17,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import translation
 
-from lianfang import demo
 from lianfang.cli import main
+from lianfang.demo import loader as demo
 from lianfang.org.models import Unit
 from lianfang.people.models import Person
 from lianfang.testing import UserFactory

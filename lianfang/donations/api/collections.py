@@ -11,11 +11,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from lianfang.core.api import ExplainedDenials, LooseDecimalField, RestrictedViewSet, ScopedUnitField, StrictFieldsMixin
+from lianfang.core.scoping import Action
 from lianfang.donations import selectors
 from lianfang.donations.api.donations import DonationSerializer
 from lianfang.donations.models import Collection, Contribution
 from lianfang.donations.services import collections
-from lianfang.org.choices import Action
 
 
 class ContributionSerializer(serializers.ModelSerializer):

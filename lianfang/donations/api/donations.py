@@ -19,11 +19,11 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 
 from lianfang.core.api import ExplainedDenials, LooseDecimalField, RestrictedViewSet, ScopedUnitField, StrictFieldsMixin
+from lianfang.core.scoping import Action
 from lianfang.donations import selectors
 from lianfang.donations.models import Donation, DonationLine
 from lianfang.donations.services import donations
 from lianfang.materials.models import Item
-from lianfang.org.choices import Action
 
 # --- donations ----------------------------------------------------------------------------------
 

@@ -8,10 +8,10 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 
 from lianfang.core.api import ExplainedDenials, LooseDecimalField, RestrictedViewSet, ScopedUnitField, StrictFieldsMixin
+from lianfang.core.scoping import Action
 from lianfang.donations import selectors
 from lianfang.donations.models import Fund, Spending
 from lianfang.donations.services import funds
-from lianfang.org.choices import Action
 
 
 class FundSerializer(serializers.ModelSerializer):

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_change
 from lianfang.core.models import ChangeAction
+from lianfang.core.scoping import Action
 from lianfang.donations.choices import Direction, DonationKind
 from lianfang.donations.models import Collection, Contribution, Donation
 from lianfang.donations.selectors import collection_totals
@@ -26,7 +27,6 @@ from lianfang.donations.services.base import (
     clean_amount,
     yuan,
 )
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import can, ensure_in_scope
 

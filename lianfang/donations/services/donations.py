@@ -17,13 +17,13 @@ from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_change, snapshot
 from lianfang.core.models import ChangeAction
+from lianfang.core.scoping import Action
 from lianfang.donations.choices import Direction, DonationKind
 from lianfang.donations.models import Donation, DonationLine
 from lianfang.donations.services.base import _active_unit, _day, _insert_numbered, _not_future, _text, clean_amount
 from lianfang.materials import ledger
 from lianfang.materials.choices import MovementKind
 from lianfang.materials.models import Item
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import can, ensure_in_scope
 

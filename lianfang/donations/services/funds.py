@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_change, snapshot
 from lianfang.core.models import ChangeAction
+from lianfang.core.scoping import Action
 from lianfang.donations.choices import SpendingStatus
 from lianfang.donations.models import Fund, Spending
 from lianfang.donations.selectors import approvers_of
@@ -31,7 +32,6 @@ from lianfang.donations.services.base import (
 )
 from lianfang.notify.choices import MessageKind
 from lianfang.notify.services import message_send
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import can, ensure_in_scope
 

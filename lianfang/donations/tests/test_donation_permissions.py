@@ -27,13 +27,13 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from lianfang.core.models import AuditEvent, AuditKind, ObjectChange
+from lianfang.core.scoping import Action
 from lianfang.donations.choices import Direction, DonationKind
 from lianfang.donations.models import Collection, Contribution, Donation, DonationLine, Fund, Spending
 from lianfang.donations.services import collections as collection_services
 from lianfang.donations.services import donations as donation_services
 from lianfang.donations.services import funds as fund_services
 from lianfang.notify.models import Message
-from lianfang.org.choices import Action
 from lianfang.org.models import RoleAssignment
 from lianfang.org.roles import role_allows
 from lianfang.testing import ALL_ROLES, IN_SCOPE, SCOPE_RELATIONS, Tree, make_tree

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lianfang.core.forms import apply_service_errors
+from lianfang.core.scoping import Action
 from lianfang.core.views import change_history, paginate
 from lianfang.donations import exports, selectors
 from lianfang.donations.forms import (
@@ -23,7 +24,6 @@ from lianfang.donations.models import Collection
 from lianfang.donations.services import base as services
 from lianfang.donations.services import collections
 from lianfang.donations.views.donations import COLLECTION, _audit_export, _ensure_any, refused
-from lianfang.org.choices import Action
 from lianfang.org.scoping import can, has_any, units_where
 
 

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 from lianfang.core.audit import record_event
 from lianfang.core.forms import apply_service_errors
 from lianfang.core.models import AuditKind
+from lianfang.core.scoping import Action
 from lianfang.core.views import change_history, paginate, query_without_page, wants_partial
 from lianfang.donations import exports, selectors
 from lianfang.donations.choices import Direction, DonationKind
@@ -36,7 +37,6 @@ from lianfang.donations.forms import (
 )
 from lianfang.donations.models import Donation
 from lianfang.donations.services import donations
-from lianfang.org.choices import Action
 from lianfang.org.scoping import can, has_any, units_where
 
 DONATION, COLLECTION, FUND, SPENDING = (

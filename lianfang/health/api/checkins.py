@@ -26,12 +26,12 @@ from rest_framework.response import Response
 
 from lianfang.core.api import Pagination, RestrictedViewSet, StrictFieldsMixin
 from lianfang.core.masking import mask_phone
+from lianfang.core.scoping import Action
 from lianfang.health import selectors
 from lianfang.health.choices import CheckInSource, QuestionKind, Symptom, WorkMode
 from lianfang.health.filters import CheckInFilterSet
 from lianfang.health.models import CheckIn, Question, QuestionVersion, UnitDayStat
 from lianfang.health.services import checkins, questions
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import can, has_any, units_where
 from lianfang.people.models import Person
@@ -179,7 +179,7 @@ def _target_person(request, person_id: int | None) -> Person:
     if person_id is None:
         user = request.user
         descriptor = getattr(type(user), "person", None)
-        # lianfang.core.authentication.TokenAuthentication reads the person and unit with the token.
+        # lianfang.people.authentication.TokenAuthentication reads the person and unit with the token.
         if descriptor is not None and descriptor.is_cached(user):
             try:
                 return user.person

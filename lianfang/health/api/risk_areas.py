@@ -23,11 +23,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from lianfang.core.api import Pagination, StrictFieldsMixin
+from lianfang.core.scoping import Action
 from lianfang.health import selectors as risk_selectors
 from lianfang.health.choices import RiskLevel
 from lianfang.health.models import RiskArea
 from lianfang.health.services import risk_areas as risk_services
-from lianfang.org.choices import Action
 from lianfang.org.scoping import has_any
 
 

@@ -11,10 +11,10 @@ from rest_framework.response import Response
 from lianfang.core.api import RestrictedViewSet, StrictFieldsMixin
 from lianfang.core.audit import record_event
 from lianfang.core.models import AuditKind
+from lianfang.core.scoping import Action
 from lianfang.health.choices import Transport, TripKind
 from lianfang.health.models import Trip
 from lianfang.health.services import trips
-from lianfang.org.choices import Action
 from lianfang.people.models import Person
 
 

@@ -28,17 +28,18 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_change, snapshot
+from lianfang.core.extensions import checkin_written
 from lianfang.core.models import ChangeAction
+from lianfang.core.scoping import Action
 from lianfang.health import cache as config_cache
 from lianfang.health import divisions
 from lianfang.health.choices import CheckInSource, QuestionKind, Symptom, WorkMode
 from lianfang.health.models import TEMPERATURE_MAX, TEMPERATURE_MIN, CheckIn, Question, QuestionVersion, UnitDayStat
-from lianfang.org.choices import Action, Role
+from lianfang.org.choices import Role
 from lianfang.org.models import GroupSettings, RoleAssignment, Unit
 from lianfang.org.scoping import can, ensure_in_scope
 from lianfang.people.choices import EmploymentStatus
 from lianfang.people.models import Person
-from lianfang.status.engine import after_checkin as status_after_checkin
 
 # The reading a proxy check (晨检) enters for "all normal" when the checker types nothing.
 DEFAULT_NORMAL_TEMPERATURE = Decimal("36.5")
@@ -471,7 +472,7 @@ def checkin_submit(
     if checkin.is_flagged and set(checkin.flag_reasons) - was_flagged_for:
         _notify_flag(checkin, person)
     # The person's health status, after the commit, if this check-in can change it (no query here).
-    status_after_checkin(checkin, before_row)
+    checkin_written(checkin, before_row)
     if not (person.user_id is not None and person.user_id == getattr(actor, "pk", None)):
         # Someone else's check-in: re-check the scope. Your own is in scope by CheckIn.scope_self
         # (person__user = you), which this write cannot change, so the two queries are saved.

@@ -12,9 +12,9 @@ from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_change, snapshot
 from lianfang.core.models import ChangeAction
+from lianfang.core.scoping import Action
 from lianfang.health.choices import QuestionKind
 from lianfang.health.models import Question, QuestionVersion
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import has_any
 

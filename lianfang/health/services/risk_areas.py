@@ -1,8 +1,6 @@
-"""Every write of risk areas, trips and exposures, and the office's status rules (issue 4).
-
-Each write checks permission (``health.riskarea`` / ``status.statusrule``: the group office;
-``health.trip``: by scope, or the person themselves), writes the change log, and recomputes the
-statuses it can change once the transaction commits (:mod:`lianfang.status.engine`).
+"""Every write of risk areas (the group office's: ``health.riskarea``): create, correct, lift, delete
+while unused, import. Each write checks permission, writes the change log, and tells whoever listens
+(the status engine) which division codes changed.
 """
 
 from __future__ import annotations
@@ -18,13 +16,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_change, record_changes, snapshot
+from lianfang.core.extensions import risk_areas_changed
 from lianfang.core.models import ChangeAction
+from lianfang.core.scoping import Action
 from lianfang.health import divisions
 from lianfang.health.choices import RiskLevel
 from lianfang.health.models import CheckIn, RiskArea, Trip
-from lianfang.org.choices import Action
 from lianfang.org.scoping import has_any
-from lianfang.status import engine as status
 
 RISK_LABEL = "health.riskarea"
 
@@ -86,39 +84,8 @@ def _clean_area(fields: dict[str, Any]) -> dict[str, Any]:
 AREA_FIELDS = ("division_code", "name", "level", "effective_from", "lifted_on", "source", "note")
 
 
-def people_in_area(codes: Iterable[str], *, since: datetime.date | None = None) -> set[int]:
-    """People with a check-in or trip in these areas (or their subdivisions) since ``since`` (the
-    longest look-back any rule can use): those whose status a change of the areas can move."""
-    codes = {c for c in codes if c}
-    if not codes:
-        return set()
-    since = since or timezone.localdate() - datetime.timedelta(days=2 * status.MAX_DAYS)
-    found: set[int] = set()
-    for length in sorted({len(c) for c in codes}):
-        same = [c for c in codes if len(c) == length]
-        found |= set(
-            CheckIn.objects.filter(date__gte=since)
-            .annotate(_prefix=Left("location_code", length))
-            .filter(_prefix__in=same)
-            .order_by()
-            .values_list("person_id", flat=True)
-            .distinct()
-        )
-        found |= set(
-            Trip.objects.filter(date_to__gte=since)
-            .annotate(_prefix=Left("place_code", length))
-            .filter(_prefix__in=same)
-            .order_by()
-            .values_list("person_id", flat=True)
-            .distinct()
-        )
-    return found
-
-
 def _after_area_change(codes: Iterable[str]) -> None:
-    codes = list(codes)
-    transaction.on_commit(status.invalidate_hot)
-    status.recompute_on_commit(people_in_area(codes))
+    risk_areas_changed(codes)
 
 
 @transaction.atomic

@@ -13,14 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_change, snapshot
+from lianfang.core.extensions import facts_changed
 from lianfang.core.models import ChangeAction
+from lianfang.core.scoping import Action
 from lianfang.health import divisions
 from lianfang.health.choices import Transport, TripKind, TripSource
 from lianfang.health.models import Trip
-from lianfang.org.choices import Action
 from lianfang.org.scoping import can, ensure_in_scope
 from lianfang.people.models import Person
-from lianfang.status import engine as status
 
 _TRANSPORT_NO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 /-]{0,19}$")
 
@@ -102,7 +102,7 @@ def trip_create(*, actor, person: Person, **fields: Any) -> Trip:
     trip.save()
     record_change(actor=actor, obj=trip, action=ChangeAction.CREATE)
     ensure_in_scope(actor, trip, Action.ADD)
-    status.recompute_on_commit([person.pk])
+    facts_changed([person.pk], "trip")
     return trip
 
 
@@ -125,7 +125,7 @@ def trip_update(*, actor, trip: Trip, **fields: Any) -> Trip:
     trip.save()
     record_change(actor=actor, obj=trip, action=ChangeAction.UPDATE, before=before)
     ensure_in_scope(actor, trip, Action.CHANGE)
-    status.recompute_on_commit([trip.person_id])
+    facts_changed([trip.person_id], "trip")
     return trip
 
 
@@ -137,4 +137,4 @@ def trip_delete(*, actor, trip: Trip) -> None:
     person_id = trip.person_id
     record_change(actor=actor, obj=trip, action=ChangeAction.DELETE, before=snapshot(trip))
     trip.delete()
-    status.recompute_on_commit([person_id])
+    facts_changed([person_id], "trip")

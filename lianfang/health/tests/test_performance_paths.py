@@ -19,7 +19,6 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from lianfang.core.authentication import TokenAuthentication
 from lianfang.core.models import ObjectChange
 from lianfang.health import cache as config_cache
 from lianfang.health.api.checkins import CheckInSerializer, CheckInSubmitSerializer, plain_submission
@@ -28,6 +27,7 @@ from lianfang.health.services import checkins, questions
 from lianfang.health.services.checkins import CheckInData
 from lianfang.health.tests.factories import employee, seed_answers
 from lianfang.org.models import GroupSettings
+from lianfang.people.authentication import TokenAuthentication
 from lianfang.testing import UserFactory, make_tree
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,5 @@
-"""The demo's risk areas, trips and statuses load through the services and leave every person a status."""
+"""The demo's risk areas and trips load through the services; with the status demo after them, every
+person has a status."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 from lianfang.health.demo import AREAS, load_demo
 from lianfang.health.models import RiskArea, Trip
 from lianfang.health.tests.status_helpers import rules
+from lianfang.status import demo as status_demo
 from lianfang.status.models import PersonStatus
 from lianfang.testing import PersonFactory
 
@@ -21,7 +23,9 @@ def test_the_demo_lists_risk_areas_some_lifted_adds_trips_and_computes_every_sta
     for unit in (tree.a1, tree.a1s, tree.a2, tree.b1):
         for _ in range(30):
             PersonFactory(unit=unit)
-    load_demo(rng=random.Random(4), today=timezone.localdate(), users={"admin": superuser}, group=tree.group)
+    args = {"rng": random.Random(4), "today": timezone.localdate(), "users": {"admin": superuser}, "group": tree.group}
+    load_demo(**args)
+    status_demo.load_demo(**args)
     assert RiskArea.objects.count() == AREAS
     assert RiskArea.objects.filter(lifted_on__isnull=False).exists()
     assert Trip.objects.count() >= 2

@@ -21,8 +21,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from lianfang.core.models import AuditEvent, AuditKind, ObjectChange
+from lianfang.core.scoping import Action
 from lianfang.health.models import RiskArea, Trip
-from lianfang.org.choices import Action
 from lianfang.org.roles import role_allows
 from lianfang.status.defaults import ensure_default_status_rules
 from lianfang.status.models import PersonStatus, StatusChange, StatusRule

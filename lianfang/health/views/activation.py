@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from lianfang.core.forms import apply_service_errors
+from lianfang.core.scoping import Action
 from lianfang.core.views import paginate
 from lianfang.health.forms import ActivationForm
 from lianfang.health.views.checkins import _unit_param
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import has_any, units_where
 from lianfang.people import activation

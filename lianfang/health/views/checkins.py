@@ -21,13 +21,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from lianfang.core.masking import mask_phone
+from lianfang.core.scoping import Action
 from lianfang.core.views import paginate, wants_partial
 from lianfang.health import divisions, selectors
 from lianfang.health.choices import QuestionKind, Symptom, WorkMode
 from lianfang.health.forms import CheckInForm, DateUnitForm, option_label
 from lianfang.health.models import CheckIn, QuestionVersion, UnitDayStat
 from lianfang.health.services import checkins
-from lianfang.org.choices import Action
 from lianfang.org.models import GroupSettings, Unit
 from lianfang.org.scoping import can, has_any, units_where
 from lianfang.people.models import Person

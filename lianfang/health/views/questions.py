@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lianfang.core.forms import apply_service_errors
+from lianfang.core.scoping import Action
 from lianfang.health import selectors
 from lianfang.health.forms import QuestionForm
 from lianfang.health.services import questions as question_services
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import has_any
 

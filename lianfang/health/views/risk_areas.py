@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from lianfang.core.exports import xlsx_response
 from lianfang.core.forms import apply_service_errors
+from lianfang.core.scoping import Action
 from lianfang.core.uploads import check_size, max_upload_bytes
 from lianfang.core.views import paginate, query_without_page
 from lianfang.health import importer as risk_importer
@@ -34,7 +35,6 @@ from lianfang.health.forms import (
 )
 from lianfang.health.models import RiskArea
 from lianfang.health.services import risk_areas as risk_services
-from lianfang.org.choices import Action
 from lianfang.org.scoping import has_any
 
 RISK, RULE, STATUS, TRIP = "health.riskarea", "status.statusrule", "status.personstatus", "health.trip"

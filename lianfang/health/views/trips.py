@@ -16,13 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lianfang.core.forms import apply_service_errors
+from lianfang.core.scoping import Action
 from lianfang.health import selectors as risk_selectors
 from lianfang.health.forms import (
     TripForm,
 )
 from lianfang.health.models import Trip
 from lianfang.health.services import trips
-from lianfang.org.choices import Action
 from lianfang.org.scoping import can
 from lianfang.people.selectors import person_list
 

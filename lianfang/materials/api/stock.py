@@ -18,12 +18,12 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
 from lianfang.core.api import Pagination, RestrictedViewSet, ScopedUnitField, StrictFieldsMixin
+from lianfang.core.scoping import Action
 from lianfang.materials.choices import MovementKind
 from lianfang.materials.models import Item, Movement, Stock, StockTake, StockTakeLine
 from lianfang.materials.selectors import stock as stock_selectors
 from lianfang.materials.services import stock as stock_services
 from lianfang.materials.supply import supply_table
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import has_any, units_where
 

@@ -15,6 +15,7 @@ from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 
 from lianfang.core.api import RestrictedViewSet, ScopedUnitField, StrictFieldsMixin
+from lianfang.core.scoping import Action
 from lianfang.materials.choices import Urgency
 from lianfang.materials.models import (
     Item,
@@ -28,7 +29,6 @@ from lianfang.materials.models import (
 from lianfang.materials.selectors import transfers as selectors
 from lianfang.materials.services import rebalancing as rebalance_services
 from lianfang.materials.services import transfers as services
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 
 

@@ -2,7 +2,7 @@
 counts, so the stock report, the ledgers and the burn rate have something to show, and a couple of
 enterprises running low (red on the report, with low-stock alerts in the inbox).
 
-Called by ``lianfang.demo`` after the units, users and catalogue exist. History is posted through
+Called by ``lianfang.demo.loader`` after the units, users and catalogue exist. History is posted through
 the ledger a day at a time (one posting per enterprise and day, as a store-keeper's daily sheet);
 the counts go through the stock-take service, so their adjustments are real movements.
 """

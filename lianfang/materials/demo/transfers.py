@@ -1,6 +1,6 @@
 """Demo requests, offers, transfers in every state and one rebalancing proposal for the demo group.
 
-Called by ``lianfang.demo`` after the stock demo (``stock_demo.load_demo``), so enterprises have stock
+Called by ``lianfang.demo.loader`` after the stock demo (``stock_demo.load_demo``), so enterprises have stock
 and a burn rate. Everything goes through the services, as the office and the keepers would do it:
 the enterprises running low ask for masks and N95s, the well-stocked ones offer surplus, the office
 matches, and the transfers end up received, partly received, in transit, approved, proposed,

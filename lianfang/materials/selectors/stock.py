@@ -15,9 +15,9 @@ from typing import NamedTuple, overload
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from lianfang.core.scoping import Action
 from lianfang.materials.models import Item, Movement, Stock, StockTake
 from lianfang.materials.supply import SupplyRow, supply_table
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import allowed_paths, has_any, units_where
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, QuerySet, Sum
 
+from lianfang.core.scoping import Action
 from lianfang.materials.choices import MovementKind, TransferStatus
 from lianfang.materials.models import (
     Item,
@@ -21,7 +22,6 @@ from lianfang.materials.models import (
     Transfer,
     TransferLine,
 )
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 
 IN_TRANSIT = (TransferStatus.SHIPPED, TransferStatus.PARTLY_RECEIVED)

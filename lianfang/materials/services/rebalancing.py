@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_change, snapshot
 from lianfang.core.models import ChangeAction
+from lianfang.core.scoping import Action
 from lianfang.materials import rebalance
 from lianfang.materials.choices import ProposalStatus, RequestStatus
 from lianfang.materials.models import Item, MaterialRequest, RebalanceProposal, Transfer, TransferLine
 from lianfang.materials.services.transfers import NOT_SHIPPED, LineInput, _create_transfer
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import can, ensure_in_scope
 

@@ -22,10 +22,10 @@ from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_change, snapshot
 from lianfang.core.models import ChangeAction
+from lianfang.core.scoping import Action
 from lianfang.materials import ledger, quantities
 from lianfang.materials.choices import MovementKind
 from lianfang.materials.models import Item, Movement, Stock, StockTake, StockTakeLine
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import ensure_can, ensure_in_scope, has_any
 

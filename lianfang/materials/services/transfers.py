@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_change, snapshot
 from lianfang.core.models import ChangeAction
+from lianfang.core.scoping import Action
 from lianfang.materials import ledger
 from lianfang.materials import quantities as quantitie_materials
 from lianfang.materials.choices import (
@@ -53,7 +54,7 @@ from lianfang.materials.models import (
 )
 from lianfang.notify.choices import MessageKind
 from lianfang.notify.services import message_send
-from lianfang.org.choices import Action, Role
+from lianfang.org.choices import Role
 from lianfang.org.models import RoleAssignment, Unit
 from lianfang.org.scoping import can, ensure_in_scope
 

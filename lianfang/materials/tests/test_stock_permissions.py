@@ -19,11 +19,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from lianfang.core.models import ObjectChange
+from lianfang.core.scoping import Action
 from lianfang.materials.choices import MovementKind
 from lianfang.materials.models import Item, Movement, Stock, StockTake, StockTakeLine
 from lianfang.materials.services import stock
 from lianfang.materials.tests.stock_helpers import items, put
-from lianfang.org.choices import Action
 from lianfang.org.roles import role_allows
 from lianfang.testing import ALL_ROLES, IN_SCOPE, SCOPE_RELATIONS, UserFactory, make_tree, user_with_role
 

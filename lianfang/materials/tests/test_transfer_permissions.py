@@ -15,10 +15,11 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from lianfang.core.scoping import Action
 from lianfang.materials.models import MaterialRequest, Offer, RebalanceProposal, Transfer
 from lianfang.materials.services import transfers as services
 from lianfang.materials.tests.transfer_helpers import items, state, stock
-from lianfang.org.choices import Action, Role
+from lianfang.org.choices import Role
 from lianfang.org.roles import role_allows
 from lianfang.testing import ALL_ROLES, add_unit, make_tree, user_with_role
 

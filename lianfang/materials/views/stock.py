@@ -23,6 +23,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from lianfang.core.forms import apply_service_errors
+from lianfang.core.scoping import Action
 from lianfang.core.views import paginate, query_without_page, wants_partial
 from lianfang.materials.exports import export_response, movements_sheet, stock_sheet
 from lianfang.materials.forms.stock import (
@@ -37,7 +38,6 @@ from lianfang.materials.models import Movement, Stock, StockTake
 from lianfang.materials.quantities import format_quantity
 from lianfang.materials.selectors import stock as stock_selectors
 from lianfang.materials.services import stock as stock_services
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import can, has_any
 

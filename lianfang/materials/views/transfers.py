@@ -25,6 +25,7 @@ from lianfang.core.audit import record_event
 from lianfang.core.exports import Sheet, xlsx_file, xlsx_response
 from lianfang.core.forms import apply_service_errors
 from lianfang.core.models import AuditKind
+from lianfang.core.scoping import Action
 from lianfang.core.views import change_history, paginate, wants_partial
 from lianfang.materials.choices import OfferStatus, ProposalStatus, RequestStatus, TransferStatus
 from lianfang.materials.forms.transfers import (
@@ -46,7 +47,6 @@ from lianfang.materials.models import Item, MaterialRequest, Offer, RebalancePro
 from lianfang.materials.selectors import transfers as selectors
 from lianfang.materials.services import rebalancing as rebalance_services
 from lianfang.materials.services import transfers as services
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import can, has_any, units_where
 

@@ -8,9 +8,10 @@ import pytest
 from django.core import mail
 from django.utils import timezone, translation
 
+from lianfang.health.services.reminders import checkin_round_send
 from lianfang.notify.choices import DeliveryStatus, MessageKind
 from lianfang.notify.models import Delivery, Message, ReminderRun
-from lianfang.notify.reminders import checkin_round_send, masked_name_list, reminders_send_due
+from lianfang.notify.reminders import masked_name_list, reminders_send_due
 from lianfang.notify.tests.factories import check_in, person, robot
 from lianfang.org.choices import Role
 from lianfang.org.models import GroupSettings

@@ -9,8 +9,8 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
+from lianfang.health.services.reminders import checkin_round_send
 from lianfang.notify.models import Message, ReminderRun
-from lianfang.notify.reminders import checkin_round_send
 from lianfang.notify.tests.factories import person
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,13 +8,13 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from lianfang.core.context_processors import navigation
 from lianfang.notify.choices import DeliveryStatus
 from lianfang.notify.models import Delivery, Message, RobotChannel
 from lianfang.notify.services import message_send
 from lianfang.notify.tests.factories import robot
 from lianfang.org.choices import Role
 from lianfang.testing import UserFactory, user_with_role
+from lianfang.web.context_processors import navigation
 
 pytestmark = pytest.mark.django_db
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}

@@ -31,8 +31,8 @@ from django.utils.translation import gettext as _
 from lianfang.core.jobs import JobFailed, error, job_report_progress
 from lianfang.core.masking import mask_id_number
 from lianfang.core.models import Job
+from lianfang.core.scoping import Action
 from lianfang.core.uploads import SpreadsheetKind, open_rows
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import allowed_paths
 from lianfang.people.choices import Whereabouts

@@ -38,8 +38,8 @@ from lianfang.core.fields import blind_index
 from lianfang.core.jobs import JobFailed, error, job_create, job_enqueue
 from lianfang.core.masking import mask_id_number, mask_phone
 from lianfang.core.models import AuditKind, ChangeAction, Job
+from lianfang.core.scoping import Action
 from lianfang.core.uploads import check_spreadsheet
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import allowed_paths, has_any
 from lianfang.people.choices import Whereabouts

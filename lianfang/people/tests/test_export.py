@@ -10,7 +10,8 @@ from django.utils import translation
 from openpyxl import load_workbook
 
 from lianfang.core.models import AuditEvent, AuditKind, JobStatus
-from lianfang.org.choices import Action, Role
+from lianfang.core.scoping import Action
+from lianfang.org.choices import Role
 from lianfang.people.choices import Category
 from lianfang.people.exports import EXPORT_HEADERS, roster_export, roster_template
 from lianfang.people.importer import HEADERS, roster_import_submit

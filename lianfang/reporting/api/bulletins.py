@@ -17,7 +17,7 @@ from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 
 from lianfang.core.api import RestrictedViewSet, StrictFieldsMixin
-from lianfang.org.choices import Action
+from lianfang.core.scoping import Action
 from lianfang.reporting import exports as bulletin_exports
 from lianfang.reporting.models import Bulletin
 from lianfang.reporting.services import bulletins as bulletin_services

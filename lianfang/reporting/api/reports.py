@@ -17,7 +17,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from lianfang.core.api import Pagination, RestrictedViewSet, ScopedUnitField, StrictFieldsMixin
-from lianfang.org.choices import Action
+from lianfang.core.scoping import Action
 from lianfang.org.scoping import has_any
 from lianfang.reporting.choices import RaisedStatus
 from lianfang.reporting.models import RaisedItem, ReportField, UnitDailyReport

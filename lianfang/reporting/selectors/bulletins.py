@@ -19,8 +19,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from lianfang.core.scoping import Action
 from lianfang.health.models import UnitDayStat
-from lianfang.org.choices import Action
 from lianfang.org.models import GroupSettings, Unit
 from lianfang.reporting.choices import ReportStatus, Timeliness
 from lianfang.reporting.models import Bulletin, RaisedItem, UnitDailyReport

@@ -28,11 +28,11 @@ from django.db.models.functions import Coalesce, Substr
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils import timezone
 
+from lianfang.core.extensions import feed_counts
+from lianfang.core.scoping import Action
 from lianfang.health.models import UnitDayStat
-from lianfang.org.choices import Action
 from lianfang.org.models import GroupSettings, Unit
 from lianfang.org.scoping import allowed_paths, has_any, units_where
-from lianfang.reporting import prefill
 from lianfang.reporting.choices import ReportStatus, Timeliness
 from lianfang.reporting.models import UnitDailyReport
 
@@ -352,7 +352,7 @@ CASE_SOURCES = (
 def _case_counts(roots: list[Unit], day: datetime.date) -> dict[str, int]:
     totals = dict.fromkeys(CASE_SOURCES, 0)
     for root in roots:
-        for key, value in prefill.prefill(root, day, CASE_SOURCES).items():
+        for key, value in feed_counts(root, day, CASE_SOURCES).items():
             totals[key] += value or 0
     return {
         # Apart, not added up: a case suspected and confirmed the same day is in both.

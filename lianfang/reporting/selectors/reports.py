@@ -22,7 +22,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from lianfang.org.choices import Action, Role, Tier
+from lianfang.core.scoping import Action
+from lianfang.org.choices import Role, Tier
 from lianfang.org.models import GroupSettings, RoleAssignment, Unit
 from lianfang.org.scoping import can, units_where
 from lianfang.reporting.choices import FieldKind, RaisedStatus, ReportStatus, Timeliness

@@ -18,8 +18,9 @@ from django.utils.translation import override
 
 from lianfang.core.audit import record_change, snapshot
 from lianfang.core.models import ChangeAction
+from lianfang.core.scoping import Action
 from lianfang.notify.models import Message
-from lianfang.org.choices import Action, Role
+from lianfang.org.choices import Role
 from lianfang.org.models import GroupSettings, RoleAssignment, Unit
 from lianfang.org.scoping import ensure_can, ensure_in_scope
 from lianfang.reporting.choices import BulletinStatus

@@ -20,11 +20,11 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_change, snapshot
+from lianfang.core.extensions import feed_counts, report_feeds, zero_report_keys
 from lianfang.core.models import ChangeAction
-from lianfang.org.choices import Action
+from lianfang.core.scoping import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import can, ensure_in_scope
-from lianfang.reporting import prefill as prefill_registry
 from lianfang.reporting.choices import FieldKind, RaisedKind, RaisedStatus, ReportStatus
 from lianfang.reporting.models import RaisedItem, ReportField, UnitDailyReport
 from lianfang.reporting.selectors.reports import (
@@ -130,7 +130,7 @@ def _clean_values(fields: list[ReportField], values: dict[str, Any]) -> dict[str
 
 def _prefill_for(unit: Unit, date: datetime.date, fields: list[ReportField], extra: tuple[str, ...] = ()):
     sources = [f.source for f in fields if f.kind == FieldKind.COUNT and f.source]
-    return prefill_registry.prefill(unit, date, [*sources, *extra])
+    return feed_counts(unit, date, [*sources, *extra])
 
 
 def _merge(
@@ -280,14 +280,15 @@ def unit_report_submit(
 def zero_report_blockers(unit: Unit, date: datetime.date, values: dict[str, Any] | None = None) -> list[str]:
     """What the records (or the counts typed in a draft) show that is new: why a zero report is refused."""
     fields = report_fields()
-    prefilled = prefill_registry.prefill(unit, date, prefill_registry.ZERO_REPORT_BLOCKERS)
-    typed = {f.source: (values or {}).get(f.code) for f in fields if f.source in prefill_registry.ZERO_REPORT_BLOCKERS}
+    blockers = zero_report_keys()
+    prefilled = feed_counts(unit, date, blockers)
+    typed = {f.source: (values or {}).get(f.code) for f in fields if f.source in blockers}
     found = []
-    for key in prefill_registry.ZERO_REPORT_BLOCKERS:
+    for key in blockers:
         counts = [n for n in (prefilled.get(key), typed.get(key)) if isinstance(n, int)]
         n = max(counts, default=0)
         if n > 0:
-            found.append(f"{prefill_registry.SOURCES[key].label}: {n}")
+            found.append(f"{report_feeds.get(key).label}: {n}")  # type: ignore[union-attr]
     return found
 
 
@@ -353,7 +354,7 @@ def _ensure_template_editor(actor, action: str) -> None:
 def _check_field(field: ReportField) -> None:
     if field.source and field.kind != FieldKind.COUNT:
         raise ValidationError({"source": _("Only counts are prefilled; leave this empty for a text field.")})
-    if field.source and field.source not in prefill_registry.SOURCES:
+    if field.source and report_feeds.get(field.source) is None:
         raise ValidationError({"source": _("Choose one of the listed sources, or leave it empty to have it typed.")})
     field.full_clean()
 

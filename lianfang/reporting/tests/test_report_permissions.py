@@ -18,7 +18,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from lianfang.core.models import ObjectChange
-from lianfang.org.choices import Action, Role
+from lianfang.core.scoping import Action
+from lianfang.org.choices import Role
 from lianfang.org.models import GroupSettings
 from lianfang.org.roles import role_allows
 from lianfang.reporting.choices import RaisedKind

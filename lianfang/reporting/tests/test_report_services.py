@@ -10,12 +10,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
+from lianfang.core.extensions import feed_counts
 from lianfang.core.models import ObjectChange
 from lianfang.health.models import CheckIn, UnitDayStat
 from lianfang.org.choices import Role
 from lianfang.org.models import GroupSettings
 from lianfang.people.choices import Category, EmploymentStatus, Whereabouts
-from lianfang.reporting import prefill
 from lianfang.reporting.choices import RaisedKind, RaisedStatus, ReportStatus, Timeliness
 from lianfang.reporting.defaults import ensure_default_report_fields
 from lianfang.reporting.models import RaisedItem, ReportField, UnitDailyReport
@@ -89,7 +89,7 @@ def test_prefill_counts_the_subsidiary_s_whole_subtree_from_the_roster(tree):
     PersonFactory(unit=tree.b1)
     PersonFactory(unit=tree.b1, category=Category.TEMPORARY)
 
-    counts = prefill.prefill(
+    counts = feed_counts(
         tree.a, DAY, ["people.headcount", "people.temporary", "people.dispatched", "people.not_returned"]
     )
 
@@ -110,7 +110,7 @@ def test_prefill_sums_the_day_counts_of_every_unit_in_the_subtree(tree):
     stat(tree.a1, date=DAY - datetime.timedelta(days=1), on_site=99)  # another day
 
     keys = ["checkin.on_site", "checkin.remote", "checkin.on_leave", "checkin.fever", "checkin.reported"]
-    counts = prefill.prefill(tree.a, DAY, [*keys, "checkin.flagged"])
+    counts = feed_counts(tree.a, DAY, [*keys, "checkin.flagged"])
 
     assert counts == {
         "checkin.on_site": 14,
@@ -123,21 +123,21 @@ def test_prefill_sums_the_day_counts_of_every_unit_in_the_subtree(tree):
 
 
 def test_without_any_check_in_counts_the_at_work_figures_are_left_for_the_liaison(tree):
-    counts = prefill.prefill(tree.a, DAY, ["checkin.on_site", "checkin.fever"])
+    counts = feed_counts(tree.a, DAY, ["checkin.on_site", "checkin.fever"])
     assert counts == {"checkin.on_site": None, "checkin.fever": None}
 
 
 def test_cases_and_isolation_are_counted_from_the_records_so_no_case_is_a_real_zero(tree):
     # The cases app registers these sources (lianfang/cases/feeds.py; its tests count real cases).
     keys = ["cases.new_confirmed", "cases.close_contacts", "isolation.home", "isolation.central"]
-    assert prefill.prefill(tree.a, DAY, keys) == dict.fromkeys(keys, 0)
+    assert feed_counts(tree.a, DAY, keys) == dict.fromkeys(keys, 0)
 
 
 def test_prefill_reads_the_day_counts_not_the_raw_check_ins(tree):
     person = PersonFactory(unit=tree.a1)
     CheckIn.objects.create(person=person, unit=tree.a1, date=DAY, temperature=Decimal("38.2"), is_fever=True)
     # No UnitDayStat row: the aggregate is the source of truth for reports and dashboards.
-    assert prefill.prefill(tree.a, DAY, ["checkin.fever"]) == {"checkin.fever": None}
+    assert feed_counts(tree.a, DAY, ["checkin.fever"]) == {"checkin.fever": None}
 
 
 # --- drafts and submission ----------------------------------------------------------------------

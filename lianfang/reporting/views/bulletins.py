@@ -17,8 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from lianfang.core.scoping import Action
 from lianfang.core.views import paginate
-from lianfang.org.choices import Action
 from lianfang.org.scoping import has_any
 from lianfang.reporting import exports as bulletin_exports
 from lianfang.reporting.choices import BulletinStatus

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from lianfang.org.choices import Action
+from lianfang.core.scoping import Action
 from lianfang.org.scoping import has_any
 from lianfang.reporting.selectors import dashboard
 from lianfang.reporting.selectors.dashboard import control_figures

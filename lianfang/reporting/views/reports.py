@@ -21,12 +21,12 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
+from lianfang.core.extensions import feed_choices, feed_counts
 from lianfang.core.forms import apply_service_errors
+from lianfang.core.scoping import Action
 from lianfang.core.views import change_history, paginate, query_without_page, wants_partial
-from lianfang.org.choices import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import can, has_any
-from lianfang.reporting import prefill
 from lianfang.reporting.choices import FieldKind, ReportStatus
 from lianfang.reporting.forms import (
     RaisedFilterForm,
@@ -81,7 +81,7 @@ def report_edit(request: HttpRequest) -> HttpResponse:
     report = reports.report_get(viewer=user, unit=unit, date=day)
     fields = reports.report_fields()
     sources = [f.source for f in fields if f.kind == FieldKind.COUNT and f.source]
-    counted = prefill.prefill(unit, day, sources)
+    counted = feed_counts(unit, day, sources)
     locked = reports.report_is_locked(day)
     office = reports.is_group_office(user, unit)
     may_write = can(user, Action.CHANGE if report else Action.ADD, UnitDailyReport, unit) and (not locked or office)
@@ -230,7 +230,7 @@ def report_template(request: HttpRequest) -> HttpResponse:
         "form": form,
         "can_add": can_add,
         "can_change": reports.may_edit_template(user, Action.CHANGE),
-        "sources": dict(prefill.source_choices()),
+        "sources": dict(feed_choices()),
     }
     return render(request, "reporting/report_template.html", context)
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from django import template
 
+from lianfang.core.scoping import Action
 from lianfang.health import selectors as risk_selectors
-from lianfang.org.choices import Action
 from lianfang.org.scoping import can
 from lianfang.status import selectors
 from lianfang.status.models import PersonStatus

@@ -1,6 +1,6 @@
 """The demo group's daily life: two weeks of check-ins, unit reports, raised items, a bulletin, inbox.
 
-Called by :func:`lianfang.demo.load` after the tree and the people exist, inside the same
+Called by :func:`lianfang.demo.loader.load` after the tree and the people exist, inside the same
 transaction and request id, so ``bin/demo`` opens on a group that has been working for a while
 rather than on empty dashboards:
 
@@ -11,7 +11,7 @@ rather than on empty dashboards:
 * ``UnitDayStat`` rows for every active unit and day: ``expected`` is the unit's active headcount,
   the counts are computed from the check-ins inserted here, so they equal a recount;
 * the subsidiaries' daily reports (the reporting tier) for the past 13 days and half of today's,
-  with counts from :mod:`lianfang.reporting.prefill` (the service's own prefill) and Chinese
+  with counts from :func:`lianfang.core.extensions.feed_counts` (the service's own prefill) and Chinese
   narratives drawn from the seeds; problems and needs become raised items, some routed to a group
   department, one resolved;
 * yesterday's group bulletin, built and published by the admin persona through the bulletin
@@ -44,6 +44,7 @@ from django.utils.translation import override
 
 from lianfang.core.audit import record_changes
 from lianfang.core.bulk import fast_insert
+from lianfang.core.extensions import feed_counts, zero_report_keys
 from lianfang.core.models import ChangeAction
 from lianfang.health import divisions
 from lianfang.health.choices import CheckInSource, Symptom, WorkMode
@@ -56,7 +57,6 @@ from lianfang.org.models import GroupSettings, Unit
 from lianfang.org.services import role_assign
 from lianfang.people.choices import Category, EmploymentStatus, Whereabouts
 from lianfang.people.models import Person
-from lianfang.reporting import prefill
 from lianfang.reporting.choices import FieldKind, RaisedKind, RaisedStatus, ReportStatus
 from lianfang.reporting.models import RaisedItem, UnitDailyReport
 from lianfang.reporting.selectors.reports import report_deadline_at, report_fields, reporting_units
@@ -125,7 +125,7 @@ BULLETIN_SUMMARY = (
     "全集团打卡完成率保持在97%以上，个别发热人员已按规定就医复查；各企业日报按时报送，物资需求已转集团相关部门协调。"
 )
 
-# Raised items are routed to these group departments (codes of lianfang.demo.GROUP_DEPARTMENTS).
+# Raised items are routed to these group departments (codes of lianfang.demo.loader.GROUP_DEPARTMENTS).
 ROUTE_TO = ("G-D02", "G-D01", "G-D04")
 
 
@@ -397,8 +397,8 @@ def _reports(
                 continue
             if offset > 1 and rng.random() < 0.02:
                 continue  # a forgotten report, now and then
-            counted = prefill.prefill(unit, day, sources)
-            clean = not any(counted.get(key) for key in prefill.ZERO_REPORT_BLOCKERS)
+            counted = feed_counts(unit, day, sources)
+            clean = not any(counted.get(key) for key in zero_report_keys())
             # Past days: several zero reports; today exactly one.
             zero = clean and (not zero_today_done if offset == 0 else rng.random() < 0.3)
             zero_today_done = zero_today_done or (offset == 0 and zero)

@@ -1,8 +1,8 @@
 import functools
 
-from lianfang.core.navigation import MANAGE_PAGES
 from lianfang.notify.selectors import unread_count
 from lianfang.org.scoping import has_any
+from lianfang.web.navigation import MANAGE_PAGES
 
 
 def navigation(request):

@@ -1,4 +1,4 @@
-"""The demo group (lianfang/demo.py): what a person trying Lianfang finds after ``bin/demo``."""
+"""The demo group (lianfang/demo/loader.py): what a person trying Lianfang finds after ``bin/demo``."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from lianfang import demo, demo_daily
 from lianfang.core.fields import blind_index
 from lianfang.core.models import ObjectChange
+from lianfang.core.scoping import Action
+from lianfang.demo import daily as demo_daily
+from lianfang.demo import loader as demo
 from lianfang.health.models import CheckIn, UnitDayStat
 from lianfang.notify.models import Message
-from lianfang.org.choices import Action, Role
+from lianfang.org.choices import Role
 from lianfang.org.models import RoleAssignment, Unit
 from lianfang.people.choices import Category, Gender, Whereabouts
 from lianfang.people.models import Person

@@ -28,11 +28,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from lianfang import demo_daily
 from lianfang.core import context
 from lianfang.core.audit import record_change, record_changes
 from lianfang.core.fields import blind_index
 from lianfang.core.models import ChangeAction
+from lianfang.demo import daily as demo_daily
 from lianfang.org.choices import Role
 from lianfang.org.models import RoleAssignment, Unit, UnitKind
 from lianfang.org.services import role_assign, unit_create
@@ -594,10 +594,11 @@ def _load_control_and_materials(gen: Generator, users: dict, group: Unit) -> Non
     from lianfang.health import demo as risk_demo
     from lianfang.materials.demo import stock as stock_demo
     from lianfang.materials.demo import transfers as transfer_demo
+    from lianfang.status import demo as status_demo
 
     # Order matters: transfers and donations draw on the stock; statuses are computed from the
-    # cases and trips, so the risk demo (which recomputes everyone) comes last.
-    for module in (stock_demo, transfer_demo, donation_demo, cases_demo, risk_demo):
+    # cases, isolations, risk areas and trips, so the status demo comes last.
+    for module in (stock_demo, transfer_demo, donation_demo, cases_demo, risk_demo, status_demo):
         module.load_demo(rng=gen.rng, today=gen.today, users=users, group=group)
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from lianfang import demo
-from lianfang.core.management.commands.load_demo import print_result, refuse_in_production
 from lianfang.core.management.commands.serve import add_serve_arguments, migrate, serve
+from lianfang.demo import loader as demo
+from lianfang.demo.management.commands.load_demo import print_result, refuse_in_production
 
 
 class Command(BaseCommand):

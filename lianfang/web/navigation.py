@@ -2,7 +2,7 @@
 
 from django.utils.translation import gettext_lazy
 
-from lianfang.org.choices import Action
+from lianfang.core.scoping import Action
 
 # (permission label, action, URL name, title, what it is for): each page shown to who may use it.
 MANAGE_PAGES = (

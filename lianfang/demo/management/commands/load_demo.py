@@ -1,4 +1,4 @@
-"""``lianfang load_demo``: load the invented demo group (lianfang/demo.py) into an empty database."""
+"""``lianfang load_demo``: load the invented demo group (lianfang/demo/loader.py) into an empty database."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from django.utils.translation import gettext as _
 
-from lianfang import demo
+from lianfang.demo import loader as demo
 
 
 def refuse_in_production() -> None:

@@ -1,0 +1,301 @@
+"""Extension points: where a lower app asks something of the apps above it.
+
+An app may import only the apps below it (docs/architecture.md, checked by import-linter). When a
+lower app needs an answer that only higher apps have — may this person come to work today? how many
+new cases does this unit have? what must this user do today? — it asks one of the registries below,
+and each higher app registers its providers in its ``AppConfig.ready()``. Providers run in the
+order of ``INSTALLED_APPS`` (the dependency order), so a registry's answer never depends on import
+order. Every registry names who asks and who answers; a new domain app plugs into each one that
+concerns it.
+
+The types here know no model: people, units and cases are passed as ids, dates or the objects
+themselves (``Any``), so that ``core`` stays the bottom of the dependency order.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Providers by key, in the order they were registered. Registering a key again replaces its
+    provider in place (tests swap one out; a reloaded module does not add a second copy)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._providers: dict[str, T] = {}
+
+    def register(self, key: str, provider: T) -> T:
+        self._providers[key] = provider
+        return provider
+
+    def unregister(self, key: str) -> None:
+        self._providers.pop(key, None)
+
+    def get(self, key: str) -> T | None:
+        return self._providers.get(key)
+
+    def items(self) -> list[tuple[str, T]]:
+        return list(self._providers.items())
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(list(self._providers.values()))
+
+    def __len__(self) -> int:
+        return len(self._providers)
+
+    def __repr__(self) -> str:
+        return f"<Registry {self.name}: {', '.join(self._providers) or 'empty'}>"
+
+
+# --- check-in guards: may this person come to work today? ------------------------------------------
+#
+# Asked by the check-in (the person's own, "same as yesterday", the morning check, the API), and by
+# every app that puts people somewhere (duty rosters, deployments). Answered by the status engine
+# (colour, isolation) and, later, the privacy gate (no consent: no health data at all).
+
+
+@dataclass(frozen=True)
+class WorkVerdict:
+    """One guard's answer for one person on one day.
+
+    ``label`` is what anyone who sees the person may read ("居家隔离中 至 12-13，不得到岗");
+    ``reason`` is the medical reason (a case, a contact), shown only to those who may read reasons.
+    ``mode`` is the work mode the check-in is held at (``None``: the person chooses).
+    """
+
+    may_work: bool = True
+    may_check_in: bool = True
+    mode: str | None = None
+    colour: str = ""
+    label: str = ""
+    reason: str = ""
+    until: datetime.date | None = None
+    source: str = ""
+
+
+CheckinGuard = Callable[[Sequence[int], datetime.date], Mapping[int, WorkVerdict]]
+checkin_guards: Registry[CheckinGuard] = Registry("check-in guards")
+
+
+def work_verdicts(person_ids: Iterable[int], day: datetime.date) -> dict[int, WorkVerdict]:
+    """Every guard's verdict combined per person: the first guard that closes the check-in wins,
+    then the first that keeps the person from work, then the first that says anything. People no
+    guard speaks of are free (no entry)."""
+    ids = list(dict.fromkeys(person_ids))
+    combined: dict[int, WorkVerdict] = {}
+    if not ids:
+        return combined
+    for guard in checkin_guards:
+        for person_id, verdict in guard(ids, day).items():
+            current = combined.get(person_id)
+            if current is None or _stricter(verdict, current):
+                combined[person_id] = verdict
+    return combined
+
+
+def _stricter(new: WorkVerdict, old: WorkVerdict) -> bool:
+    return (not new.may_check_in, not new.may_work) > (not old.may_check_in, not old.may_work)
+
+
+# --- report feeds: counts of one unit's subtree on one day ---------------------------------------
+#
+# Asked by the unit daily report (its prefilled lines), the bulletin, the dashboard and the zero
+# report's check. Answered by people (headcounts), health (check-ins), cases (cases, contacts,
+# isolation) and every later app that has something to count.
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A count the unit report can be prefilled with: ``count(unit, day)`` over the unit's whole
+    subtree, or ``None`` when the records cannot tell (the liaison types the number).
+    ``blocks_zero_report``: a zero report (零报告) is refused while this count is above zero."""
+
+    key: str
+    label: Any  # a lazy translation
+    count: Callable[[Any, datetime.date], int | None]
+    blocks_zero_report: bool = False
+
+
+report_feeds: Registry[Feed] = Registry("report feeds")
+
+
+def register_feed(key: str, label: Any, *, blocks_zero_report: bool = False):
+    """``@register_feed("cases.new_confirmed", _("New confirmed cases"))`` above a counting function."""
+
+    def decorator(count: Callable[[Any, datetime.date], int | None]):
+        report_feeds.register(key, Feed(key, label, count, blocks_zero_report))
+        return count
+
+    return decorator
+
+
+def feed_counts(unit: Any, day: datetime.date, keys: Iterable[str]) -> dict[str, int | None]:
+    """The asked feeds' counts for the unit's subtree on ``day``; an unknown key is ``None``."""
+    result: dict[str, int | None] = {}
+    for key in dict.fromkeys(keys):
+        feed = report_feeds.get(key)
+        result[key] = feed.count(unit, day) if feed else None
+    return result
+
+
+def zero_report_keys() -> list[str]:
+    """The feeds that must be zero for a zero report (零报告): something new happened if one is above."""
+    return [feed.key for feed in report_feeds if feed.blocks_zero_report]
+
+
+def feed_choices() -> list[tuple[str, str]]:
+    """(key, label) of every feed, for the report template editor."""
+    return [(f.key, f"{f.label} · {f.key}") for f in sorted(report_feeds, key=lambda f: f.key)]
+
+
+# --- home-page to-dos: what must this user do today? ------------------------------------------------
+#
+# Asked by the home page of every role. Answered by each app for its own work: check in, report,
+# follow-ups, transfers to ship, requests to approve…
+
+
+@dataclass(frozen=True)
+class Todo:
+    """One thing to do, with one tap to do it. ``count`` is how many (None: one thing);
+    ``due`` the time it is due by, if any; ``urgent`` sorts it first."""
+
+    key: str
+    title: str
+    url: str
+    count: int | None = None
+    due: datetime.datetime | None = None
+    urgent: bool = False
+    detail: str = ""
+
+
+TodoProvider = Callable[[Any, datetime.date], Iterable[Todo]]
+todo_providers: Registry[TodoProvider] = Registry("home-page to-dos")
+
+
+def todos_for(user: Any, day: datetime.date) -> list[Todo]:
+    """Every provider's to-dos for the user: urgent first, then by due time, then in app order."""
+    found = [todo for provider in todo_providers for todo in provider(user, day)]
+    never = datetime.datetime.max.replace(tzinfo=datetime.UTC)
+    return sorted(found, key=lambda t: (not t.urgent, t.due or never))
+
+
+# --- contact-suggestion sources: who was with this case? -----------------------------------------
+#
+# Asked by the cases app when it suggests close contacts. Answered by check-ins (on site in the same
+# unit the same days) and, later, duty rosters and checkpoint entries.
+
+
+@dataclass(frozen=True)
+class ContactQuery:
+    """Where and when the case was: ``places`` maps each day of the infectious window to the units
+    the case was at; ``candidates`` is a queryset of the person ids a source may return (people the
+    asker may see, not the case, not listed yet)."""
+
+    case_person_id: int | None
+    places: Mapping[datetime.date, frozenset[int]]
+    candidates: Any
+
+
+@dataclass(frozen=True)
+class ContactEvidence:
+    """A person who shared a place with the case on these days, and how (for the suggestion list)."""
+
+    person_id: int
+    days: frozenset[datetime.date]
+    how: str = ""
+
+
+ContactSource = Callable[[ContactQuery], Iterable[ContactEvidence]]
+contact_sources: Registry[ContactSource] = Registry("contact-suggestion sources")
+
+
+# --- facts changed: whose health status may have changed? ------------------------------------------
+#
+# Told by every write that changes a fact of the status rules (a check-in, a trip, a risk area, a
+# case, a contact, an isolation, a follow-up). Listened to by the status engine, which recomputes
+# the people after the commit.
+
+FactsListener = Callable[[Iterable[int], str], None]
+facts_listeners: Registry[FactsListener] = Registry("facts changed")
+
+
+def facts_changed(person_ids: Iterable[int | None], what: str) -> None:
+    """Tell the listeners that these people's facts changed (``what``: "trip", "case", "risk_area"…).
+    Called inside the writing transaction; listeners act once it commits."""
+    ids = [pk for pk in dict.fromkeys(person_ids) if pk is not None]
+    for listener in facts_listeners:
+        listener(ids, what)
+
+
+RiskAreasListener = Callable[[Iterable[str]], None]
+risk_area_listeners: Registry[RiskAreasListener] = Registry("risk areas changed")
+
+
+def risk_areas_changed(division_codes: Iterable[str]) -> None:
+    """Tell the listeners that the risk areas with these division codes changed (published, corrected,
+    lifted); they find the people concerned. Called inside the writing transaction."""
+    codes = [c for c in dict.fromkeys(division_codes) if c]
+    for listener in risk_area_listeners:
+        listener(codes)
+
+
+CheckinHook = Callable[[Any, Any], None]
+checkin_hooks: Registry[CheckinHook] = Registry("check-in written")
+
+
+def checkin_written(checkin: Any, before: Any | None) -> None:
+    """Called inside the check-in's transaction with the check-in and its previous values (None for
+    a new one); a hook decides, without a query where it can, whether the check-in matters to it."""
+    for hook in checkin_hooks:
+        hook(checkin, before)
+
+
+# --- reminder rounds: what is chased, and when? -----------------------------------------------------
+#
+# Run by notify's scheduler every minute. Registered by the apps that know what is late: health
+# (check-in reminders), reporting (the report deadline).
+
+
+@dataclass(frozen=True)
+class ReminderRound:
+    """A round of reminders: ``times(settings)`` gives the day's times, ``send(day=, at=)`` sends
+    the round once (it returns None when the round already ran)."""
+
+    kind: str
+    times: Callable[[Any], Sequence[datetime.time]]
+    send: Callable[..., Any]
+
+
+reminder_rounds: Registry[ReminderRound] = Registry("reminder rounds")
+
+
+# --- the unit page and its headcounts ----------------------------------------------------------------
+#
+# Asked by org's unit pages (the tree and one unit). Answered by people: who counts as "at work"
+# on the roster is decided there, once.
+
+
+@dataclass(frozen=True)
+class Headcounts:
+    """Active people per unit path, counted among the people the viewer may see."""
+
+    by_path: Mapping[str, int] = field(default_factory=dict)
+
+    def subtree(self, path: str) -> int:
+        return sum(n for p, n in self.by_path.items() if p.startswith(path))
+
+
+HeadcountProvider = Callable[[Any, str], Headcounts]
+headcount_providers: Registry[HeadcountProvider] = Registry("headcounts")
+
+
+def headcounts(viewer: Any, path: str) -> Headcounts:
+    """Active people in the subtree at ``path`` that the viewer may see, by unit path."""
+    provider = next(iter(headcount_providers), None)
+    return provider(viewer, path) if provider else Headcounts()
