@@ -9,4 +9,8 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         # The unit daily report counts cases, contacts and isolation from these records.
-        from lianfang.cases import feeds  # noqa: F401
+        from lianfang.cases import feeds, selectors  # noqa: F401
+        from lianfang.core.extensions import contact_sources
+
+        # Suggested close contacts: people on site with the case on the same days (check-ins).
+        contact_sources.register("checkins", selectors.checkin_contacts)

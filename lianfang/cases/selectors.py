@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from lianfang.cases.choices import ACTIVE_STATUSES, CaseStatus, ContactDegree
 from lianfang.cases.models import CareAssignment, CareContact, Case, ClusterAlert, Contact, FollowUp, Isolation
 from lianfang.cases.schedule import Missed, followup_days, isolations_active_on, missed_slots, slot_due
+from lianfang.core.extensions import ContactEvidence, ContactQuery, contact_sources
 from lianfang.core.scoping import Action
 from lianfang.health.choices import WorkMode
 from lianfang.health.models import CheckIn
@@ -94,48 +96,73 @@ def infectious_window(case: Case, today: datetime.date | None = None) -> tuple[d
     return start, max(start, end)
 
 
-def contact_suggestions(*, viewer, case: Case, limit: int | None = 50) -> list[Suggestion]:
-    """People who were on site in the case's unit (department or site) on the days the case was, in
-    the infectious window, ranked by the number of shared days; people already listed are left out.
-
-    The case's days are its own on-site check-ins (with the unit it checked in at). A case without
-    any check-in in the window (an external person, or someone who never checked in) counts every
-    day of the window at the case's unit: nothing says when they were there.
-    """
-    start, end = infectious_window(case)
-    pairs: set[tuple[datetime.date, int]] = set()
-    if case.person_id is not None:
-        own = list(
-            CheckIn.objects.filter(person_id=case.person_id, date__gte=start, date__lte=end).values_list(
-                "date", "unit_id", "work_mode"
-            )
+def case_places(case: Case, start: datetime.date, end: datetime.date) -> dict[datetime.date, frozenset[int]]:
+    """Where the case was on each day of the window: the units of its own on-site check-ins. A case
+    without any check-in in the window (an external person, or someone who never checked in) counts
+    every day of the window at the case's unit: nothing says when they were there."""
+    every_day = {start + datetime.timedelta(days=i): frozenset({case.unit_id}) for i in range((end - start).days + 1)}
+    if case.person_id is None:
+        return every_day
+    own = list(
+        CheckIn.objects.filter(person_id=case.person_id, date__gte=start, date__lte=end).values_list(
+            "date", "unit_id", "work_mode"
         )
-        pairs = {(day, unit_id) for day, unit_id, mode in own if mode == WorkMode.ON_SITE}
-        if not own:
-            pairs = {(start + datetime.timedelta(days=i), case.unit_id) for i in range((end - start).days + 1)}
-    else:
-        pairs = {(start + datetime.timedelta(days=i), case.unit_id) for i in range((end - start).days + 1)}
-    if not pairs:
-        return []
-    by_unit: dict[int, list[datetime.date]] = defaultdict(list)
-    for day, unit_id in pairs:
-        by_unit[unit_id].append(day)
-    same_place = Q(pk__in=[])
-    for unit_id, days in by_unit.items():
-        same_place |= Q(unit_id=unit_id, date__in=sorted(days))
-    visible = Person.objects.restrict(viewer, Action.VIEW).filter(employment_status="active").values("pk")
-    listed = Contact.objects.filter(case=case, person__isnull=False).values("person_id")
-    rows = (
-        CheckIn.objects.filter(same_place, work_mode=WorkMode.ON_SITE, person__in=visible)
-        .exclude(person_id=case.person_id or 0)
-        .exclude(person_id__in=listed)
-        .values("person_id")
-        .annotate(days=Count("date", distinct=True), last=Max("date"))
-        .order_by("-days", "-last", "person_id")
     )
-    found = list(rows[:limit] if limit is not None else rows)
-    people = Person.objects.select_related("unit").in_bulk([r["person_id"] for r in found])
-    return [Suggestion(people[r["person_id"]], r["days"], r["last"]) for r in found if r["person_id"] in people]
+    if not own:
+        return every_day
+    places: dict[datetime.date, set[int]] = defaultdict(set)
+    for day, unit_id, mode in own:
+        if mode == WorkMode.ON_SITE:
+            places[day].add(unit_id)
+    return {day: frozenset(units) for day, units in places.items()}
+
+
+def contact_suggestions(*, viewer, case: Case, limit: int | None = 50) -> list[Suggestion]:
+    """People who shared a place with the case on the days of its infectious window, ranked by the
+    number of shared days; people already listed, the case itself and people the viewer may not see
+    are left out. Every registered contact source contributes its evidence (``contact_sources``:
+    check-ins here; duty rosters and checkpoint entries from their apps)."""
+    start, end = infectious_window(case)
+    places = case_places(case, start, end)
+    if not places:
+        return []
+    listed = Contact.objects.filter(case=case, person__isnull=False).values("person_id")
+    candidates = (
+        Person.objects.restrict(viewer, Action.VIEW)
+        .filter(employment_status="active")
+        .exclude(pk=case.person_id or 0)
+        .exclude(pk__in=listed)
+        .values("pk")
+    )
+    query = ContactQuery(case_person_id=case.person_id, places=places, candidates=candidates)
+    days: dict[int, set[datetime.date]] = defaultdict(set)
+    for source in contact_sources:
+        for evidence in source(query):
+            days[evidence.person_id] |= evidence.days
+    ranked = sorted(days.items(), key=lambda item: (-len(item[1]), -max(item[1]).toordinal(), item[0]))
+    if limit is not None:
+        ranked = ranked[:limit]
+    people = Person.objects.select_related("unit").in_bulk([person_id for person_id, _days in ranked])
+    return [Suggestion(people[pk], len(shared), max(shared)) for pk, shared in ranked if pk in people]
+
+
+def checkin_contacts(query: ContactQuery) -> Iterator[ContactEvidence]:
+    """The check-in source of suggestions: people who checked in on site at one of the case's units on
+    a day the case was there."""
+    by_unit: dict[int, list[datetime.date]] = defaultdict(list)
+    for day, units in query.places.items():
+        for unit_id in units:
+            by_unit[unit_id].append(day)
+    same_place = Q(pk__in=[])
+    for unit_id, unit_days in by_unit.items():
+        same_place |= Q(unit_id=unit_id, date__in=sorted(unit_days))
+    found: dict[int, set[datetime.date]] = defaultdict(set)
+    for person_id, day in CheckIn.objects.filter(
+        same_place, work_mode=WorkMode.ON_SITE, person__in=query.candidates
+    ).values_list("person_id", "date"):
+        found[person_id].add(day)
+    for person_id, shared in found.items():
+        yield ContactEvidence(person_id=person_id, days=frozenset(shared), how="checkin")
 
 
 # --- the contact graph --------------------------------------------------------------------------

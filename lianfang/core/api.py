@@ -25,6 +25,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
+from rest_framework.decorators import action
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -161,20 +162,6 @@ class LooseDecimalField(serializers.DecimalField):
             raise serializers.ValidationError(_("Enter a number.")) from None
 
 
-class ExplainedDenials:
-    """A detail action refused on the object says who can act, not only "not allowed"."""
-
-    def denial_message(self, obj) -> str | None:
-        return None
-
-    def get_object(self):
-        try:
-            return super().get_object()  # type: ignore[misc]
-        except exceptions.PermissionDenied:
-            obj = RestrictedViewSet.get_queryset(self).get(pk=self.kwargs["pk"])  # type: ignore[arg-type]
-            raise exceptions.PermissionDenied(detail=self.denial_message(obj)) from None
-
-
 # --- Paging and filtering -----------------------------------------------------------------------
 
 
@@ -263,6 +250,104 @@ class RestrictedViewSet(viewsets.GenericViewSet):
         serializer_class = serializer_class or self.get_serializer_class()
         serializer = serializer_class(self.refetch(obj), context=self.get_serializer_context())
         return Response(serializer.data, status=status_code)
+
+
+class ExplainedDenials:
+    """A detail action refused on the object says who can act, not only "not allowed"."""
+
+    def denial_message(self, obj) -> str | None:
+        return None
+
+    def get_object(self):
+        try:
+            return super().get_object()  # type: ignore[misc]
+        except exceptions.PermissionDenied:
+            obj = RestrictedViewSet.get_queryset(self).get(pk=self.kwargs["pk"])  # type: ignore[arg-type]
+            raise exceptions.PermissionDenied(detail=self.denial_message(obj)) from None
+
+
+# --- Commands: an action that runs one service --------------------------------------------------
+
+
+def command(
+    summary: str,
+    *,
+    takes: type[serializers.Serializer] | None = None,
+    gives: Any = None,
+    status_code: int = status.HTTP_200_OK,
+    reread: bool = False,
+    scope_action: str | None = Action.VIEW,
+    url_path: str | None = None,
+    detail: bool = True,
+    responses: dict[int, Any] | None = None,
+    before: Any = None,
+):
+    """A POST action on a viewset that runs one service: ``@command("Ship the transfer", takes=…,
+    gives=TransferSerializer)`` above ``def ship(self, request, transfer, data): return
+    services.transfer_ship(actor=request.user, transfer=transfer, **data)``.
+
+    The decorator writes what every such action repeats: the schema (summary, request, responses),
+    the route (``url_path`` and ``url_name`` from the method's name, dashes for underscores), no
+    filters and no paging, the object looked up through the viewset (404 out of scope; 403 when
+    ``scope_action`` is not allowed on it — the services check the finer rules and say who may act),
+    the input parsed with ``takes`` (400 naming each field), and the answer: the returned object
+    serialized with ``gives`` (``reread``: re-read through the viewset first, as list and detail show
+    it), a ``Response`` returned as it is, or 204 when the service returns nothing. A service's
+    ``ValidationError`` and ``PermissionDenied`` become 400 and 403 with their own words
+    (:func:`exception_handler`).
+
+    The decorated method is called as ``method(self, request, obj, data)`` for a detail action and
+    ``method(self, request, data)`` otherwise; ``data`` is the validated input (``{}`` without
+    ``takes``). ``before(view, request)``, when given, runs first — a permission check that must
+    answer 403 before the input is read.
+    """
+
+    def decorator(method):
+        name = method.__name__.replace("_", "-")
+        path = url_path or name
+        if responses is not None:
+            schema_responses = responses
+        elif gives is not None:
+            schema_responses = {status_code: gives}
+        else:
+            schema_responses = {status.HTTP_204_NO_CONTENT: None}
+
+        def run(self, request, *args, **kwargs):
+            if before is not None:
+                before(self, request)
+            obj = self.get_object() if detail else None
+            data: Any = {}
+            if takes is not None:
+                parsed = takes(data=request.data, context=self.get_serializer_context())
+                parsed.is_valid(raise_exception=True)
+                data = parsed.validated_data
+            result = method(self, request, obj, data) if detail else method(self, request, data)
+            if isinstance(result, Response):
+                return result
+            if result is None or gives is None:
+                return Response(status=status.HTTP_204_NO_CONTENT)
+            if reread:
+                return self.respond(result, status_code=status_code, serializer_class=gives)
+            many = isinstance(result, list | tuple)
+            return Response(gives(result, many=many, context=self.get_serializer_context()).data, status=status_code)
+
+        run.__name__ = method.__name__
+        run.__doc__ = method.__doc__
+        run.__qualname__ = method.__qualname__
+        # ``scope_action`` is read by RestrictedViewSet; a plain viewset has no such attribute.
+        extra = {"scope_action": scope_action} if scope_action is not None else {}
+        routed = action(
+            detail=detail,
+            methods=["post"],
+            url_path=path,
+            url_name=path,
+            filter_backends=[],
+            pagination_class=None,
+            **extra,
+        )(run)
+        return extend_schema(summary=summary, request=takes, responses=schema_responses)(routed)
+
+    return decorator
 
 
 # --- Core endpoints -----------------------------------------------------------------------------

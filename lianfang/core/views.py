@@ -60,9 +60,6 @@ def change_history(user, obj, limit: int = 10) -> list[ObjectChange]:
     )
 
 
-# --- today at a glance -------------------------------------------------------------------------
-
-
 # --- signing in and out ------------------------------------------------------------------------
 
 
@@ -81,9 +78,6 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     if was_authenticated:
         messages.info(request, _("You have logged out."))
     return redirect(settings.LOGOUT_REDIRECT_URL)
-
-
-# --- the audit log -----------------------------------------------------------------------------
 
 
 # --- health ------------------------------------------------------------------------------------

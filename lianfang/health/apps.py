@@ -19,9 +19,11 @@ class HealthConfig(AppConfig):
         roster_changed.connect(_refresh_expected, dispatch_uid="health-refresh-expected")
 
         from lianfang.core import extensions
+        from lianfang.health.selectors import checkin_todos
         from lianfang.health.services.reminders import checkin_round_send
         from lianfang.notify.choices import ReminderKind
 
+        extensions.todo_providers.register("health", checkin_todos)
         # The check-in reminders (e.g. 10:00 and 12:00), sent by notify's scheduler.
         extensions.reminder_rounds.register(
             ReminderKind.CHECKIN,

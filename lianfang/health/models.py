@@ -243,8 +243,16 @@ class Trip(models.Model):
     transport_no = models.CharField(_("flight or train number"), max_length=20, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)
     source = models.CharField(_("source"), max_length=8, choices=TripSource.choices, default=TripSource.ENTERED)
+    # No foreign-key constraint in the database: check-ins are to be partitioned by month on
+    # PostgreSQL, and a constraint would have to name the partitioned key (docs/adr/0010).
     checkin = models.ForeignKey(
-        "health.CheckIn", verbose_name=_("check-in"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "health.CheckIn",
+        verbose_name=_("check-in"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
     )
     created = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = models.ForeignKey(

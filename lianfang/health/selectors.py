@@ -13,13 +13,17 @@ from dataclasses import dataclass, field
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Left
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from lianfang.core.extensions import Todo
 from lianfang.core.scoping import Action
 from lianfang.health.models import CheckIn, Question, RiskArea, Trip, UnitDayStat
 from lianfang.health.risk_index import RiskIndex
 from lianfang.org.models import GroupSettings, Unit
-from lianfang.org.scoping import can, units_where
+from lianfang.org.scoping import can, has_any, units_where
 from lianfang.people.choices import EmploymentStatus
 from lianfang.people.models import Person
 
@@ -315,3 +319,33 @@ def people_in_area(codes: Iterable[str], *, since: datetime.date) -> set[int]:
             .distinct()
         )
     return found
+
+
+# --- to-dos on the home page ------------------------------------------------------------------------
+
+
+def checkin_todos(user, day: datetime.date) -> list[Todo]:
+    """Your own check-in if it is not done yet; for whoever may check in for others (a liaison, a duty
+    officer), the people in their scope who have not checked in yet."""
+    todos: list[Todo] = []
+    own = Person.objects.filter(user=user, employment_status=EmploymentStatus.ACTIVE).first()
+    if own is not None and not CheckIn.objects.filter(person=own, date=day).exists():
+        todos.append(Todo(key="health.checkin", title=_("Check in for today"), url=reverse("health:checkin")))
+    if has_any(user, "health.checkin", Action.ADD):
+        others = non_reporters(viewer=user, date=day)
+        missing = (others.exclude(pk=own.pk) if own is not None else others).count()
+        if missing:
+            todos.append(
+                Todo(
+                    key="health.non_reporters",
+                    title=ngettext(
+                        "%(count)d person has not checked in yet",
+                        "%(count)d people have not checked in yet",
+                        missing,
+                    )
+                    % {"count": missing},
+                    url=reverse("health:non-reporters"),
+                    count=missing,
+                )
+            )
+    return todos

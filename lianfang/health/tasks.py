@@ -15,6 +15,3 @@ from lianfang.health.services.checkins import unit_day_open
 @db_periodic_task(crontab(minute="0"))
 def open_checkin_day() -> int:
     return unit_day_open()
-
-
-# --- the personal health status (issue 4) --------------------------------------------------------

@@ -434,6 +434,3 @@ class TransferReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transfer_id} {self.date}"
-
-
-# --- Donations, money collections and the emergency fund ---------------------------------------

@@ -23,6 +23,7 @@ from lianfang.core.api import (
     RestrictedViewSet,
     ScopedUnitField,
     StrictFieldsMixin,
+    command,
 )
 from lianfang.core.scoping import Action
 from lianfang.notify import selectors, services
@@ -168,9 +169,9 @@ class RobotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedV
         services.robot_delete(actor=request.user, robot=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(
-        summary="Send a test message now and return the service's answer",
-        request=None,
+    @command(
+        "Send a test message now and return the service's answer",
+        scope_action=Action.CHANGE,
         responses={
             200: inline_serializer(
                 "RobotTest",
@@ -182,9 +183,8 @@ class RobotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedV
             )
         },
     )
-    @action(detail=True, methods=["post"], scope_action=Action.CHANGE, filter_backends=[], pagination_class=None)
-    def test(self, request, pk=None):
-        delivery, answer = services.robot_test(actor=request.user, robot=self.get_object())
+    def test(self, request, robot, data):
+        delivery, answer = services.robot_test(actor=request.user, robot=robot)
         return Response({"ok": delivery.status == DeliveryStatus.SENT, "answer": answer, "delivery": delivery.pk})
 
 
@@ -229,15 +229,12 @@ class DeliveryViewSet(ReadOnlyRestrictedViewSet):
     ordering_fields = ["created", "id"]
     ordering = ["-created", "-id"]
 
-    @extend_schema(summary="Retry a failed or waiting delivery now", request=None, responses={200: DeliverySerializer})
     # Deliveries are read-only records; who may retry is decided by the service (``can_retry``).
-    @action(detail=True, methods=["post"], scope_action=Action.VIEW, filter_backends=[], pagination_class=None)
-    def retry(self, request, pk=None):
-        delivery = self.get_object()
+    @command("Retry a failed or waiting delivery now", gives=DeliverySerializer, reread=True, scope_action=Action.VIEW)
+    def retry(self, request, delivery, data):
         if not services.can_retry(request.user, delivery) and delivery.status != DeliveryStatus.SENT:
             raise exceptions.PermissionDenied()
-        delivery = services.delivery_retry(actor=request.user, delivery=delivery)
-        return self.respond(delivery)
+        return services.delivery_retry(actor=request.user, delivery=delivery)
 
 
 def register(router) -> None:

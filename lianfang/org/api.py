@@ -8,7 +8,6 @@ from django.db.models.functions import Length, Substr
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
-from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from lianfang.core.api import (
@@ -16,6 +15,7 @@ from lianfang.core.api import (
     RestrictedViewSet,
     ScopedUnitField,
     StrictFieldsMixin,
+    command,
     users_seen_in,
 )
 from lianfang.core.scoping import Action
@@ -170,38 +170,35 @@ class UnitViewSet(
             detail=_("Units are never deleted: deactivate the unit instead (POST /api/v1/units/<id>/deactivate/)."),
         )
 
-    @extend_schema(
-        summary="Move a unit and its subtree under a new parent",
-        request=UnitMoveSerializer,
-        responses={200: UnitSerializer},
+    @command(
+        "Move a unit and its subtree under a new parent",
+        takes=UnitMoveSerializer,
+        gives=UnitSerializer,
+        reread=True,
+        scope_action=Action.CHANGE,
     )
-    @action(detail=True, methods=["post"], scope_action=Action.CHANGE)
-    def move(self, request, pk=None):
-        unit = self.get_object()
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        unit = services.unit_move(actor=request.user, unit=unit, new_parent=serializer.validated_data["parent"])
-        return self.respond(unit, serializer_class=UnitSerializer)
+    def move(self, request, unit, data):
+        return services.unit_move(actor=request.user, unit=unit, new_parent=data["parent"])
 
-    @extend_schema(
-        summary="Deactivate a unit and its subtree",
-        request=None,
+    @command(
+        "Deactivate a unit and its subtree",
+        gives=UnitSerializer,
+        reread=True,
+        scope_action=Action.CHANGE,
         responses={200: UnitSerializer, 400: OpenApiResponse(description="The group itself cannot be deactivated.")},
     )
-    @action(detail=True, methods=["post"], scope_action=Action.CHANGE)
-    def deactivate(self, request, pk=None):
-        unit = services.unit_set_active(actor=request.user, unit=self.get_object(), active=False)
-        return self.respond(unit)
+    def deactivate(self, request, unit, data):
+        return services.unit_set_active(actor=request.user, unit=unit, active=False)
 
-    @extend_schema(
-        summary="Activate a unit again",
-        request=None,
+    @command(
+        "Activate a unit again",
+        gives=UnitSerializer,
+        reread=True,
+        scope_action=Action.CHANGE,
         responses={200: UnitSerializer, 400: OpenApiResponse(description="The parent unit is deactivated.")},
     )
-    @action(detail=True, methods=["post"], scope_action=Action.CHANGE)
-    def activate(self, request, pk=None):
-        unit = services.unit_set_active(actor=request.user, unit=self.get_object(), active=True)
-        return self.respond(unit)
+    def activate(self, request, unit, data):
+        return services.unit_set_active(actor=request.user, unit=unit, active=True)
 
 
 # --- Role assignments ---------------------------------------------------------------------------

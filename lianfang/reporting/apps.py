@@ -10,8 +10,10 @@ class ReportingConfig(AppConfig):
     def ready(self) -> None:
         from lianfang.core import extensions
         from lianfang.notify.choices import ReminderKind
+        from lianfang.reporting.selectors.reports import report_todos
         from lianfang.reporting.services.reminders import deadline_round_send
 
+        extensions.todo_providers.register("reporting", report_todos)
         # At the report deadline: late and missing units are chased, the office told.
         extensions.reminder_rounds.register(
             ReminderKind.DEADLINE,

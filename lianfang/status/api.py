@@ -19,7 +19,7 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from lianfang.core.api import Pagination, RestrictedViewSet, StrictFieldsMixin
+from lianfang.core.api import Pagination, RestrictedViewSet, StrictFieldsMixin, command
 from lianfang.core.audit import record_event
 from lianfang.core.models import AuditKind
 from lianfang.core.scoping import Action
@@ -88,6 +88,8 @@ class StatusRuleViewSet(
     lookup_value_regex = r"\d+"
     filter_backends: list = []
     http_method_names = ["get", "post", "patch", "head", "options"]
+    # Set by ``@command``; not a RestrictedViewSet, so ``_check`` decides, not this.
+    scope_action: str | None = None
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
@@ -121,16 +123,17 @@ class StatusRuleViewSet(
     def update(self, request, *args, **kwargs):
         raise exceptions.MethodNotAllowed("PUT")
 
-    @extend_schema(
-        summary="Put the rules in this order (group office)", responses={200: StatusRuleSerializer(many=True)}
+    @command(
+        "Put the rules in this order (group office)",
+        takes=ReorderSerializer,
+        gives=StatusRuleSerializer,
+        responses={200: StatusRuleSerializer(many=True)},
+        scope_action=Action.CHANGE,
+        detail=False,
+        before=lambda view, request: _check(request.user, "status.statusrule", Action.CHANGE),
     )
-    @action(detail=False, methods=["post"], pagination_class=None)
-    def reorder(self, request):
-        _check(request.user, "status.statusrule", Action.CHANGE)
-        serializer = ReorderSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        rules = services.status_rules_reorder(actor=request.user, rule_ids=serializer.validated_data["order"])
-        return Response(StatusRuleSerializer(rules, many=True).data)
+    def reorder(self, request, data):
+        return services.status_rules_reorder(actor=request.user, rule_ids=data["order"])
 
 
 class PersonStatusSerializer(serializers.ModelSerializer):

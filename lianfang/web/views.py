@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from lianfang.core.extensions import todos_for
 from lianfang.core.forms import content_type_label
 from lianfang.core.models import AuditEvent, ObjectChange
 from lianfang.core.scoping import Action
@@ -46,6 +47,8 @@ def home(request: HttpRequest) -> HttpResponse:
         # unit names are those of units the role was granted on.
         "my_roles": list(RoleAssignment.objects.filter(user=user).select_related("unit")),
         "own_person": person_list(viewer=user).filter(user=user).first(),
+        # What every app says this user has to do today (lianfang.core.extensions.todo_providers).
+        "todos": todos_for(user, timezone.localdate()),
     }
     if context["own_person"] is not None:
         from lianfang.health.models import CheckIn

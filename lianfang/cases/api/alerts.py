@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
-from rest_framework.decorators import action
 
 from lianfang.cases.choices import AlertStatus
 from lianfang.cases.models import Case, ClusterAlert
 from lianfang.cases.services import clusters
-from lianfang.core.api import RestrictedViewSet, StrictFieldsMixin
+from lianfang.core.api import RestrictedViewSet, StrictFieldsMixin, command
 from lianfang.core.scoping import Action
 from lianfang.org.scoping import has_any
 
@@ -63,15 +62,12 @@ class ClusterAlertViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Rest
     def get_serializer_class(self):
         return HandleSerializer if self.action == "handle" else ClusterAlertSerializer
 
-    @extend_schema(
-        summary="Acknowledge or close an alert (group office)",
-        request=HandleSerializer,
-        responses={200: ClusterAlertSerializer},
+    @command(
+        "Acknowledge or close an alert (group office)",
+        takes=HandleSerializer,
+        gives=ClusterAlertSerializer,
+        reread=True,
+        scope_action=Action.CHANGE,
     )
-    @action(detail=True, methods=["post"], scope_action=Action.CHANGE, filter_backends=[], pagination_class=None)
-    def handle(self, request, pk=None):
-        alert = self.get_object()
-        data = HandleSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        alert = clusters.cluster_alert_handle(actor=request.user, alert=alert, **data.validated_data)
-        return self.respond(alert, serializer_class=ClusterAlertSerializer)
+    def handle(self, request, alert, data):
+        return clusters.cluster_alert_handle(actor=request.user, alert=alert, **data)

@@ -5,14 +5,13 @@ from __future__ import annotations
 from django.http import Http404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
-from rest_framework.decorators import action
 
 from lianfang.cases import selectors
 from lianfang.cases.api.cases import _visible_person
 from lianfang.cases.choices import CareNeed
 from lianfang.cases.models import CareAssignment, CareContact
 from lianfang.cases.services import care as care_services
-from lianfang.core.api import RestrictedViewSet, StrictFieldsMixin
+from lianfang.core.api import RestrictedViewSet, StrictFieldsMixin, command
 from lianfang.core.scoping import Action
 from lianfang.people.models import Person
 
@@ -95,18 +94,15 @@ class CareAssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Re
         )
         return self.respond(assignment, status_code=status.HTTP_201_CREATED, serializer_class=CareAssignmentSerializer)
 
-    @extend_schema(
-        summary="End a care assignment", request=CareEndSerializer, responses={200: CareAssignmentSerializer}
+    @command(
+        "End a care assignment",
+        takes=CareEndSerializer,
+        gives=CareAssignmentSerializer,
+        reread=True,
+        scope_action=Action.CHANGE,
     )
-    @action(detail=True, methods=["post"], scope_action=Action.CHANGE, filter_backends=[], pagination_class=None)
-    def end(self, request, pk=None):
-        assignment = self.get_object()
-        data = CareEndSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        assignment = care_services.care_end(
-            actor=request.user, assignment=assignment, ended_on=data.validated_data.get("ended_on")
-        )
-        return self.respond(assignment, serializer_class=CareAssignmentSerializer)
+    def end(self, request, assignment, data):
+        return care_services.care_end(actor=request.user, assignment=assignment, ended_on=data.get("ended_on"))
 
 
 class CareContactSerializer(serializers.ModelSerializer):
@@ -188,11 +184,9 @@ class CareContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restr
         contact = care_services.care_contact_record(actor=request.user, assignment=assignment, **vd)
         return self.respond(contact, status_code=status.HTTP_201_CREATED, serializer_class=CareContactSerializer)
 
-    @extend_schema(summary="Mark a need settled", request=SettleSerializer, responses={200: CareContactSerializer})
-    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
-    def settle(self, request, pk=None):
-        contact = self.get_object()
-        data = SettleSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        contact = care_services.care_contact_settle(actor=request.user, care_contact=contact, **data.validated_data)
-        return self.respond(contact, serializer_class=CareContactSerializer)
+    # No scope_action before: a custom POST fell back to ADD (action_for_request above makes it VIEW).
+    @command(
+        "Mark a need settled", takes=SettleSerializer, gives=CareContactSerializer, reread=True, scope_action=Action.ADD
+    )
+    def settle(self, request, contact, data):
+        return care_services.care_contact_settle(actor=request.user, care_contact=contact, **data)

@@ -30,7 +30,7 @@ from lianfang.cases.choices import (
 )
 from lianfang.cases.models import Case, Contact
 from lianfang.cases.services import base, cases, contacts
-from lianfang.core.api import RestrictedViewSet, ScopedUnitField, StrictFieldsMixin
+from lianfang.core.api import RestrictedViewSet, ScopedUnitField, StrictFieldsMixin, command
 from lianfang.core.masking import mask_phone
 from lianfang.core.scoping import Action
 from lianfang.people.models import Person
@@ -222,25 +222,23 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedVi
         case = cases.case_update(actor=request.user, case=case, fields=list(vd), **vd)
         return self.respond(case, serializer_class=CaseSerializer)
 
-    @extend_schema(
-        summary="Move a case to its next status", request=TransitionSerializer, responses={200: CaseSerializer}
+    @command(
+        "Move a case to its next status",
+        takes=TransitionSerializer,
+        gives=CaseSerializer,
+        reread=True,
+        scope_action=Action.CHANGE,
     )
-    @action(detail=True, methods=["post"], scope_action=Action.CHANGE, filter_backends=[], pagination_class=None)
-    def transition(self, request, pk=None):
-        case = self.get_object()
-        data = TransitionSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        vd = data.validated_data
-        case = cases.case_transition(
+    def transition(self, request, case, data):
+        return cases.case_transition(
             actor=request.user,
             case=case,
-            to_status=vd["status"],
-            on=vd.get("on"),
-            treatment=vd.get("treatment"),
-            treatment_place=vd.get("treatment_place"),
-            note=vd.get("note", ""),
+            to_status=data["status"],
+            on=data.get("on"),
+            treatment=data.get("treatment"),
+            treatment_place=data.get("treatment_place"),
+            note=data.get("note", ""),
         )
-        return self.respond(case, serializer_class=CaseSerializer)
 
     @extend_schema(summary="The contact graph around a case (audited read)", responses={200: GraphSerializer})
     @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
@@ -260,48 +258,23 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedVi
         rows = selectors.contact_suggestions(viewer=request.user, case=case)
         return Response(SuggestionSerializer(rows, many=True).data)
 
-    @extend_schema(
-        summary="Add suggested people as close contacts (all or none)",
-        request=AddSuggestedSerializer,
+    @command(
+        "Add suggested people as close contacts (all or none)",
+        takes=AddSuggestedSerializer,
         responses={
             201: inline_serializer("AddedContacts", {"added": serializers.ListField(child=serializers.IntegerField())})
         },
-    )
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path="add-suggested",
-        url_name="add-suggested",
         scope_action=Action.VIEW,
-        filter_backends=[],
-        pagination_class=None,
     )
-    def add_suggested(self, request, pk=None):
-        case = self.get_object()
-        data = AddSuggestedSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+    def add_suggested(self, request, case, data):
         added = contacts.contacts_add_suggested(
-            actor=request.user,
-            case=case,
-            person_ids=data.validated_data["people"],
-            setting=data.validated_data["setting"],
+            actor=request.user, case=case, person_ids=data["people"], setting=data["setting"]
         )
         return Response({"added": [c.pk for c in added]}, status=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="The external person's full phone (audited)", request=None, responses={200: PhoneSerializer})
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path="reveal-phone",
-        url_name="reveal-phone",
-        scope_action=Action.UNMASK,
-        filter_backends=[],
-        pagination_class=None,
-    )
-    def reveal_phone(self, request, pk=None):
-        case = self.get_object()
-        phone = cases.case_reveal_phone(actor=request.user, case=case)
-        return Response({"phone": phone})
+    @command("The external person's full phone (audited)", gives=PhoneSerializer, scope_action=Action.UNMASK)
+    def reveal_phone(self, request, case, data):
+        return {"phone": cases.case_reveal_phone(actor=request.user, case=case)}
 
 
 # --- contacts -----------------------------------------------------------------------------------
@@ -416,23 +389,12 @@ class ContactViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restricte
         contacts.contact_delete(actor=request.user, contact=contact)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-    @extend_schema(
-        summary="The contact fell ill: register their case",
-        request=BecomeCaseSerializer,
-        responses={201: CaseSerializer},
-    )
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path="become-case",
-        url_name="become-case",
+    @command(
+        "The contact fell ill: register their case",
+        takes=BecomeCaseSerializer,
+        gives=CaseSerializer,
+        status_code=status.HTTP_201_CREATED,
         scope_action=Action.CHANGE,
-        filter_backends=[],
-        pagination_class=None,
     )
-    def become_case(self, request, pk=None):
-        contact = self.get_object()
-        data = BecomeCaseSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        case = contacts.contact_become_case(actor=request.user, contact=contact, **data.validated_data)
-        return Response(CaseSerializer(case).data, status=status.HTTP_201_CREATED)
+    def become_case(self, request, contact, data):
+        return contacts.contact_become_case(actor=request.user, contact=contact, **data)

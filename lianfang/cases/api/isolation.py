@@ -7,14 +7,13 @@ from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
-from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from lianfang.cases import selectors
 from lianfang.cases.choices import IsolationKind, IsolationReason, TestResult
 from lianfang.cases.models import FollowUp, Isolation
 from lianfang.cases.services import isolation as isolation_services
-from lianfang.core.api import RestrictedViewSet, StrictFieldsMixin
+from lianfang.core.api import RestrictedViewSet, StrictFieldsMixin, command
 from lianfang.core.scoping import Action
 from lianfang.health.choices import Symptom
 from lianfang.people.models import Person
@@ -153,14 +152,15 @@ class IsolationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restric
         )
         return self.respond(isolation, serializer_class=IsolationSerializer)
 
-    @extend_schema(summary="Release from isolation", request=ReleaseSerializer, responses={200: IsolationSerializer})
-    @action(detail=True, methods=["post"], scope_action=Action.CHANGE, filter_backends=[], pagination_class=None)
-    def release(self, request, pk=None):
-        isolation = self.get_object()
-        data = ReleaseSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        isolation = isolation_services.isolation_release(actor=request.user, isolation=isolation, **data.validated_data)
-        return self.respond(isolation, serializer_class=IsolationSerializer)
+    @command(
+        "Release from isolation",
+        takes=ReleaseSerializer,
+        gives=IsolationSerializer,
+        reread=True,
+        scope_action=Action.CHANGE,
+    )
+    def release(self, request, isolation, data):
+        return isolation_services.isolation_release(actor=request.user, isolation=isolation, **data)
 
 
 # --- follow-ups ---------------------------------------------------------------------------------
@@ -230,9 +230,3 @@ class FollowUpViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restrict
         return Response(
             FollowUpSerializer(followup).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
-
-
-# --- care ---------------------------------------------------------------------------------------
-
-
-# --- cluster alerts -----------------------------------------------------------------------------

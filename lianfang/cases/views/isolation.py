@@ -290,9 +290,3 @@ def followup_record(request: HttpRequest, pk: int) -> HttpResponse:
     if back == "detail":
         return redirect("cases:isolation-detail", pk=isolation.pk)
     return redirect("cases:followups")
-
-
-# --- care ---------------------------------------------------------------------------------------
-
-
-# --- cluster alerts -----------------------------------------------------------------------------

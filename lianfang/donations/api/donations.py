@@ -16,9 +16,15 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
-from rest_framework.decorators import action
 
-from lianfang.core.api import ExplainedDenials, LooseDecimalField, RestrictedViewSet, ScopedUnitField, StrictFieldsMixin
+from lianfang.core.api import (
+    ExplainedDenials,
+    LooseDecimalField,
+    RestrictedViewSet,
+    ScopedUnitField,
+    StrictFieldsMixin,
+    command,
+)
 from lianfang.core.scoping import Action
 from lianfang.donations import selectors
 from lianfang.donations.models import Donation, DonationLine
@@ -148,21 +154,12 @@ class DonationViewSet(ExplainedDenials, mixins.ListModelMixin, mixins.RetrieveMo
         )
         return self.respond(donation, status_code=status.HTTP_201_CREATED)
 
-    @extend_schema(
-        summary="Cancel a donation (goods: reverse movements)",
-        request=ReasonSerializer,
-        responses={200: DonationSerializer},
+    @command(
+        "Cancel a donation (goods: reverse movements)",
+        takes=ReasonSerializer,
+        gives=DonationSerializer,
+        reread=True,
+        scope_action=Action.CHANGE,
     )
-    @action(detail=True, methods=["post"], scope_action=Action.CHANGE, filter_backends=[], pagination_class=None)
-    def cancel(self, request, pk=None):
-        donation = self.get_object()
-        data = ReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        donations.donation_cancel(actor=request.user, donation=donation, reason=data.validated_data["reason"])
-        return self.respond(donation)
-
-
-# --- collections --------------------------------------------------------------------------------
-
-
-# --- the emergency fund -------------------------------------------------------------------------
+    def cancel(self, request, donation, data):
+        return donations.donation_cancel(actor=request.user, donation=donation, reason=data["reason"])

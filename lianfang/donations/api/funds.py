@@ -5,9 +5,15 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
-from rest_framework.decorators import action
 
-from lianfang.core.api import ExplainedDenials, LooseDecimalField, RestrictedViewSet, ScopedUnitField, StrictFieldsMixin
+from lianfang.core.api import (
+    ExplainedDenials,
+    LooseDecimalField,
+    RestrictedViewSet,
+    ScopedUnitField,
+    StrictFieldsMixin,
+    command,
+)
 from lianfang.core.scoping import Action
 from lianfang.donations import selectors
 from lianfang.donations.models import Fund, Spending
@@ -77,14 +83,9 @@ class FundViewSet(ExplainedDenials, mixins.ListModelMixin, mixins.RetrieveModelM
         fund = funds.fund_open(actor=request.user, **data.validated_data)
         return self.respond(fund, status_code=status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Raise the budget", request=BudgetSerializer, responses={200: FundSerializer})
-    @action(detail=True, methods=["post"], scope_action=Action.CHANGE, filter_backends=[], pagination_class=None)
-    def budget(self, request, pk=None):
-        fund = self.get_object()
-        data = BudgetSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        fund = funds.fund_raise_budget(actor=request.user, fund=fund, **data.validated_data)
-        return self.respond(fund)
+    @command("Raise the budget", takes=BudgetSerializer, gives=FundSerializer, reread=True, scope_action=Action.CHANGE)
+    def budget(self, request, fund, data):
+        return funds.fund_raise_budget(actor=request.user, fund=fund, **data)
 
 
 class SpendingSerializer(serializers.ModelSerializer):
@@ -172,32 +173,28 @@ class SpendingViewSet(ExplainedDenials, mixins.ListModelMixin, mixins.RetrieveMo
         spending = funds.spending_request(actor=request.user, **data.validated_data)
         return self.respond(spending, status_code=status.HTTP_201_CREATED)
 
-    def _decide(self, request, service):
-        spending = self.get_object()
-        data = DecisionSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        spending = service(actor=request.user, spending=spending, note=data.validated_data.get("note", ""))
-        return self.respond(spending)
-
-    @extend_schema(
-        summary="Approve (commits the amount)", request=DecisionSerializer, responses={200: SpendingSerializer}
+    @command(
+        "Approve (commits the amount)",
+        takes=DecisionSerializer,
+        gives=SpendingSerializer,
+        reread=True,
+        scope_action=Action.APPROVE,
     )
-    @action(detail=True, methods=["post"], scope_action=Action.APPROVE, filter_backends=[], pagination_class=None)
-    def approve(self, request, pk=None):
-        return self._decide(request, funds.spending_approve)
+    def approve(self, request, spending, data):
+        return funds.spending_approve(actor=request.user, spending=spending, note=data.get("note", ""))
 
-    @extend_schema(summary="Reject (say why)", request=DecisionSerializer, responses={200: SpendingSerializer})
-    @action(detail=True, methods=["post"], scope_action=Action.APPROVE, filter_backends=[], pagination_class=None)
-    def reject(self, request, pk=None):
-        return self._decide(request, funds.spending_reject)
-
-    @extend_schema(
-        summary="Record the payment with its voucher", request=PaySerializer, responses={200: SpendingSerializer}
+    @command(
+        "Reject (say why)", takes=DecisionSerializer, gives=SpendingSerializer, reread=True, scope_action=Action.APPROVE
     )
-    @action(detail=True, methods=["post"], scope_action=Action.CHANGE, filter_backends=[], pagination_class=None)
-    def pay(self, request, pk=None):
-        spending = self.get_object()
-        data = PaySerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        spending = funds.spending_pay(actor=request.user, spending=spending, **data.validated_data)
-        return self.respond(spending)
+    def reject(self, request, spending, data):
+        return funds.spending_reject(actor=request.user, spending=spending, note=data.get("note", ""))
+
+    @command(
+        "Record the payment with its voucher",
+        takes=PaySerializer,
+        gives=SpendingSerializer,
+        reread=True,
+        scope_action=Action.CHANGE,
+    )
+    def pay(self, request, spending, data):
+        return funds.spending_pay(actor=request.user, spending=spending, **data)

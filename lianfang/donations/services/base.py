@@ -116,12 +116,3 @@ def _insert_numbered(donation: Donation) -> None:
             continue
         return
     raise ValidationError(_("Too many donations are being recorded at once; try again in a moment."))
-
-
-# --- donations ----------------------------------------------------------------------------------
-
-
-# --- money collections among units --------------------------------------------------------------
-
-
-# --- the emergency fund -------------------------------------------------------------------------

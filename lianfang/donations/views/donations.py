@@ -251,9 +251,3 @@ def donation_report_export(request: HttpRequest) -> HttpResponse:
     )
     _audit_export(request, what="donation_report", object_repr=_("Donations and funds report"))
     return response
-
-
-# --- collections --------------------------------------------------------------------------------
-
-
-# --- the emergency fund -------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from lianfang.core.api import Pagination, RestrictedViewSet, StrictFieldsMixin
+from lianfang.core.api import Pagination, RestrictedViewSet, StrictFieldsMixin, command
 from lianfang.core.masking import mask_phone
 from lianfang.core.scoping import Action
 from lianfang.health import selectors
@@ -252,19 +252,17 @@ class CheckInViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restricte
         )
         return self._respond(checkin, created)
 
-    @extend_schema(
-        summary="Check in yourself with yesterday's answers",
-        request=SameAsYesterdaySerializer,
+    # No scope_action before: a custom POST fell back to ADD (``initial`` above leaves it to the service).
+    @command(
+        "Check in yourself with yesterday's answers",
+        takes=SameAsYesterdaySerializer,
         responses={201: CheckInSerializer, 200: CheckInSerializer},
+        scope_action=Action.ADD,
+        detail=False,
     )
-    @action(detail=False, methods=["post"], url_path="same-as-yesterday", filter_backends=[], pagination_class=None)
-    def same_as_yesterday(self, request):
-        serializer = SameAsYesterdaySerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+    def same_as_yesterday(self, request, data):
         person = _target_person(request, None)
-        checkin, created = checkins.checkin_same_as_yesterday(
-            actor=request.user, person=person, date=serializer.validated_data.get("date")
-        )
+        checkin, created = checkins.checkin_same_as_yesterday(actor=request.user, person=person, date=data.get("date"))
         return self._respond(checkin, created)
 
 

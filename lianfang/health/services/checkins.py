@@ -620,6 +620,3 @@ def unit_day_open(*, date: datetime.date | None = None) -> int:
         .distinct()
     )
     return unit_day_refresh_expected(unit_ids=ids, date=day)
-
-
-# --- questions (group office) ------------------------------------------------------------------

@@ -231,12 +231,3 @@ def risk_areas_import(*, actor, rows: Sequence[dict[str, Any]]) -> list[RiskArea
     record_changes(actor=actor, items=logged)
     _after_area_change({a.division_code for a in written})
     return written
-
-
-# --- trips and exposures --------------------------------------------------------------------------
-
-
-# --- status rules (group office) ------------------------------------------------------------------
-
-
-# --- the roster moves ----------------------------------------------------------------------------

@@ -326,9 +326,3 @@ def flagged(request: HttpRequest) -> HttpResponse:
     return render(
         request, "health/checkins/flagged.html", {"form": form, "day": day, "unit": unit, "page": page, "rows": rows}
     )
-
-
-# --- questions (group office) -----------------------------------------------------------------
-
-
-# --- activation -------------------------------------------------------------------------------

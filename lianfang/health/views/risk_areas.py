@@ -181,12 +181,3 @@ def risk_export(request: HttpRequest) -> HttpResponseBase:
     )
     file, _count = risk_importer.risk_export_file(actor=user, areas=qs)
     return xlsx_response(file, file_name=risk_importer.export_file_name())
-
-
-# --- status board ---------------------------------------------------------------------------------
-
-
-# --- status rules (group office) ------------------------------------------------------------------
-
-
-# --- epidemiological history and trips --------------------------------------------------------------

@@ -12,9 +12,8 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status
-from rest_framework.decorators import action
 
-from lianfang.core.api import RestrictedViewSet, ScopedUnitField, StrictFieldsMixin
+from lianfang.core.api import RestrictedViewSet, ScopedUnitField, StrictFieldsMixin, command
 from lianfang.core.scoping import Action
 from lianfang.materials.choices import Urgency
 from lianfang.materials.models import (
@@ -190,53 +189,44 @@ class MaterialRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
         obj = services.request_create(actor=request.user, **data.validated_data)
         return self.respond(obj, status_code=status.HTTP_201_CREATED, serializer_class=MaterialRequestSerializer)
 
-    @extend_schema(
-        summary="Cover the request from an offer or a unit (group office)",
-        request=RequestMatchSerializer,
-        responses={201: TransferSerializer},
+    @command(
+        "Cover the request from an offer or a unit (group office)",
+        takes=RequestMatchSerializer,
+        gives=TransferSerializer,
+        status_code=status.HTTP_201_CREATED,
+        scope_action=Action.VIEW,
     )
-    @action(detail=True, methods=["post"], scope_action=Action.VIEW, filter_backends=[], pagination_class=None)
-    def match(self, request, pk=None):
-        req = self.get_object()
-        data = RequestMatchSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        d = data.validated_data
+    def match(self, request, req, data):
         transfer = services.request_match(
             actor=request.user,
             request=req,
-            offer=_visible(request, Offer, d.get("offer")),
-            from_unit=_visible(request, Unit, d.get("from_unit")),
-            quantity=d.get("quantity"),
-            approve=d["approve"],
+            offer=_visible(request, Offer, data.get("offer")),
+            from_unit=_visible(request, Unit, data.get("from_unit")),
+            quantity=data.get("quantity"),
+            approve=data["approve"],
         )
         return _transfer_response(self, transfer, status.HTTP_201_CREATED)
 
-    @extend_schema(
-        summary="Pledge to the request from a unit (a proposed transfer)",
-        request=RequestPledgeSerializer,
-        responses={201: TransferSerializer},
+    @command(
+        "Pledge to the request from a unit (a proposed transfer)",
+        takes=RequestPledgeSerializer,
+        gives=TransferSerializer,
+        status_code=status.HTTP_201_CREATED,
+        scope_action=Action.VIEW,
     )
-    @action(detail=True, methods=["post"], scope_action=Action.VIEW, filter_backends=[], pagination_class=None)
-    def pledge(self, request, pk=None):
-        req = self.get_object()
-        data = RequestPledgeSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        d = data.validated_data
+    def pledge(self, request, req, data):
         transfer = services.request_pledge(
             actor=request.user,
             request=req,
-            from_unit=_visible(request, Unit, d["from_unit"]),
-            quantity=d.get("quantity"),
-            note=d.get("note", ""),
+            from_unit=_visible(request, Unit, data["from_unit"]),
+            quantity=data.get("quantity"),
+            note=data.get("note", ""),
         )
         return _transfer_response(self, transfer, status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Cancel the request", request=None, responses={200: MaterialRequestSerializer})
-    @action(detail=True, methods=["post"], scope_action=Action.VIEW, filter_backends=[], pagination_class=None)
-    def cancel(self, request, pk=None):
-        req = self.get_object()
-        req = services.request_cancel(actor=request.user, request=req)
-        return self.respond(req, serializer_class=MaterialRequestSerializer)
+    @command("Cancel the request", gives=MaterialRequestSerializer, reread=True, scope_action=Action.VIEW)
+    def cancel(self, request, req, data):
+        return services.request_cancel(actor=request.user, request=req)
 
 
 # --- offers -------------------------------------------------------------------------------------
@@ -291,12 +281,9 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedV
         obj = services.offer_create(actor=request.user, **data.validated_data)
         return self.respond(obj, status_code=status.HTTP_201_CREATED, serializer_class=OfferSerializer)
 
-    @extend_schema(summary="Withdraw the offer", request=None, responses={200: OfferSerializer})
-    @action(detail=True, methods=["post"], scope_action=Action.VIEW, filter_backends=[], pagination_class=None)
-    def withdraw(self, request, pk=None):
-        offer = self.get_object()
-        offer = services.offer_withdraw(actor=request.user, offer=offer)
-        return self.respond(offer, serializer_class=OfferSerializer)
+    @command("Withdraw the offer", gives=OfferSerializer, reread=True, scope_action=Action.VIEW)
+    def withdraw(self, request, offer, data):
+        return services.offer_withdraw(actor=request.user, offer=offer)
 
 
 # --- transfers ----------------------------------------------------------------------------------
@@ -394,77 +381,62 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restrict
         )
         return _transfer_response(self, transfer, status.HTTP_201_CREATED)
 
-    @extend_schema(summary="Approve (group office above both units)", request=None, responses={200: TransferSerializer})
-    @action(detail=True, methods=["post"], scope_action=Action.VIEW, filter_backends=[], pagination_class=None)
-    def approve(self, request, pk=None):
-        transfer = self.get_object()
+    @command("Approve (group office above both units)", gives=TransferSerializer, scope_action=Action.VIEW)
+    def approve(self, request, transfer, data):
         transfer = services.transfer_approve(actor=request.user, transfer=transfer)
         return _transfer_response(self, transfer)
 
-    @extend_schema(
-        summary="Ship (sending unit): stock leaves it",
-        request=TransferShipSerializer,
-        responses={200: TransferSerializer},
+    @command(
+        "Ship (sending unit): stock leaves it",
+        takes=TransferShipSerializer,
+        gives=TransferSerializer,
+        scope_action=Action.VIEW,
     )
-    @action(detail=True, methods=["post"], scope_action=Action.VIEW, filter_backends=[], pagination_class=None)
-    def ship(self, request, pk=None):
-        transfer = self.get_object()
-        data = TransferShipSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
+    def ship(self, request, transfer, data):
         transfer = services.transfer_ship(
             actor=request.user,
             transfer=transfer,
-            quantities=_keys(data.validated_data.get("quantities")) or None,
-            date=data.validated_data.get("date"),
+            quantities=_keys(data.get("quantities")) or None,
+            date=data.get("date"),
         )
         return _transfer_response(self, transfer)
 
-    @extend_schema(
-        summary="Record a receipt (receiving unit), possibly partial",
-        request=TransferReceiveSerializer,
-        responses={200: TransferSerializer},
+    @command(
+        "Record a receipt (receiving unit), possibly partial",
+        takes=TransferReceiveSerializer,
+        gives=TransferSerializer,
+        scope_action=Action.VIEW,
     )
-    @action(detail=True, methods=["post"], scope_action=Action.VIEW, filter_backends=[], pagination_class=None)
-    def receive(self, request, pk=None):
-        transfer = self.get_object()
-        data = TransferReceiveSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        d = data.validated_data
+    def receive(self, request, transfer, data):
         services.transfer_receive(
             actor=request.user,
             transfer=transfer,
-            quantities=_keys(d.get("quantities")),
-            date=d.get("date"),
-            note=d.get("note", ""),
-            finish=d["finish"],
-            discrepancies={k: str(v) for k, v in _keys(d.get("discrepancies")).items()},
+            quantities=_keys(data.get("quantities")),
+            date=data.get("date"),
+            note=data.get("note", ""),
+            finish=data["finish"],
+            discrepancies={k: str(v) for k, v in _keys(data.get("discrepancies")).items()},
         )
         return _transfer_response(self, transfer)
 
-    @extend_schema(
-        summary="Reject before shipping (office or sending unit)",
-        request=TransferReasonSerializer,
-        responses={200: TransferSerializer},
+    @command(
+        "Reject before shipping (office or sending unit)",
+        takes=TransferReasonSerializer,
+        gives=TransferSerializer,
+        scope_action=Action.VIEW,
     )
-    @action(detail=True, methods=["post"], scope_action=Action.VIEW, filter_backends=[], pagination_class=None)
-    def reject(self, request, pk=None):
-        return self._with_reason(request, services.transfer_reject)
+    def reject(self, request, transfer, data):
+        transfer = services.transfer_reject(actor=request.user, transfer=transfer, reason=data["reason"])
+        return _transfer_response(self, transfer)
 
-    @extend_schema(
-        summary="Cancel before shipping (office, receiving unit or proposer)",
-        request=TransferReasonSerializer,
-        responses={200: TransferSerializer},
+    @command(
+        "Cancel before shipping (office, receiving unit or proposer)",
+        takes=TransferReasonSerializer,
+        gives=TransferSerializer,
+        scope_action=Action.VIEW,
     )
-    @action(detail=True, methods=["post"], scope_action=Action.VIEW, filter_backends=[], pagination_class=None)
-    def cancel(self, request, pk=None):
-        return self._with_reason(request, services.transfer_cancel)
-
-    def _with_reason(self, request, service):
-        """Reject or cancel: the same input (a reason), the same answer (the transfer)."""
-        transfer = self.get_object()
-        data = TransferReasonSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        transfer = service(actor=request.user, transfer=transfer, reason=data.validated_data["reason"])
+    def cancel(self, request, transfer, data):
+        transfer = services.transfer_cancel(actor=request.user, transfer=transfer, reason=data["reason"])
         return _transfer_response(self, transfer)
 
 
@@ -525,39 +497,31 @@ class RebalanceProposalViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         )
         return self.respond(proposal, status_code=status.HTTP_201_CREATED, serializer_class=ProposalSerializer)
 
-    @extend_schema(
-        summary="Drop lines before accepting", request=ProposalLinesSerializer, responses={200: ProposalSerializer}
+    @command(
+        "Drop lines before accepting",
+        takes=ProposalLinesSerializer,
+        gives=ProposalSerializer,
+        reread=True,
+        scope_action=Action.VIEW,
     )
-    @action(detail=True, methods=["post"], scope_action=Action.VIEW, filter_backends=[], pagination_class=None)
-    def lines(self, request, pk=None):
-        proposal = self.get_object()
-        data = ProposalLinesSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        proposal = rebalance_services.proposal_set_lines(
-            actor=request.user, proposal=proposal, dropped=data.validated_data["dropped"]
-        )
-        return self.respond(proposal, serializer_class=ProposalSerializer)
+    def lines(self, request, proposal, data):
+        return rebalance_services.proposal_set_lines(actor=request.user, proposal=proposal, dropped=data["dropped"])
 
-    @extend_schema(
-        summary="Turn the kept lines into approved transfers",
-        request=None,
+    @command(
+        "Turn the kept lines into approved transfers",
         responses={200: TransferSerializer(many=True)},
+        scope_action=Action.VIEW,
     )
-    @action(detail=True, methods=["post"], scope_action=Action.VIEW, filter_backends=[], pagination_class=None)
-    def accept(self, request, pk=None):
+    def accept(self, request, proposal, data):
         from rest_framework.response import Response
 
-        proposal = self.get_object()
         transfers = rebalance_services.proposal_accept(actor=request.user, proposal=proposal)
         rows = selectors.transfer_list(viewer=request.user).filter(pk__in=[t.pk for t in transfers]).order_by("number")
         return Response(TransferSerializer(rows, many=True, context=self.get_serializer_context()).data)
 
-    @extend_schema(summary="Discard the proposal", request=None, responses={200: ProposalSerializer})
-    @action(detail=True, methods=["post"], scope_action=Action.VIEW, filter_backends=[], pagination_class=None)
-    def discard(self, request, pk=None):
-        proposal = self.get_object()
-        proposal = rebalance_services.proposal_discard(actor=request.user, proposal=proposal)
-        return self.respond(proposal, serializer_class=ProposalSerializer)
+    @command("Discard the proposal", gives=ProposalSerializer, reread=True, scope_action=Action.VIEW)
+    def discard(self, request, proposal, data):
+        return rebalance_services.proposal_discard(actor=request.user, proposal=proposal)
 
 
 def register(router) -> None:

@@ -16,7 +16,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 
-from lianfang.core.api import RestrictedViewSet, StrictFieldsMixin
+from lianfang.core.api import RestrictedViewSet, StrictFieldsMixin, command
 from lianfang.core.scoping import Action
 from lianfang.reporting import exports as bulletin_exports
 from lianfang.reporting.models import Bulletin
@@ -74,34 +74,43 @@ class BulletinViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restrict
         )
         return self.respond(bulletin)
 
-    @extend_schema(summary="Build today's draft now, or rebuild it", request=None, responses=BulletinSerializer)
-    @action(detail=False, methods=["post"], scope_action=Action.ADD, filter_backends=[], pagination_class=None)
-    def build(self, request):
-        bulletin = bulletin_services.bulletin_build(actor=request.user)
-        return self.respond(bulletin)
+    @command(
+        "Build today's draft now, or rebuild it",
+        gives=BulletinSerializer,
+        reread=True,
+        scope_action=Action.ADD,
+        detail=False,
+    )
+    def build(self, request, data):
+        return bulletin_services.bulletin_build(actor=request.user)
 
-    @extend_schema(summary="Rebuild a draft's figures from the latest records", request=None)
-    @action(detail=True, methods=["post"], scope_action=Action.CHANGE)
-    def rebuild(self, request, pk=None):
-        bulletin = self.get_object()
-        return self.respond(bulletin_services.bulletin_build(actor=request.user, day=bulletin.date))
+    @command(
+        "Rebuild a draft's figures from the latest records",
+        gives=BulletinSerializer,
+        reread=True,
+        scope_action=Action.CHANGE,
+    )
+    def rebuild(self, request, bulletin, data):
+        return bulletin_services.bulletin_build(actor=request.user, day=bulletin.date)
 
-    @extend_schema(summary="Publish a draft (leaders are told in their inbox)", request=None)
-    @action(detail=True, methods=["post"], scope_action=Action.CHANGE)
-    def publish(self, request, pk=None):
-        return self.respond(bulletin_services.bulletin_publish(actor=request.user, bulletin=self.get_object()))
+    @command(
+        "Publish a draft (leaders are told in their inbox)",
+        gives=BulletinSerializer,
+        reread=True,
+        scope_action=Action.CHANGE,
+    )
+    def publish(self, request, bulletin, data):
+        return bulletin_services.bulletin_publish(actor=request.user, bulletin=bulletin)
 
-    @extend_schema(summary="Re-open a published bulletin for correction", request=ReopenSerializer)
-    @action(detail=True, methods=["post"], scope_action=Action.CHANGE)
-    def reopen(self, request, pk=None):
-        bulletin = self.get_object()
-        data = ReopenSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return self.respond(
-            bulletin_services.bulletin_reopen(
-                actor=request.user, bulletin=bulletin, reason=data.validated_data["reason"]
-            )
-        )
+    @command(
+        "Re-open a published bulletin for correction",
+        takes=ReopenSerializer,
+        gives=BulletinSerializer,
+        reread=True,
+        scope_action=Action.CHANGE,
+    )
+    def reopen(self, request, bulletin, data):
+        return bulletin_services.bulletin_reopen(actor=request.user, bulletin=bulletin, reason=data["reason"])
 
     @extend_schema(summary="Download the bulletin as .xlsx or PDF", responses={(200, "*/*"): OpenApiTypes.BINARY})
     @action(

@@ -16,7 +16,7 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from lianfang.core.api import Pagination, RestrictedViewSet, ScopedUnitField, StrictFieldsMixin
+from lianfang.core.api import Pagination, RestrictedViewSet, ScopedUnitField, StrictFieldsMixin, command
 from lianfang.core.scoping import Action
 from lianfang.org.scoping import has_any
 from lianfang.reporting.choices import RaisedStatus
@@ -168,50 +168,39 @@ class UnitReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
     def partial_update(self, request, *args, **kwargs):
         return self.update(request, *args, **kwargs)
 
-    @extend_schema(
-        summary="Submit the report (or submit a correction)",
-        request=ReportWriteSerializer,
-        responses={200: UnitReportSerializer},
+    @command(
+        "Submit the report (or submit a correction)",
+        takes=ReportWriteSerializer,
+        gives=UnitReportSerializer,
+        reread=True,
+        scope_action=Action.CHANGE,
     )
-    @action(detail=True, methods=["post"], scope_action=Action.CHANGE, filter_backends=[], pagination_class=None)
-    def submit(self, request, pk=None):
-        report = self.get_object()
-        data = ReportWriteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        report = report_services.unit_report_submit(
+    def submit(self, request, report, data):
+        return report_services.unit_report_submit(
             actor=request.user,
             unit=report.unit,
             date=report.date,
-            values=data.validated_data.get("values") or {},
-            reason=data.validated_data.get("reason", ""),
+            values=data.get("values") or {},
+            reason=data.get("reason", ""),
         )
-        return self.respond(report, serializer_class=UnitReportSerializer)
 
-    @extend_schema(
-        summary="Submit a zero report in one action (零报告)",
-        description="Refused (400, with what the records show) when there is a fever, a flag or a new case.",
-        request=ZeroReportSerializer,
-        responses={200: UnitReportSerializer},
-    )
-    @action(
-        detail=False,
-        methods=["post"],
-        url_path="zero-report",
-        url_name="zero-report",
+    @extend_schema(description="Refused (400, with what the records show) when there is a fever, a flag or a new case.")
+    @command(
+        "Submit a zero report in one action (零报告)",
+        takes=ZeroReportSerializer,
+        gives=UnitReportSerializer,
+        reread=True,
         scope_action=Action.ADD,
-        filter_backends=[],
-        pagination_class=None,
+        url_path="zero-report",
+        detail=False,
     )
-    def zero(self, request):
-        data = ZeroReportSerializer(data=request.data, context=self.get_serializer_context())
-        data.is_valid(raise_exception=True)
-        report = report_services.unit_report_submit_zero(
+    def zero(self, request, data):
+        return report_services.unit_report_submit_zero(
             actor=request.user,
-            unit=data.validated_data["unit"],
-            date=_today_or(data.validated_data.get("date")),
-            reason=data.validated_data.get("reason", ""),
+            unit=data["unit"],
+            date=_today_or(data.get("date")),
+            reason=data.get("reason", ""),
         )
-        return self.respond(report, serializer_class=UnitReportSerializer)
 
     @extend_schema(
         summary="Timely, late or missing: every reporting unit in your scope for a day",
@@ -379,36 +368,23 @@ class RaisedItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
     def get_serializer_class(self):
         return {"route": RouteSerializer, "set_status": StatusSerializer}.get(self.action, RaisedItemSerializer)
 
-    @extend_schema(
-        summary="Route to a group department (group office)",
-        request=RouteSerializer,
-        responses={200: RaisedItemSerializer},
-    )
-    @action(detail=True, methods=["post"], scope_action=Action.CHANGE, filter_backends=[], pagination_class=None)
-    def route(self, request, pk=None):
-        item = self.get_object()
-        data = RouteSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        item = report_services.raised_item_route(
-            actor=request.user, item=item, routed_to=data.validated_data["routed_to"]
-        )
-        return self.respond(item, serializer_class=RaisedItemSerializer)
-
-    @extend_schema(
-        summary="Move to in progress or resolved", request=StatusSerializer, responses={200: RaisedItemSerializer}
-    )
-    @action(
-        detail=True,
-        methods=["post"],
-        url_path="status",
-        url_name="status",
+    @command(
+        "Route to a group department (group office)",
+        takes=RouteSerializer,
+        gives=RaisedItemSerializer,
+        reread=True,
         scope_action=Action.CHANGE,
-        filter_backends=[],
-        pagination_class=None,
     )
-    def set_status(self, request, pk=None):
-        item = self.get_object()
-        data = StatusSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        item = report_services.raised_item_set_status(actor=request.user, item=item, **data.validated_data)
-        return self.respond(item, serializer_class=RaisedItemSerializer)
+    def route(self, request, item, data):
+        return report_services.raised_item_route(actor=request.user, item=item, routed_to=data["routed_to"])
+
+    @command(
+        "Move to in progress or resolved",
+        takes=StatusSerializer,
+        gives=RaisedItemSerializer,
+        reread=True,
+        scope_action=Action.CHANGE,
+        url_path="status",
+    )
+    def set_status(self, request, item, data):
+        return report_services.raised_item_set_status(actor=request.user, item=item, **data)

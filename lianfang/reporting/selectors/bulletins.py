@@ -158,6 +158,3 @@ def bulletin_figures(*, day: datetime.date, root: Unit | None = None) -> dict[st
 def trend_days(data: dict[str, Any], days: int) -> list[dict[str, Any]]:
     """The last ``days`` days of a bulletin's stored 30-day trend."""
     return list(data.get("trends") or [])[-days:]
-
-
-# --- services -----------------------------------------------------------------------------------

@@ -20,8 +20,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from lianfang.core.extensions import Todo
 from lianfang.core.scoping import Action
 from lianfang.org.choices import Role, Tier
 from lianfang.org.models import GroupSettings, RoleAssignment, Unit
@@ -237,3 +240,25 @@ def raised_item_list(
 
 def open_raised_count(*, viewer) -> int:
     return raised_item_list(viewer=viewer).exclude(status=RaisedStatus.RESOLVED).count()
+
+
+# --- to-dos on the home page ------------------------------------------------------------------------
+
+
+def report_todos(user, day: datetime.date) -> list[Todo]:
+    """The day's unit report (or zero report) of each unit the user reports for, until it is submitted;
+    due at the group's deadline, urgent once it has passed."""
+    units = report_units_for(viewer=user)
+    submitted = UnitDailyReport.objects.filter(date=day, status=ReportStatus.SUBMITTED).values("unit")
+    waiting = list(units.exclude(pk__in=submitted)[:2])
+    if not waiting:
+        return []
+    count = units.exclude(pk__in=submitted).count() if len(waiting) > 1 else 1
+    due = report_deadline_at(day)
+    if count == 1:
+        title = _("Daily report of %(unit)s (or a zero report)") % {"unit": waiting[0].name}
+        url = f"{reverse('reporting:report')}?unit={waiting[0].pk}"
+    else:
+        title = _("Daily reports of %(count)d units") % {"count": count}
+        url = reverse("reporting:overview")
+    return [Todo(key="reporting.report", title=title, url=url, count=count, due=due, urgent=timezone.now() >= due)]
