@@ -200,10 +200,18 @@ class Write:
     create: bool = False
     always: int | None = None  # a status every signed-in user gets (endpoints that do not exist)
     prepare: Callable[[World, str], None] | None = None
+    also: tuple[tuple[str, str], ...] = ()  # (label, action) the write needs too, else 403
+    writes: bool = True  # False for a read that is checked like a write (it must change nothing)
 
 
 def _deactivate(world: World, relation: str) -> None:
     Unit.objects.filter(pk=world.units[relation].pk).update(is_active=False)
+
+
+def _open_account(world: World, relation: str) -> None:
+    person = world.people[relation]
+    user = get_user_model().objects.create(username=f"account-{relation}")
+    Person.objects.filter(pk=person.pk).update(user=user)
 
 
 WRITES: dict[str, Write] = {
@@ -286,6 +294,24 @@ WRITES: dict[str, Write] = {
         ok=201,
         create=True,
     ),
+    "people: open an account": Write(
+        label="people.person",
+        action=Action.CHANGE,
+        method="post",
+        url=lambda w, r: f"/api/v1/people/{w.people[r].pk}/account/",
+        body=lambda w, r: {},
+        ok=201,
+        # Opening an account grants the employee role: adding people (the action's check) and roles.
+        also=(("people.person", Action.ADD), ("org.roleassignment", Action.ADD)),
+    ),
+    "people: show the account": Write(
+        label="people.person",
+        action=Action.VIEW,
+        method="get",
+        url=lambda w, r: f"/api/v1/people/{w.people[r].pk}/account/",
+        prepare=_open_account,
+        writes=False,
+    ),
     "role-assignments: revoke": Write(
         label="org.roleassignment",
         action=Action.DELETE,
@@ -350,7 +376,10 @@ def expected_for_write(write: Write, actor: str, relation: str) -> int:
         return write.always
     if write.create:
         return expected_for_create(actor, write.label, relation)
-    return expected_for_object(actor, write.label, write.action, relation, ok=write.ok)
+    expected = expected_for_object(actor, write.label, write.action, relation, ok=write.ok)
+    if expected == write.ok and not all(may_here(actor, label, action, relation) for label, action in write.also):
+        return 403
+    return expected
 
 
 @pytest.mark.parametrize("relation", RELATIONS)
@@ -368,7 +397,7 @@ def test_a_write_succeeds_only_where_the_role_allows_it_and_a_refusal_changes_no
 
     expected = expected_for_write(write, actor, relation)
     assert response.status_code == expected, response.content
-    if 200 <= expected < 300:
+    if 200 <= expected < 300 and write.writes:
         assert db_state() != before
     else:
         assert db_state() == before

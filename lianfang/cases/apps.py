@@ -10,7 +10,9 @@ class CasesConfig(AppConfig):
     def ready(self) -> None:
         # The unit daily report counts cases, contacts and isolation from these records.
         from lianfang.cases import feeds, selectors  # noqa: F401
-        from lianfang.core.extensions import contact_sources
+        from lianfang.core.extensions import contact_sources, todo_providers
 
         # Suggested close contacts: people on site with the case on the same days (check-ins).
         contact_sources.register("checkins", selectors.checkin_contacts)
+        # The home page: follow-up readings the user has to record today.
+        todo_providers.register("cases", selectors.followup_todos)

@@ -2,6 +2,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from lianfang.health.choices import WorkMode
+
 
 class CaseStatus(models.TextChoices):
     """疑似 → 确诊 / 无症状 / 排除, then 治愈 or 死亡."""
@@ -70,7 +72,7 @@ class CareNeed(models.TextChoices):
 
 
 class AlertStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("status", "Open")
     ACKNOWLEDGED = "acknowledged", _("Being handled")
     CLOSED = "closed", _("Closed")
 
@@ -105,3 +107,12 @@ STATUS_DATE_FIELD: dict[str, str] = {
 
 # Statuses whose new cases alert the group office at once.
 ALERTING_STATUSES = (CaseStatus.SUSPECTED, CaseStatus.CONFIRMED)
+
+# The check-in mode of each kind of isolation order, and the treatments that keep a case in hospital:
+# a person's check-in is held at this mode while the order is in force (lianfang.status.guards).
+MODE_OF_ISOLATION = {
+    IsolationKind.HOME: WorkMode.HOME_ISOLATION,
+    IsolationKind.CENTRAL: WorkMode.CENTRAL_ISOLATION,
+    IsolationKind.HOSPITAL: WorkMode.HOSPITAL,
+}
+IN_HOSPITAL = (Treatment.HOSPITAL, Treatment.MAKESHIFT)

@@ -19,12 +19,25 @@ import datetime
 import random
 from typing import Any
 
-from lianfang.cases.choices import CareNeed, CaseStatus, ExposureSetting, IsolationKind, IsolationReason, Treatment
-from lianfang.cases.models import Case
+from lianfang.cases.choices import (
+    ACTIVE_STATUSES,
+    IN_HOSPITAL,
+    MODE_OF_ISOLATION,
+    CareNeed,
+    CaseStatus,
+    ExposureSetting,
+    IsolationKind,
+    IsolationReason,
+    Treatment,
+)
+from lianfang.cases.models import Case, Isolation
 from lianfang.cases.selectors import contact_suggestions
 from lianfang.cases.services import care as care_services
 from lianfang.cases.services import cases, contacts
 from lianfang.cases.services import isolation as isolation_services
+from lianfang.health.choices import WorkMode
+from lianfang.health.models import CheckIn
+from lianfang.health.services.checkins import unit_day_recount
 from lianfang.org.models import Unit
 from lianfang.people.choices import Category, EmploymentStatus
 from lianfang.people.models import Person
@@ -54,7 +67,12 @@ def _site(group: Unit, code: str) -> Unit:
 def _contacts(actor, case: Case, rng: random.Random, used: set[int], n: int) -> list:
     """Close contacts: the top suggestions (colleagues on site on the same days), else colleagues."""
     added = []
-    suggestions = [s for s in contact_suggestions(viewer=actor, case=case, limit=20) if s.person.pk not in used]
+    suggestions = [
+        s
+        for s in contact_suggestions(viewer=actor, case=case, limit=20)
+        # Never a persona (a person with an account): the demo employee is an ordinary green employee.
+        if s.person.pk not in used and s.person.user_id is None
+    ]
     for s in suggestions[:n]:
         used.add(s.person.pk)
         last = min(s.last_day, case.isolated_on or s.last_day)
@@ -241,3 +259,24 @@ def load_demo(*, rng: random.Random, today: datetime.date, users: dict[str, Any]
             settled=True,
             date=days(2),
         )
+
+    _align_checkins(today)
+
+
+def _align_checkins(today: datetime.date) -> None:
+    """The demo's two weeks of check-ins were made before its cases: put the days of every isolation
+    order (and of a case treated in hospital) at the mode its orders give, as the check-in guard
+    would have held them, and recount the day counts of the units concerned. Seeding writes the rows
+    directly (the check-ins exist already; their history is invented)."""
+    changed: set[tuple[int, datetime.date]] = set()
+    for order in Isolation.objects.select_related("case"):
+        end = order.released_on or today + datetime.timedelta(days=1)
+        mode = MODE_OF_ISOLATION[IsolationKind(order.kind)]
+        rows = CheckIn.objects.filter(person_id=order.person_id, date__gte=order.start_on, date__lt=end)
+        changed |= set(rows.exclude(work_mode=mode).values_list("unit_id", "date"))
+        rows.update(work_mode=mode)
+    for case in Case.objects.filter(status__in=ACTIVE_STATUSES, person__isnull=False, treatment__in=IN_HOSPITAL):
+        rows = CheckIn.objects.filter(person_id=case.person_id, date__gte=case.reported_on)
+        changed |= set(rows.exclude(work_mode=WorkMode.HOSPITAL).values_list("unit_id", "date"))
+        rows.update(work_mode=WorkMode.HOSPITAL)
+    unit_day_recount(keys=changed)

@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lianfang.cases.choices import (
     INITIAL_STATUSES,
@@ -194,7 +195,9 @@ class CaseEditForm(Form):
 
 
 class TransitionForm(Form):
-    status = forms.ChoiceField(label=_("New status"))
+    # No status is chosen for the person: with the first allowed one preselected, one click on a
+    # confirmed case would have marked it recovered. An empty choice makes the choice deliberate.
+    status = forms.ChoiceField(label=_("New status"), error_messages={"required": _("Choose the case's new status.")})
     on = _date(_("On"), required=True)
     treatment = forms.ChoiceField(label=_("Treated at"), choices=Treatment.choices, required=False)
     treatment_place = forms.CharField(label=_("Hospital or place"), max_length=100, required=False)
@@ -203,7 +206,9 @@ class TransitionForm(Form):
     def __init__(self, *args: Any, case: Case, allowed: tuple[str, ...], **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"on": timezone.localdate(), "treatment": case.treatment})
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [(s, CaseStatus(s).label) for s in allowed]
+        self.fields["status"].choices = [("", _("— choose the new status —"))] + [
+            (s, CaseStatus(s).label) for s in allowed
+        ]
         self.fields["treatment_place"].initial = case.treatment_place
 
 
@@ -357,7 +362,7 @@ class FollowUpForm(Form):
 class CareAssignForm(PersonPickMixin, Form):
     employee_no = EmployeeNoField(label=_("Cared for (employee number)"))
     carer_no = EmployeeNoField(label=_("Carer (employee number)"))
-    started_on = _date(_("From"), required=True)
+    started_on = _date(pgettext_lazy("date range", "From"), required=True)
     case = forms.IntegerField(required=False, widget=forms.HiddenInput)
     isolation = forms.IntegerField(required=False, widget=forms.HiddenInput)
 

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lianfang.cases.choices import (
     AlertStatus,
@@ -348,7 +349,7 @@ class CareAssignment(models.Model):
     isolation = models.ForeignKey(
         Isolation, verbose_name=_("isolation"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    started_on = models.DateField(_("from"))
+    started_on = models.DateField(pgettext_lazy("date range", "from"))
     ended_on = models.DateField(_("until"), null=True, blank=True)
     created = models.DateTimeField(_("created"), auto_now_add=True)
     created_by = models.ForeignKey(

@@ -11,12 +11,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from lianfang.cases.choices import ACTIVE_STATUSES, CaseStatus, ContactDegree
 from lianfang.cases.models import CareAssignment, CareContact, Case, ClusterAlert, Contact, FollowUp, Isolation
 from lianfang.cases.schedule import Missed, followup_days, isolations_active_on, missed_slots, slot_due
-from lianfang.core.extensions import ContactEvidence, ContactQuery, contact_sources
+from lianfang.core.extensions import ContactEvidence, ContactQuery, Todo, contact_sources
 from lianfang.core.scoping import Action
 from lianfang.health.choices import WorkMode
 from lianfang.health.models import CheckIn
@@ -426,3 +428,33 @@ def open_needs(*, viewer) -> QuerySet[CareContact]:
 
 def alert_list(*, viewer, action: str = Action.VIEW) -> QuerySet[ClusterAlert]:
     return ClusterAlert.objects.restrict(viewer, action).select_related("unit", "handled_by")
+
+
+# --- to-dos on the home page ------------------------------------------------------------------------
+
+
+def followup_todos(user, day: datetime.date) -> list[Todo]:
+    """The readings still to record today for the isolations the user follows up; urgent when one is
+    already missed. The next one's due time is the to-do's deadline."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    rows = followups_due(viewer=user, day=day)
+    open_slots = [s for row in rows for s in row.slots if s.followup is None]
+    if not open_slots:
+        return []
+    next_due = min(s.due for s in open_slots)
+    return [
+        Todo(
+            key="cases.followups",
+            title=ngettext(
+                "%(count)d follow-up reading to record today",
+                "%(count)d follow-up readings to record today",
+                len(open_slots),
+            )
+            % {"count": len(open_slots)},
+            url=reverse("cases:followups"),
+            count=len(open_slots),
+            due=timezone.make_aware(datetime.datetime.combine(day, next_due)),
+            urgent=any(s.missed for s in open_slots) or any(row.missed_earlier for row in rows),
+        )
+    ]

@@ -13,6 +13,7 @@ The scoping rules of DESIGN.md apply to the API exactly as to the pages:
 
 from __future__ import annotations
 
+import difflib
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +23,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Model, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.authtoken.models import Token
 from rest_framework.decorators import action
@@ -90,23 +91,48 @@ def exception_handler(exc, context):
 
 
 class StrictFieldsMixin:
-    """Refuse input fields the serializer does not accept, so a typo or a forbidden field
-    (``is_staff``, ``created_by``, ``id_number_digest``) is reported instead of silently ignored.
-
-    ``strict_field_hints`` maps a refused field to a message that says what to do instead.
-    """
+    # Refuse input fields the serializer does not accept, so that nothing sent is silently ignored.
+    #
+    # A name the serializer does not know (a typo such as ``nmae``, or ``is_staff``) is reported as
+    # unknown, with the fields the endpoint does take and the nearest one; a field the serializer
+    # shows but does not write (``created``, ``id``) says that it cannot be written.
+    # ``strict_field_hints`` maps a refused field to a message that says what to do instead.
+    #
+    # (A comment, not a docstring: the OpenAPI schema describes each serializer by the first
+    # docstring in its classes, and this one would then describe every request body.)
 
     strict_field_hints: dict[str, Any] = {}
 
     def to_internal_value(self, data):
         if hasattr(data, "keys"):
-            writable = {name for name, field in self.fields.items() if not field.read_only}  # type: ignore[attr-defined]
-            unknown = sorted(set(data.keys()) - writable)
-            if unknown:
+            fields = self.fields  # type: ignore[attr-defined]
+            writable = [name for name, field in fields.items() if not field.read_only]
+            refused = sorted(set(data.keys()) - set(writable))
+            if refused:
+                hints = self.strict_field_hints
                 raise serializers.ValidationError(
-                    {name: [self.strict_field_hints.get(name, _("This field cannot be written."))] for name in unknown}
+                    {name: [refused_field_message(name, fields, writable, hints)] for name in refused}
                 )
         return super().to_internal_value(data)  # type: ignore[misc]
+
+
+def refused_field_message(name: str, fields, writable: list[str], hints: dict[str, Any]) -> Any:
+    """Why an input field was refused: the endpoint's hint, read-only, or unknown (naming the fields)."""
+    if name in hints:
+        return hints[name]
+    if name in fields:
+        return str(_("This field cannot be written."))
+    if not writable:
+        return _("Unknown field: %(field)s; this takes no fields.") % {"field": name}
+    fields = ", ".join(writable)
+    nearest = difflib.get_close_matches(str(name).lower(), writable, n=1, cutoff=0.7)
+    if nearest:
+        return _("Unknown field: %(field)s (did you mean %(nearest)s?); the fields are %(fields)s.") % {
+            "field": name,
+            "nearest": nearest[0],
+            "fields": fields,
+        }
+    return _("Unknown field: %(field)s; the fields are %(fields)s.") % {"field": name, "fields": fields}
 
 
 class MaskedCharField(serializers.CharField):
@@ -160,6 +186,38 @@ class LooseDecimalField(serializers.DecimalField):
             return Decimal(str(data).strip())
         except Exception:
             raise serializers.ValidationError(_("Enter a number.")) from None
+
+
+def schema_requiring(serializer_class: type[serializers.Serializer], *names: str, name: str) -> type:
+    """``serializer_class`` as the schema shows a create's body: the same fields, ``names`` required.
+
+    For a create that shares its serializer with a partial update (where nothing is required) and
+    whose view or service insists on these fields with its own words: the schema then says what a
+    create needs, and the answer to a body without them stays the service's. ``name`` is the
+    schema component's name (``RiskAreaCreate`` → ``RiskAreaCreateRequest``).
+    """
+
+    def get_fields(self):
+        fields = serializer_class.get_fields(self)
+        for field_name in names:
+            fields[field_name].required = True
+        return fields
+
+    return type(f"{name}Serializer", (serializer_class,), {"get_fields": get_fields, "__module__": __name__})
+
+
+def schema_one_of(
+    serializer_class: type[serializers.Serializer], *, name: str, variants: dict[str, tuple[str, ...]]
+) -> PolymorphicProxySerializer:
+    """A create's body that needs one of several sets of fields (a person on the roster, or an
+    external person's name and unit): ``oneOf`` the variants, each listing its required fields."""
+    return PolymorphicProxySerializer(
+        component_name=name,
+        serializers=[
+            schema_requiring(serializer_class, *names, name=f"{name}{variant}") for variant, names in variants.items()
+        ],
+        resource_type_field_name=None,
+    )
 
 
 # --- Paging and filtering -----------------------------------------------------------------------

@@ -66,12 +66,14 @@ class WorkVerdict:
 
     ``label`` is what anyone who sees the person may read ("居家隔离中 至 12-13，不得到岗");
     ``reason`` is the medical reason (a case, a contact), shown only to those who may read reasons.
-    ``mode`` is the work mode the check-in is held at (``None``: the person chooses).
+    ``mode`` is the work mode the check-in defaults to, and with ``held`` the only one it may record
+    (an isolation order, a hospital stay); ``None``: the person chooses among the modes left.
     """
 
     may_work: bool = True
     may_check_in: bool = True
     mode: str | None = None
+    held: bool = False
     colour: str = ""
     label: str = ""
     reason: str = ""

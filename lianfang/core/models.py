@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lianfang.core.querysets import RestrictedManager
 
@@ -100,7 +101,7 @@ class AuditEvent(models.Model):
 
 
 class JobStatus(models.TextChoices):
-    PENDING = "pending", _("Waiting")
+    PENDING = "pending", pgettext_lazy("job status", "Waiting")
     RUNNING = "running", _("Running")
     SUCCEEDED = "succeeded", _("Done")
     FAILED = "failed", _("Failed")

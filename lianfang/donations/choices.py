@@ -2,11 +2,12 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Direction(models.TextChoices):
-    IN = "in", _("Received")
-    OUT = "out", _("Given")
+    IN = "in", pgettext_lazy("donation direction", "Received")
+    OUT = "out", pgettext_lazy("donation direction", "Given")
 
 
 class DonationKind(models.TextChoices):
@@ -16,6 +17,6 @@ class DonationKind(models.TextChoices):
 
 class SpendingStatus(models.TextChoices):
     REQUESTED = "requested", _("Requested")
-    APPROVED = "approved", _("Approved")
+    APPROVED = "approved", pgettext_lazy("spending status", "Approved")
     REJECTED = "rejected", _("Rejected")
     PAID = "paid", _("Paid")

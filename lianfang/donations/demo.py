@@ -52,7 +52,7 @@ def _books() -> Item:
             "name": "阅读书籍",
             "name_en": "Books",
             "category": Category.OTHER,
-            "measure": Measure.PIECE,
+            "measure": Measure.COPY,  # books are counted in 本, never in 只
             "sort": 900,
         },
     )

@@ -11,10 +11,26 @@ from collections.abc import Iterable, Iterator
 from django.http import FileResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
+from lianfang.core.audit import record_event
 from lianfang.core.exports import Sheet, xlsx_file, xlsx_response
+from lianfang.core.models import AuditKind
 from lianfang.donations.models import Collection, Donation, Fund, Spending
 from lianfang.donations.selectors import CollectionLedger, CollectionTotals, DonationReport, FundsSummary
+
+
+def audit_export(*, actor, what: str, object_repr: str, unit=None, **detail) -> None:
+    """Record who took which file out (pages and API alike)."""
+    record_event(
+        kind=AuditKind.EXPORT,
+        actor=actor,
+        unit=unit,
+        object_repr=str(object_repr),
+        what=what,
+        format="xlsx",
+        **detail,
+    )
 
 
 def _stem(name: str) -> str:
@@ -52,7 +68,7 @@ def donations_xlsx(rows: Iterable[Donation]) -> FileResponse:
     sheet = Sheet(
         title=_("Donations"),
         headers=[
-            _("Number"),
+            pgettext("donation", "Number"),
             _("Date"),
             _("Direction"),
             _("Kind"),
@@ -87,7 +103,14 @@ def collection_xlsx(ledger: CollectionLedger) -> FileResponse:
     )
     passed = Sheet(
         title=_("Where it went"),
-        headers=[_("Number"), _("Date"), _("To"), _("Amount (yuan)"), _("Receipt number"), _("Cancelled")],
+        headers=[
+            pgettext("donation", "Number"),
+            _("Date"),
+            pgettext("money", "To"),
+            _("Amount (yuan)"),
+            _("Receipt number"),
+            _("Cancelled"),
+        ],
         rows=[
             [d.number, d.date, d.counterparty, d.amount, d.receipt_no, _("Cancelled") if d.cancelled else ""]
             for d in ledger.passed_on
@@ -96,7 +119,15 @@ def collection_xlsx(ledger: CollectionLedger) -> FileResponse:
     )
     summary = Sheet(
         title=_("Totals"),
-        headers=[_("Collection"), _("For"), _("Collected"), _("Passed on"), _("Left"), _("Units"), _("People")],
+        headers=[
+            _("Collection"),
+            _("For"),
+            _("Collected"),
+            _("Passed on"),
+            pgettext("collection", "Left"),
+            _("Units"),
+            _("People"),
+        ],
         rows=[
             [
                 collection.name,
@@ -116,7 +147,14 @@ def collection_xlsx(ledger: CollectionLedger) -> FileResponse:
 def fund_xlsx(fund: Fund, spendings: list[Spending]) -> FileResponse:
     summary = Sheet(
         title=_("Fund"),
-        headers=[_("Fund"), _("Unit"), _("Budget"), _("Approved, not yet paid"), _("Paid"), _("Balance")],
+        headers=[
+            _("Fund"),
+            _("Unit"),
+            _("Budget"),
+            _("Approved, not yet paid"),
+            _("Paid"),
+            pgettext("money", "Balance"),
+        ],
         rows=[[fund.name, fund.unit.name, fund.budget, fund.committed, fund.spent, fund.balance]],
         widths=(28, 24, 14, 14, 14, 14),
     )
@@ -169,7 +207,13 @@ def report_xlsx(
         sheets.append(
             Sheet(
                 title=_("Goods donations"),
-                headers=[_("Unit"), _("Item"), _("Unit of measure"), _("Received"), _("Given")],
+                headers=[
+                    _("Unit"),
+                    pgettext("material", "Item"),
+                    _("Unit of measure"),
+                    pgettext("donation", "Received"),
+                    _("Given"),
+                ],
                 rows=[
                     [r.unit.name if r.unit else "", r.item.label, r.item.get_measure_display(), r.received, r.given]
                     for r in report.goods
@@ -188,7 +232,7 @@ def report_xlsx(
                     _("Opened on"),
                     _("Collected"),
                     _("Passed on"),
-                    _("Left"),
+                    pgettext("collection", "Left"),
                     _("Units"),
                     _("People"),
                 ],
@@ -219,8 +263,8 @@ def report_xlsx(
                     _("Budget"),
                     _("Approved, not yet paid"),
                     _("Paid"),
-                    _("Balance"),
-                    _("Waiting"),
+                    pgettext("money", "Balance"),
+                    pgettext("spending", "Waiting"),
                 ],
                 rows=[
                     [f.name, f.unit.name, f.budget, f.committed, f.spent, f.balance, getattr(f, "waiting", 0)]

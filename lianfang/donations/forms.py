@@ -14,6 +14,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lianfang.core.forms import Form, UnitChoiceField
 from lianfang.donations.choices import Direction, DonationKind, SpendingStatus
@@ -44,8 +45,8 @@ class DonationFilterForm(Form):
     unit = UnitChoiceField(
         label=_("Unit and its sub-units"), queryset=Unit.objects.none(), required=False, empty_label=_("All units")
     )
-    date_from = _date_field(_("From"), required=False)
-    date_to = _date_field(_("To"), required=False)
+    date_from = _date_field(pgettext_lazy("date range", "From"), required=False)
+    date_to = _date_field(pgettext_lazy("date range", "To"), required=False)
     state = forms.ChoiceField(
         label=_("Cancelled"),
         required=False,
@@ -100,7 +101,7 @@ class DonationForm(Form):
 
 
 class DonationLineForm(forms.Form):
-    item = forms.ModelChoiceField(label=_("Item"), queryset=Item.objects.none(), required=False)
+    item = forms.ModelChoiceField(label=pgettext_lazy("material", "Item"), queryset=Item.objects.none(), required=False)
     quantity = forms.CharField(
         label=_("Quantity"),
         required=False,
@@ -145,8 +146,8 @@ class DonationReportForm(Form):
     unit = UnitChoiceField(
         label=_("Unit and its sub-units"), queryset=Unit.objects.none(), required=False, empty_label=_("All units")
     )
-    date_from = _date_field(_("From"), required=False)
-    date_to = _date_field(_("To"), required=False)
+    date_from = _date_field(pgettext_lazy("date range", "From"), required=False)
+    date_to = _date_field(pgettext_lazy("date range", "To"), required=False)
 
     def __init__(self, *args: Any, units: QuerySet[Unit], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -164,7 +165,7 @@ class DonationReportForm(Form):
 
 class CollectionForm(Form):
     organiser = UnitChoiceField(label=_("Organised by"), queryset=Unit.objects.none(), empty_label=None)
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("collection", "Name"), max_length=100)
     recipient = forms.CharField(
         label=_("For"), max_length=100, help_text=_("Where the money goes, e.g. the city Red Cross.")
     )
@@ -203,7 +204,10 @@ class PassOnForm(Form):
     amount = _amount_field(_("Amount (yuan)"))
     date = _date_field(_("Date"))
     recipient = forms.CharField(
-        label=_("To"), max_length=100, required=False, help_text=_("Leave empty for the collection's recipient.")
+        label=pgettext_lazy("money", "To"),
+        max_length=100,
+        required=False,
+        help_text=_("Leave empty for the collection's recipient."),
     )
     receipt_no = forms.CharField(label=_("Receipt number"), max_length=40, required=False)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
@@ -214,7 +218,7 @@ class PassOnForm(Form):
 
 class FundForm(Form):
     unit = UnitChoiceField(label=_("Unit"), queryset=Unit.objects.none(), empty_label=None)
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("fund", "Name"), max_length=100)
     budget = _amount_field(_("Budget (yuan)"))
     opened_on = _date_field(_("Opened on"))
     note = forms.CharField(

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Symptom(models.TextChoices):
@@ -12,9 +13,19 @@ class Symptom(models.TextChoices):
 
 
 class WorkMode(models.TextChoices):
+    """Where the person is today. The last three are set by the person's status (an isolation order,
+    a hospital stay), never chosen freely: the check-in is held at them (lianfang.core.extensions)."""
+
     ON_SITE = "on_site", _("On site")
     REMOTE = "remote", _("Working remotely")
     ON_LEAVE = "on_leave", _("On leave")
+    HOME_ISOLATION = "home_isolation", _("In home isolation")
+    CENTRAL_ISOLATION = "central_isolation", _("In centralised isolation")
+    HOSPITAL = "hospital", _("In hospital")
+
+
+# Modes that count as "isolated" in the per-unit day counts (not at work, not on leave).
+ISOLATION_MODES = (WorkMode.HOME_ISOLATION, WorkMode.CENTRAL_ISOLATION, WorkMode.HOSPITAL)
 
 
 class CheckInSource(models.TextChoices):
@@ -28,7 +39,7 @@ class QuestionKind(models.TextChoices):
     YES_NO = "yes_no", _("Yes / no")
     SINGLE = "single", _("Single choice")
     MULTIPLE = "multiple", _("Multiple choice")
-    NUMBER = "number", _("Number")
+    NUMBER = "number", pgettext_lazy("question kind", "Number")
     TEXT = "text", _("Text")
     DATE = "date", _("Date")
 
@@ -49,10 +60,10 @@ class Transport(models.TextChoices):
     TRAIN = "train", _("Train")
     COACH = "coach", _("Coach")
     CAR = "car", _("Car")
-    SHIP = "ship", _("Ship")
+    SHIP = "ship", pgettext_lazy("transport", "Ship")
     OTHER = "other", _("Other")
 
 
 class TripSource(models.TextChoices):
     CHECKIN = "checkin", _("From a check-in")
-    ENTERED = "entered", _("Entered")
+    ENTERED = "entered", pgettext_lazy("trip source", "Entered")

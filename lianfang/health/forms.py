@@ -7,9 +7,10 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from lianfang.core.extensions import WorkVerdict
 from lianfang.core.forms import Form, UnitChoiceField
 from lianfang.health import divisions
 from lianfang.health.choices import QuestionKind, RiskLevel, Symptom, Transport, TripKind, WorkMode
@@ -45,6 +46,20 @@ def question_field(version: QuestionVersion) -> forms.Field:
     return forms.CharField(max_length=500, **common)
 
 
+FREE_MODES = (WorkMode.ON_SITE, WorkMode.REMOTE, WorkMode.ON_LEAVE)
+
+
+def work_mode_choices(verdict: WorkVerdict | None) -> list[tuple[str, str]]:
+    """The modes a person may record today, as the check-in guards decide (the service checks again)."""
+    if verdict is not None and verdict.held and verdict.mode:
+        modes: tuple[str, ...] = (verdict.mode,)
+    elif verdict is not None and not verdict.may_work:
+        modes = (WorkMode.REMOTE, WorkMode.ON_LEAVE)
+    else:
+        modes = FREE_MODES
+    return [(m, WorkMode(m).label) for m in modes]
+
+
 class CheckInForm(Form):
     """The personal check-in. The location is three cascading selects; the most precise one chosen
     is the stored division code."""
@@ -52,7 +67,7 @@ class CheckInForm(Form):
     temperature = forms.CharField(
         label=_("Temperature (°C)"),
         max_length=5,
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": "36.5"}),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "placeholder": _("e.g. 36.5")}),
         help_text=_("Between 34.0 and 43.0."),
     )
     symptoms = forms.MultipleChoiceField(
@@ -71,9 +86,15 @@ class CheckInForm(Form):
     )
     date = forms.DateField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, versions: list[QuestionVersion], **kwargs):
+    def __init__(self, *args, versions: list[QuestionVersion], verdict: WorkVerdict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.versions = versions
+        # Where the person may say they are today: free, held at an isolation mode, or anything but on site.
+        self.fields["work_mode"].choices = work_mode_choices(verdict)
+        if verdict is not None and verdict.mode and not self.is_bound:
+            current = self.initial.get("work_mode")
+            if verdict.held or current not in dict(self.fields["work_mode"].choices):
+                self.initial["work_mode"] = verdict.mode
         data = self.data if self.is_bound else {}
         initial_code = self.initial.get("location_code", "")
         province, city, _district = divisions.split(initial_code)
@@ -178,7 +199,7 @@ class QuestionForm(Form):
         required=False,
         help_text=_("Values separated by commas, e.g. yes, or red,yellow. The liaison is told at once."),
     )
-    sort = forms.IntegerField(label=_("Order"), min_value=0, max_value=32000, initial=100)
+    sort = forms.IntegerField(label=pgettext_lazy("sort", "Order"), min_value=0, max_value=32000, initial=100)
 
     def __init__(self, *args, units, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -346,8 +367,8 @@ class TripForm(LocationMixin, Form):
         required=False,
         help_text=_("Left empty, the name of the place chosen above; write it for a place abroad."),
     )
-    date_from = forms.DateField(label=_("From"), widget=forms.DateInput(attrs=DATE))
-    date_to = forms.DateField(label=_("To"), widget=forms.DateInput(attrs=DATE))
+    date_from = forms.DateField(label=pgettext_lazy("date range", "From"), widget=forms.DateInput(attrs=DATE))
+    date_to = forms.DateField(label=pgettext_lazy("date range", "To"), widget=forms.DateInput(attrs=DATE))
     transport = forms.ChoiceField(label=_("Transport"), required=False, choices=[("", "—"), *Transport.choices])
     transport_no = forms.CharField(
         label=_("Flight or train number"), max_length=20, required=False, help_text=_("For example G1234 or CA1502.")

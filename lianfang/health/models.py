@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.querysets import RestrictedManager
@@ -102,7 +102,7 @@ class CheckIn(models.Model):
     symptom_note = models.CharField(_("other symptoms"), max_length=200, blank=True)
     location_code = models.CharField(_("location (division code)"), max_length=12, blank=True)
     location_name = models.CharField(_("location"), max_length=100, blank=True)
-    work_mode = models.CharField(_("today"), max_length=10, choices=WorkMode.choices, default=WorkMode.ON_SITE)
+    work_mode = models.CharField(_("today"), max_length=20, choices=WorkMode.choices, default=WorkMode.ON_SITE)
     # {"<QuestionVersion id>": answer}
     answers = models.JSONField(_("answers"), default=dict, blank=True)
     is_fever = models.BooleanField(_("fever"), default=False)
@@ -162,6 +162,7 @@ class UnitDayStat(models.Model):
     on_site = models.PositiveIntegerField(_("on site"), default=0)
     remote = models.PositiveIntegerField(_("remote"), default=0)
     on_leave = models.PositiveIntegerField(_("on leave"), default=0)
+    isolated = models.PositiveIntegerField(_("in isolation or hospital"), default=0)
 
     objects = RestrictedManager()
     scope_unit_field = "unit"
@@ -237,8 +238,8 @@ class Trip(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=TripKind.choices, default=TripKind.TRIP)
     place_code = models.CharField(_("division code"), max_length=12, blank=True, db_index=True)
     place_name = models.CharField(_("place"), max_length=100)
-    date_from = models.DateField(_("from"))
-    date_to = models.DateField(_("to"))
+    date_from = models.DateField(pgettext_lazy("date range", "from"))
+    date_to = models.DateField(pgettext_lazy("date range", "to"))
     transport = models.CharField(_("transport"), max_length=8, choices=Transport.choices, blank=True)
     transport_no = models.CharField(_("flight or train number"), max_length=20, blank=True)
     note = models.CharField(_("note"), max_length=200, blank=True)

@@ -24,6 +24,7 @@ from lianfang.health.models import CheckIn, Question, RiskArea, Trip, UnitDaySta
 from lianfang.health.risk_index import RiskIndex
 from lianfang.org.models import GroupSettings, Unit
 from lianfang.org.scoping import can, has_any, units_where
+from lianfang.people import counts
 from lianfang.people.choices import EmploymentStatus
 from lianfang.people.models import Person
 
@@ -164,7 +165,7 @@ def non_reporters(*, viewer, date: datetime.date, unit: Unit | None = None) -> Q
     return (
         Person.objects.restrict(viewer, Action.VIEW)
         .filter(unit__in=units_where(viewer, CheckIn, Action.VIEW).filter(_subtree_q(unit)))
-        .filter(employment_status=EmploymentStatus.ACTIVE)
+        .filter(counts.expected())
         .filter(~Exists(checked_in))
         .select_related("unit")
         .order_by("unit__path", "employee_no")
@@ -197,7 +198,7 @@ def proxy_people(*, viewer, unit: Unit) -> QuerySet[Person]:
     return (
         Person.objects.restrict(viewer, Action.VIEW)
         .filter(unit__in=units_where(viewer, CheckIn, Action.ADD).filter(path__startswith=unit.path))
-        .filter(employment_status=EmploymentStatus.ACTIVE)
+        .filter(counts.expected())
         .select_related("unit")
         .order_by("unit__path", "employee_no")
     )

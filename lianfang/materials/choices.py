@@ -12,19 +12,24 @@ class Category(models.TextChoices):
     TESTING = "testing", _("Test kits")
     MEDICINE = "medicine", _("Medicine")
     LIVING = "living", _("Daily supplies")
-    OTHER = "other", _("Other")
+    OTHER = "other", pgettext_lazy("material category", "Other")
 
 
 class Measure(models.TextChoices):
-    """Units of measure as people count them; the counted ones take whole numbers only."""
+    """Units of measure as people count them; the counted ones take whole numbers only.
+
+    Each item is counted the way a store-keeper writes it on a receipt: masks in 只, face shields in
+    个, goggles and gloves in 副, suits in 套, books in 本 (never 只)."""
 
     PIECE = "piece", pgettext_lazy("measure", "pieces (只)")
+    EACH = "each", pgettext_lazy("measure", "items (个)")
     PAIR = "pair", pgettext_lazy("measure", "pairs (副)")
     SET = "set", pgettext_lazy("measure", "sets (套)")
     BOTTLE = "bottle", pgettext_lazy("measure", "bottles (瓶)")
     STICK = "stick", pgettext_lazy("measure", "thermometers (支)")
     BOX = "box", pgettext_lazy("measure", "boxes (盒)")
     BARREL = "barrel", pgettext_lazy("measure", "barrels (桶)")
+    COPY = "copy", pgettext_lazy("measure", "copies (本)")
     JIN = "jin", pgettext_lazy("measure", "jin (斤)")
     KG = "kg", pgettext_lazy("measure", "kilograms (kg)")
     LITRE = "litre", pgettext_lazy("measure", "litres (L)")
@@ -32,7 +37,7 @@ class Measure(models.TextChoices):
     @classmethod
     def counted(cls) -> frozenset[str]:
         """Measures counted in whole numbers (no half a mask)."""
-        return frozenset({cls.PIECE, cls.PAIR, cls.SET, cls.BOTTLE, cls.STICK, cls.BOX, cls.BARREL})
+        return frozenset({cls.PIECE, cls.EACH, cls.PAIR, cls.SET, cls.BOTTLE, cls.STICK, cls.BOX, cls.BARREL, cls.COPY})
 
 
 class MovementKind(models.TextChoices):
@@ -63,14 +68,14 @@ class Urgency(models.TextChoices):
 
 
 class RequestStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("request status", "Open")
     PARTLY = "partly", _("Partly covered")
-    COVERED = "covered", _("Covered")
+    COVERED = "covered", pgettext_lazy("request status", "Covered")
     CANCELLED = "cancelled", _("Cancelled")
 
 
 class OfferStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("offer status", "Open")
     TAKEN = "taken", _("Taken")
     WITHDRAWN = "withdrawn", _("Withdrawn")
 
@@ -78,13 +83,13 @@ class OfferStatus(models.TextChoices):
 class TransferStatus(models.TextChoices):
     """调拨: proposed → approved → shipped → (partly) received; or rejected / cancelled before shipping."""
 
-    PROPOSED = "proposed", _("Proposed")
-    APPROVED = "approved", _("Approved")
-    SHIPPED = "shipped", _("Shipped")
-    PARTLY_RECEIVED = "partly_received", _("Partly received")
-    RECEIVED = "received", _("Received")
-    REJECTED = "rejected", _("Rejected")
-    CANCELLED = "cancelled", _("Cancelled")
+    PROPOSED = "proposed", pgettext_lazy("transfer status", "Proposed")
+    APPROVED = "approved", pgettext_lazy("transfer status", "Approved")
+    SHIPPED = "shipped", pgettext_lazy("transfer status", "Shipped")
+    PARTLY_RECEIVED = "partly_received", pgettext_lazy("transfer status", "Partly received")
+    RECEIVED = "received", pgettext_lazy("transfer status", "Received")
+    REJECTED = "rejected", pgettext_lazy("transfer status", "Rejected")
+    CANCELLED = "cancelled", pgettext_lazy("transfer status", "Cancelled")
 
 
 class ProposalStatus(models.TextChoices):

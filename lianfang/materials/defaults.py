@@ -1,6 +1,6 @@
 """The catalogue every group starts with: the protective materials the seeds name (masks, alcohol,
 84 disinfectant, goggles, protective suits, gloves, thermometers, antigen tests), counted the way
-store-keepers count them (只, 副, 套, L, 瓶, 支, 盒).
+store-keepers count them (只, 个, 副, 套, L, 瓶, 支, 盒).
 
 Thresholds and targets are starting points for one unit's store; the office changes them in the
 catalogue, and a unit can override them for itself.
@@ -19,7 +19,7 @@ DEFAULT_ITEMS: list[tuple[str, str, str, str, str, int, str, int, str, int]] = [
     ("disinfectant-84", "84 消毒液", "84 disinfectant", "disinfectant", "bottle", 12, "24", 14, "0.1", 40),
     ("goggles", "护目镜", "Goggles", "protective", "pair", 10, "20", 30, "0.05", 50),
     ("protective-suit", "防护服", "Protective suit", "protective", "set", 10, "20", 14, "0.2", 60),
-    ("face-shield", "防护面屏", "Face shield", "protective", "piece", 20, "20", 30, "0.1", 70),
+    ("face-shield", "防护面屏", "Face shield", "protective", "each", 20, "20", 30, "0.1", 70),
     ("gloves", "一次性手套", "Disposable gloves", "gloves", "pair", 100, "200", 14, "2", 80),
     ("thermometer", "额温枪", "Forehead thermometer", "instruments", "stick", 1, "2", 60, "0", 90),
     ("antigen-test", "抗原检测试剂", "Antigen test kit", "testing", "box", 20, "50", 14, "0.2", 100),

@@ -1,17 +1,21 @@
-"""The stock report and the movements as .xlsx, through :mod:`lianfang.core.exports` (formula
-escaping, streamed rows). Each export is an audit event: who took which rows out."""
+"""The stock report, the movements and the transfers as .xlsx, through :mod:`lianfang.core.exports`
+(formula escaping, streamed rows). Each export is an audit event: who took which rows out. The pages
+and the API hand out the same files from here."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from lianfang.core.audit import record_event
 from lianfang.core.exports import Sheet, xlsx_file, xlsx_response
 from lianfang.core.models import AuditKind
-from lianfang.materials.models import Movement
+from lianfang.materials.choices import TransferStatus
+from lianfang.materials.models import Movement, Transfer
 from lianfang.materials.selectors.stock import StockReport
 
 
@@ -28,7 +32,7 @@ def stock_sheet(report: StockReport) -> Sheet:
         _("Unit code"),
         _("Unit"),
         _("Item code"),
-        _("Item"),
+        pgettext("material", "Item"),
         _("Unit of measure"),
         _("On hand"),
         _("Subtree total"),
@@ -38,7 +42,7 @@ def stock_sheet(report: StockReport) -> Sheet:
         _("Days of supply"),
         _("Threshold"),
         _("Target days"),
-        _("Level"),
+        pgettext("stock", "Level"),
     ]
 
     def rows() -> Iterator[list]:
@@ -69,10 +73,10 @@ def stock_sheet(report: StockReport) -> Sheet:
 
 def movements_sheet(movements: QuerySet[Movement]) -> Sheet:
     headers = [
-        _("Date"),
+        _("Business date"),
         _("Unit code"),
         _("Unit"),
-        _("Item"),
+        pgettext("material", "Item"),
         _("Kind"),
         _("Quantity"),
         _("Balance after"),
@@ -81,7 +85,7 @@ def movements_sheet(movements: QuerySet[Movement]) -> Sheet:
         _("From / to"),
         _("Reference"),
         _("Note"),
-        _("Recorded"),
+        _("Recorded at"),
         _("Recorded by"),
     ]
 
@@ -117,3 +121,71 @@ def export_response(*, actor, sheet: Sheet, file_name: str, what: str, filters: 
     file, count = xlsx_file([sheet])
     record_event(kind=AuditKind.EXPORT, actor=actor, object_repr=what, rows=count, filters=filters)
     return xlsx_response(file, file_name=file_name)
+
+
+IN_TRANSIT = (TransferStatus.SHIPPED, TransferStatus.PARTLY_RECEIVED)
+
+
+def transfer_sheet(transfers) -> Sheet:
+    """One row per transfer line. The dates shipped and received are those the keepers entered (the
+    day the goods left and arrived); when each step was recorded follows at the end."""
+
+    def rows() -> Iterator[list]:
+        for t in transfers:
+            for line in t.lines.all():
+                yield [
+                    t.number,
+                    t.get_status_display(),
+                    t.from_unit.name,
+                    t.to_unit.name,
+                    line.item.label,
+                    line.item.get_measure_display(),
+                    line.quantity,
+                    line.shipped,
+                    line.received,
+                    line.shipped - line.received if t.status in IN_TRANSIT else 0,
+                    line.discrepancy_note,
+                    timezone.localtime(t.created).date() if t.created else None,
+                    timezone.localtime(t.approved).date() if t.approved else None,
+                    t.shipped_on,
+                    t.received_on,
+                    t.note,
+                    t.shipped,
+                    t.received,
+                ]
+
+    headers = [
+        pgettext("transfer", "Transfer note number"),
+        _("Status"),
+        pgettext("transfer", "From"),
+        pgettext("transfer", "To"),
+        pgettext("material", "Item"),
+        _("Unit of measure"),
+        pgettext("transfer quantity", "Agreed"),
+        pgettext("transfer quantity", "Shipped"),
+        pgettext("transfer quantity", "Received"),
+        pgettext("transfer quantity", "In transit"),
+        _("Discrepancy"),
+        pgettext("transfer", "Proposed on"),
+        pgettext("transfer", "Approved on"),
+        pgettext("transfer", "Shipped on"),
+        pgettext("transfer", "Received on"),
+        _("Note"),
+        pgettext("transfer", "Shipment recorded at"),
+        pgettext("transfer", "Receipt recorded at"),
+    ]
+    return Sheet(
+        title=pgettext("transfer", "Transfers"),
+        headers=headers,
+        rows=rows(),
+        widths=(18, 10, 24, 24, 16, 8, 10, 10, 10, 10, 24, 12, 12, 12, 12, 24, 17, 17),
+    )
+
+
+def transfers_export_response(*, actor, transfers: QuerySet[Transfer]):
+    """The transfers as .xlsx (pages and API alike), recorded as an export."""
+    file, count = xlsx_file([transfer_sheet(transfers)])
+    record_event(
+        kind=AuditKind.EXPORT, actor=actor, object_repr=pgettext("transfer", "Transfers"), what="transfers", rows=count
+    )
+    return xlsx_response(file, file_name=f"transfers-{timezone.localdate():%Y%m%d}.xlsx")

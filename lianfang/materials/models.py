@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.querysets import RestrictedManager
@@ -39,7 +39,7 @@ class Item(models.Model):
     code = models.SlugField(_("code"), max_length=30, unique=True)
     name = models.CharField(_("name (Chinese)"), max_length=60)
     name_en = models.CharField(_("name (English)"), max_length=60, blank=True)
-    category = models.CharField(_("category"), max_length=14, choices=Category.choices)
+    category = models.CharField(pgettext_lazy("material", "category"), max_length=14, choices=Category.choices)
     measure = models.CharField(_("unit of measure"), max_length=8, choices=Measure.choices)
     pack_size = models.PositiveIntegerField(_("pack size"), default=1, help_text=_("How many to a pack or box."))
     reorder_threshold = models.DecimalField(
@@ -319,11 +319,17 @@ class RebalanceProposal(models.Model):
 class Transfer(models.Model):
     """调拨单: stock moving from one unit to another. Stock leaves on shipping and arrives on receipt
     (receipts may be partial; what is short is recorded as a discrepancy); in between it is in
-    transit. Both units' people in scope see it."""
+    transit. Both units' people in scope see it.
+
+    A unit sending to several units at once makes one transfer (one note, one number) per receiver."""
 
     number = models.CharField(_("transfer note number"), max_length=24, unique=True)
-    from_unit = models.ForeignKey("org.Unit", verbose_name=_("from"), on_delete=models.PROTECT, related_name="+")
-    to_unit = models.ForeignKey("org.Unit", verbose_name=_("to"), on_delete=models.PROTECT, related_name="+")
+    from_unit = models.ForeignKey(
+        "org.Unit", verbose_name=pgettext_lazy("transfer", "from"), on_delete=models.PROTECT, related_name="+"
+    )
+    to_unit = models.ForeignKey(
+        "org.Unit", verbose_name=pgettext_lazy("transfer", "to"), on_delete=models.PROTECT, related_name="+"
+    )
     status = models.CharField(
         _("status"), max_length=16, choices=TransferStatus.choices, default=TransferStatus.PROPOSED
     )
@@ -360,7 +366,7 @@ class Transfer(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    shipped = models.DateTimeField(_("shipped"), null=True, blank=True)
+    shipped = models.DateTimeField(pgettext_lazy("transfer", "shipment recorded at"), null=True, blank=True)
     shipped_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("shipped by"),
@@ -369,7 +375,12 @@ class Transfer(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    received = models.DateTimeField(_("received"), null=True, blank=True)
+    received = models.DateTimeField(pgettext_lazy("transfer", "receipt recorded at"), null=True, blank=True)
+    # The business dates, as the keepers entered them: the day the goods left and the day the last of
+    # them arrived. ``shipped`` and ``received`` above are when those steps were recorded; a shipment
+    # typed in two days late keeps the day it really left (and so do its movements' ``date``).
+    shipped_on = models.DateField(_("shipped on"), null=True, blank=True)
+    received_on = models.DateField(_("received on"), null=True, blank=True)
 
     objects = RestrictedManager()
     scope_unit_field = ("from_unit", "to_unit")
@@ -397,8 +408,8 @@ class TransferLine(models.Model):
     transfer = models.ForeignKey(Transfer, verbose_name=_("transfer"), on_delete=models.CASCADE, related_name="lines")
     item = models.ForeignKey(Item, verbose_name=_("item"), on_delete=models.PROTECT, related_name="+")
     quantity = models.DecimalField(_("quantity"), **QUANTITY)
-    shipped = models.DecimalField(_("shipped"), default=Decimal(0), **QUANTITY)
-    received = models.DecimalField(_("received"), default=Decimal(0), **QUANTITY)
+    shipped = models.DecimalField(pgettext_lazy("transfer quantity", "shipped"), default=Decimal(0), **QUANTITY)
+    received = models.DecimalField(pgettext_lazy("transfer quantity", "received"), default=Decimal(0), **QUANTITY)
     discrepancy_note = models.CharField(_("discrepancy"), max_length=200, blank=True)
 
     class Meta:

@@ -19,6 +19,9 @@ The model, per item:
   a quarter of its target, then to half, and so on: the worst-off units are served first, whatever
   their size. A front-line unit's pieces are worth ``front_line_weight`` times more (default 10,
   more than the whole range of quarters: the front line is served first, as seed 001 asks).
+* An item with a pack size (masks 50 to a box) moves in whole packs: the solver counts it in packs,
+  a donor's surplus rounded down and a receiver's shortfall rounded up to whole packs, so nobody
+  has to open a box to ship it.
 * Pieces travel along the unit tree; each step between a unit and its parent costs a tiny amount
   (``STEP_COST``), far below any value above. It only breaks ties: between two equally good donors,
   the nearer one (the same subsidiary) is chosen.
@@ -67,6 +70,7 @@ class Position:
     in_transit_in: float = 0.0
     front_line: bool = False
     whole: bool = True  # counted in pieces, pairs, sets…: whole numbers only
+    pack: int = 1  # how many to a pack or box: quantities move in whole packs when above 1
 
 
 @dataclass(frozen=True)
@@ -143,9 +147,11 @@ def _receiver(p: Position, front_line_weight: float) -> _Receiver | None:
     weight = front_line_weight if p.front_line else 1.0
     quarters = len(QUARTER_VALUES)
     bounds = [_ceil(target * k / quarters, p.whole) for k in range(quarters + 1)]
+    # Counted in whole packs, a level of 0.8 packs lacks a whole pack to reach 1 (not 0.2 of one).
+    base = _floor(level, p.whole)
     segments = []
     for k, value in enumerate(QUARTER_VALUES):
-        cap = bounds[k + 1] - max(bounds[k], level)
+        cap = bounds[k + 1] - max(bounds[k], base)
         if cap > EPS:
             segments.append((round(cap, 2), value * weight))
     need = sum(cap for cap, _v in segments)
@@ -160,14 +166,35 @@ class _Item:
     whole: bool
     donors: dict[int, float]  # unit → surplus
     receivers: dict[int, _Receiver]
+    pack: int = 1  # the item's quantities here are in packs of this many
+
+
+def in_packs(p: Position) -> Position:
+    """The position counted in whole packs (the solver's unit for an item with a pack size): a donor's
+    surplus rounds down to whole packs, a receiver's shortfall up, so a donor never goes below its
+    target and a receiver gets whole boxes."""
+    if p.pack <= 1:
+        return p
+    return Position(
+        unit=p.unit,
+        item=p.item,
+        on_hand=p.on_hand / p.pack,
+        daily_use=p.daily_use / p.pack,
+        target_days=p.target_days,
+        in_transit_in=p.in_transit_in / p.pack,
+        front_line=p.front_line,
+        whole=True,
+        pack=p.pack,
+    )
 
 
 def _items(positions: Iterable[Position], front_line_weight: float) -> list[_Item]:
     by_item: dict[int, _Item] = {}
     for p in positions:
+        p = in_packs(p)
         entry = by_item.get(p.item)
         if entry is None:
-            entry = by_item[p.item] = _Item(item=p.item, whole=p.whole, donors={}, receivers={})
+            entry = by_item[p.item] = _Item(item=p.item, whole=p.whole, donors={}, receivers={}, pack=max(p.pack, 1))
         surplus = surplus_of(p)
         if surplus > EPS:
             entry.donors[p.unit] = surplus
@@ -515,7 +542,9 @@ def solve(
     value = plan_value(items, moves)
     pairs = sorted({(m.from_unit, m.to_unit) for m in moves})
     if len(pairs) <= max_shipments:
-        return Plan(moves=_sorted(moves), method="lp", value=value, seconds=time.perf_counter() - started)
+        return Plan(
+            moves=_sorted(_in_measure(moves, items)), method="lp", value=value, seconds=time.perf_counter() - started
+        )
 
     candidates = _compatible_pair_count(items, exact_pair_limit)
     notes: list[str] = []
@@ -524,7 +553,7 @@ def solve(
         exact = _pair_program(items, _compatible_pairs(items), tree, max_shipments=max_shipments, time_limit=budget)
         if exact is not None:
             return Plan(
-                moves=_sorted(exact[0]),
+                moves=_sorted(_in_measure(exact[0], items)),
                 method="milp",
                 value=exact[1],
                 seconds=time.perf_counter() - started,
@@ -550,13 +579,22 @@ def solve(
         kept = [p for p in kept if p in used] + reserve[: len(idle)]
         reserve = reserve[len(idle) :]
     return Plan(
-        moves=_sorted(best[0]),
+        moves=_sorted(_in_measure(best[0], items)),
         method="lp-fix",
         value=best[1],
         seconds=time.perf_counter() - started,
         candidate_pairs=candidates,
         notes=notes,
     )
+
+
+def _in_measure(moves: list[Move], items: list[_Item]) -> list[Move]:
+    """Moves counted in packs back in the item's own measure (4 packs of 50 → 200)."""
+    packs = {entry.item: entry.pack for entry in items}
+    return [
+        Move(m.from_unit, m.to_unit, m.item, m.quantity * packs[m.item]) if packs.get(m.item, 1) > 1 else m
+        for m in moves
+    ]
 
 
 def _sorted(moves: list[Move]) -> list[Move]:

@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class RobotKind(models.TextChoices):
@@ -14,7 +15,7 @@ class DeliveryChannel(models.TextChoices):
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", _("Waiting")
+    PENDING = "pending", pgettext_lazy("delivery status", "Waiting")
     SENT = "sent", _("Sent")
     RETRYING = "retrying", _("Failed, will retry")
     FAILED = "failed", _("Failed")
@@ -31,6 +32,9 @@ class MessageKind(models.TextChoices):
     CHECKIN_REMINDER = "checkin_reminder", _("Check-in reminder")
     COMPLETION_LOW = "completion_low", _("Completion below target")
     ROBOT_COMPLETION = "robot_completion", _("Unit completion (chat group)")
+    # "Remind these people now" on the non-reporter list: the inbox message and the chat-group message.
+    CHECKIN_NUDGE = "checkin_nudge", _("Check-in reminder from the liaison")
+    ROBOT_NUDGE = "robot_nudge", _("Not yet checked in (chat group)")
     REPORT_LATE = "report_late", _("Daily report late or missing")
     REPORT_ESCALATION = "report_escalation", _("Late and missing reports (office)")
     ROBOT_TEST = "robot_test", _("Test message")

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lianfang.core.forms import Form, UnitChoiceField
 from lianfang.core.scoping import Action
@@ -21,7 +22,9 @@ class RobotForm(Form):
 
     unit = UnitChoiceField(label=_("Unit"), queryset=Unit.objects.none())
     kind = forms.ChoiceField(label=_("Service"), choices=RobotKind.choices)
-    name = forms.CharField(label=_("Name"), max_length=60, help_text=_("E.g. the name of the chat group."))
+    name = forms.CharField(
+        label=pgettext_lazy("robot", "Name"), max_length=60, help_text=_("E.g. the name of the chat group.")
+    )
     webhook_url = forms.CharField(
         label=_("Webhook address"),
         max_length=500,

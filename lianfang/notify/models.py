@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.fields import EncryptedCharField
@@ -85,6 +86,9 @@ class Delivery(models.Model):
     kind = models.CharField(_("kind"), max_length=40)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("message"))
+    # People to @-mention in a chat group, by roster id: their phone numbers are looked up when the
+    # message is sent, so the numbers are never copied into this table (or shown with the delivery).
+    mention_people = models.JSONField(_("people to mention"), default=list, blank=True)
     status = models.CharField(
         _("status"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
@@ -129,3 +133,34 @@ class ReminderRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.date} {self.time:%H:%M}"
+
+
+class UnitReminder(models.Model):
+    """A reminder sent by hand to the people of one unit who have not checked in ("remind these
+    people now" on the non-reporter list): one row per unit per press.
+
+    The ten-minute rate reads it (:data:`lianfang.notify.selectors.UNIT_REMINDER_INTERVAL`), and the
+    list shows who reminded the unit last and when.
+    """
+
+    unit = models.ForeignKey("org.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="+")
+    date = models.DateField(_("check-in date"))
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("sent by"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    people = models.PositiveIntegerField(_("people reminded"), default=0)
+    messages = models.PositiveIntegerField(_("inbox messages"), default=0)
+    robot_messages = models.PositiveIntegerField(_("chat-group messages"), default=0)
+
+    objects = RestrictedManager()
+    scope_unit_field = "unit"
+
+    class Meta:
+        verbose_name = _("unit reminder")
+        verbose_name_plural = _("unit reminders")
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["unit", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.date} {self.sent_at:%H:%M}"

@@ -56,9 +56,20 @@ class RoundResult:
         }
 
 
+def chat_name(name: str | None) -> str:
+    """A name as a chat group sees it: the family name and the last character, the middle masked
+    (张*伟, 欧**明); a two-character name keeps its first (张*). Enough for colleagues to recognise
+    themselves in their own unit's list, not enough to identify someone from outside it.
+    """
+    name = (name or "").strip()
+    if len(name) <= 2:
+        return mask_name(name)
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
 def masked_name_list(names: list[str], total: int, limit: int = MAX_NAMES) -> str:
     """At most ``limit`` masked names, then "and N more" (PIPL: names in a chat group are masked)."""
-    shown = "、".join(mask_name(n) for n in names[:limit])
+    shown = "、".join(chat_name(n) for n in names[:limit])
     rest = total - min(len(names), limit)
     if rest > 0:
         shown += " " + _("and %(count)d more") % {"count": rest}

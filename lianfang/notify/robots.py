@@ -13,6 +13,17 @@ Signing, as the services document it:
 
 All three answer HTTP 200 even when they refuse a message, with an error code in the JSON body
 (DingTalk and WeCom ``errcode``, Feishu ``code``), so a 200 alone is not success.
+
+@-mentions differ (Lianfang knows people's phone numbers, not their chat accounts):
+
+* DingTalk mentions by phone number: ``"at": {"atMobiles": [...]}`` and ``@<number>`` in the text,
+  in markdown as in text messages. DingTalk shows a member's name in place of the number and masks
+  the number of someone who is not in the group.
+* WeCom mentions by phone number only in *text* messages (``mentioned_mobile_list``); markdown
+  messages can mention only WeCom user ids (``<@userid>``). A message with mentions is therefore
+  sent as plain text, without the markdown marks.
+* Feishu custom robots mention only by Feishu user id (``<at user_id="ou_…">``), never by phone
+  number: no mentions, the message is sent as usual.
 """
 
 from __future__ import annotations
@@ -75,19 +86,62 @@ def feishu_sign(secret: str, timestamp_s: int) -> str:
     return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode()
 
 
+# Robot kinds that can @-mention a person by phone number (see the module's docstring).
+MENTION_BY_PHONE: frozenset[str] = frozenset({RobotKind.DINGTALK, RobotKind.WECOM})
+
+
+def supports_mentions(kind: str) -> bool:
+    """Can a robot of this kind @-mention people by their phone numbers?"""
+    return kind in MENTION_BY_PHONE
+
+
+def plain_text(markdown: str) -> str:
+    """Our robot markdown (headings and bold only) as plain text, for WeCom text messages."""
+    lines = []
+    for line in markdown.splitlines():
+        stripped = line.lstrip("#").strip() if line.startswith("#") else line
+        lines.append(stripped.replace("**", ""))
+    return "\n".join(lines)
+
+
 def signed_request(
-    kind: str, webhook_url: str, secret: str, title: str, text: str, *, now: float | None = None
+    kind: str,
+    webhook_url: str,
+    secret: str,
+    title: str,
+    text: str,
+    *,
+    now: float | None = None,
+    mention_phones: tuple[str, ...] | list[str] = (),
 ) -> tuple[str, dict[str, Any]]:
-    """The address to POST to and the JSON body, signed when a secret is set."""
+    """The address to POST to and the JSON body, signed when a secret is set.
+
+    ``mention_phones`` @-mentions those numbers where the kind allows it (DingTalk, WeCom) and is
+    ignored otherwise (Feishu).
+    """
     now = time.time() if now is None else now
+    phones = [p for p in mention_phones if p] if supports_mentions(kind) else []
     if kind == RobotKind.DINGTALK:
         url = webhook_url
         if secret:
             ts = int(now * 1000)
             sign = urllib.parse.quote_plus(dingtalk_sign(secret, ts))
             url = f"{webhook_url}{'&' if '?' in webhook_url else '?'}timestamp={ts}&sign={sign}"
+        if phones:
+            # DingTalk highlights a mention only where "@number" appears in the text.
+            text = f"{text}\n\n{' '.join('@' + p for p in phones)}"
+            return url, {
+                "msgtype": "markdown",
+                "markdown": {"title": title, "text": text},
+                "at": {"atMobiles": phones, "isAtAll": False},
+            }
         return url, {"msgtype": "markdown", "markdown": {"title": title, "text": text}}
     if kind == RobotKind.WECOM:
+        if phones:
+            return webhook_url, {
+                "msgtype": "text",
+                "text": {"content": plain_text(text), "mentioned_mobile_list": phones},
+            }
         return webhook_url, {"msgtype": "markdown", "markdown": {"content": text}}
     if kind == RobotKind.FEISHU:
         body: dict[str, Any] = {"msg_type": "text", "content": {"text": text}}
@@ -123,9 +177,11 @@ def _service_error(kind: str, data: Any) -> str | None:
     return _("The robot refused the message: %(code)s %(msg)s") % {"code": code, "msg": msg}
 
 
-def robot_post(kind: str, webhook_url: str, secret: str, title: str, text: str) -> RobotAnswer:
+def robot_post(
+    kind: str, webhook_url: str, secret: str, title: str, text: str, *, mention_phones: tuple[str, ...] | list[str] = ()
+) -> RobotAnswer:
     """Send one message; return the service's answer or raise :class:`RobotError`."""
-    url, body = signed_request(kind, webhook_url, secret, title, text)
+    url, body = signed_request(kind, webhook_url, secret, title, text, mention_phones=mention_phones)
     request = urllib.request.Request(  # noqa: S310  (the scheme and host were checked on save)
         url,
         data=json.dumps(body, ensure_ascii=False).encode(),

@@ -8,16 +8,18 @@ non-reporters, liaisons). The latter run in jobs, not for a viewer: they read as
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from lianfang.core.scoping import Action
 from lianfang.notify.choices import DeliveryStatus
-from lianfang.notify.models import Delivery, Message, RobotChannel
+from lianfang.notify.models import Delivery, Message, RobotChannel, UnitReminder
 from lianfang.org.choices import Role
 from lianfang.org.models import RoleAssignment, Unit
 
@@ -101,3 +103,59 @@ def active_users(ids: Iterable[int]) -> dict[int, Any]:
 
 def active_robots() -> QuerySet[RobotChannel]:
     return RobotChannel.objects.filter(is_active=True, unit__is_active=True).select_related("unit").order_by("pk")
+
+
+# --- reminders sent by hand ("remind these people now") ---------------------------------------------
+
+# At most one reminder by hand per unit in this time: people are not to be chased every minute.
+UNIT_REMINDER_INTERVAL = datetime.timedelta(minutes=10)
+
+
+def recent_unit_reminders(
+    *, viewer, unit_ids: Iterable[int], now: datetime.datetime | None = None
+) -> dict[int, UnitReminder]:
+    """unit id → the latest reminder by hand still inside the ten-minute interval, for the units the
+    viewer may see (the list shows who reminded them last and when the next one is possible)."""
+    ids = list(unit_ids)
+    if not ids:
+        return {}
+    since = (now or timezone.now()) - UNIT_REMINDER_INTERVAL
+    out: dict[int, UnitReminder] = {}
+    rows = (
+        UnitReminder.objects.filter(unit_id__in=ids, sent_at__gt=since)
+        .filter(unit__in=Unit.objects.restrict(viewer, Action.VIEW))
+        .select_related("sent_by")
+        .order_by("unit_id", "-sent_at")
+    )
+    for row in rows:
+        out.setdefault(row.unit_id, row)
+    return out
+
+
+def robots_covering(units: Iterable[Unit]) -> dict[int, list[RobotChannel]]:
+    """unit id → the active robots of the nearest unit, itself or an ancestor, that has any.
+
+    A person's chat group is the most specific one: a department with its own group gets the
+    message there, not also in the subsidiary's group. Not viewer-scoped: a robot is where a
+    message goes, never shown by this function (one query whatever the number of units).
+    """
+    units = list(units)
+    if not units:
+        return {}
+    steplen = Unit.steplen
+    paths = {u.path[:end] for u in units for end in range(steplen, len(u.path) + 1, steplen)}
+    by_path: dict[str, list[RobotChannel]] = defaultdict(list)
+    for robot in (
+        RobotChannel.objects.filter(is_active=True, unit__is_active=True, unit__path__in=paths)
+        .select_related("unit")
+        .order_by("pk")
+    ):
+        by_path[robot.unit.path].append(robot)
+    out: dict[int, list[RobotChannel]] = {}
+    for unit in units:
+        for end in range(len(unit.path), 0, -steplen):
+            found = by_path.get(unit.path[:end])
+            if found:
+                out[unit.pk] = found
+                break
+    return out

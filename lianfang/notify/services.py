@@ -22,10 +22,12 @@ from lianfang.core.jobs import defer
 from lianfang.core.models import ChangeAction
 from lianfang.core.scoping import Action
 from lianfang.notify.choices import DeliveryChannel, DeliveryStatus, MessageKind
-from lianfang.notify.models import Delivery, Message, RobotChannel
-from lianfang.notify.robots import RobotError, robot_post, validate_robot
+from lianfang.notify.models import Delivery, Message, RobotChannel, UnitReminder
+from lianfang.notify.robots import RobotError, robot_post, supports_mentions, validate_robot
+from lianfang.notify.selectors import UNIT_REMINDER_INTERVAL
 from lianfang.org.models import Unit
 from lianfang.org.scoping import can, ensure_can, ensure_in_scope
+from lianfang.people.models import Person
 
 # After the 1st, 2nd and 3rd failed attempt, wait this long; the 4th failure is final.
 BACKOFF = (datetime.timedelta(minutes=1), datetime.timedelta(minutes=5), datetime.timedelta(minutes=15))
@@ -72,6 +74,59 @@ def message_mark_read(*, actor, message: Message) -> Message:
 def message_mark_all_read(*, actor) -> int:
     """Mark every unread message of the actor read; returns how many changed."""
     return Message.objects.filter(recipient=actor, read_at__isnull=True).update(read_at=timezone.now())
+
+
+# --- reminders sent by hand ----------------------------------------------------------------------
+
+
+def unit_reminder_claim(
+    *, units: Iterable[Unit], now: datetime.datetime
+) -> tuple[list[Unit], dict[int, datetime.datetime]]:
+    """Split ``units`` into those that may be reminded now and those reminded by hand less than ten
+    minutes ago (unit id → when the next reminder is possible).
+
+    Call inside the transaction that then records the reminder (:func:`unit_reminders_record`):
+    the units' rows are locked in primary-key order, so two people pressing the button at once
+    for the same unit send one reminder, not two (PostgreSQL; SQLite runs one writer at a time).
+    """
+    units = sorted({u.pk: u for u in units}.values(), key=lambda u: u.pk)
+    if not units:
+        return [], {}
+    ids = [u.pk for u in units]
+    list(Unit.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    last: dict[int, datetime.datetime] = {}
+    for unit_id, sent_at in (
+        UnitReminder.objects.filter(unit_id__in=ids, sent_at__gt=now - UNIT_REMINDER_INTERVAL)
+        .order_by("unit_id", "sent_at")
+        .values_list("unit_id", "sent_at")
+    ):
+        last[unit_id] = sent_at
+    blocked = {pk: sent_at + UNIT_REMINDER_INTERVAL for pk, sent_at in last.items()}
+    return [u for u in units if u.pk not in blocked], blocked
+
+
+def unit_reminders_record(
+    *, actor, date: datetime.date, now: datetime.datetime, counts: dict[int, tuple[int, int, int]]
+) -> list[UnitReminder]:
+    """One row per unit reminded by hand: unit id → (people, inbox messages, chat-group messages).
+
+    The rows are themselves the record of who reminded whom and when (like deliveries, they are not
+    objects anyone edits, so they are not in the change log).
+    """
+    rows = [
+        UnitReminder(
+            unit_id=unit_id,
+            date=date,
+            sent_at=now,
+            sent_by=actor if getattr(actor, "is_authenticated", False) else None,
+            people=people,
+            messages=messages,
+            robot_messages=robot_messages,
+        )
+        for unit_id, (people, messages, robot_messages) in sorted(counts.items())
+    ]
+    UnitReminder.objects.bulk_create(rows)
+    return rows
 
 
 # --- robots -------------------------------------------------------------------------------------
@@ -177,10 +232,23 @@ def _enqueue(delivery_id: int) -> None:
     defer("lianfang.notify.tasks.send_delivery", delivery_id)
 
 
-def delivery_robot_enqueue(*, robot: RobotChannel, kind: str, subject: str, body: str) -> Delivery:
-    """Queue one message to a chat-group robot; it is sent by a job after the transaction commits."""
+def delivery_robot_enqueue(
+    *, robot: RobotChannel, kind: str, subject: str, body: str, mention_people: Iterable[int] = ()
+) -> Delivery:
+    """Queue one message to a chat-group robot; it is sent by a job after the transaction commits.
+
+    ``mention_people`` (roster ids) are @-mentioned by phone number where the robot's kind allows it;
+    the caller decides whether mentions are wanted (the group setting).
+    """
+    mentions = list(dict.fromkeys(mention_people)) if supports_mentions(robot.kind) else []
     delivery = Delivery.objects.create(
-        channel=DeliveryChannel.ROBOT, robot=robot, unit_id=robot.unit_id, kind=kind, subject=subject[:200], body=body
+        channel=DeliveryChannel.ROBOT,
+        robot=robot,
+        unit_id=robot.unit_id,
+        kind=kind,
+        subject=subject[:200],
+        body=body,
+        mention_people=mentions,
     )
     _enqueue(delivery.pk)
     return delivery
@@ -203,12 +271,29 @@ def _deliver(delivery: Delivery) -> None:
             raise RobotError(_("The robot was deleted."))
         if not robot.is_active:
             raise RobotError(_("The robot is switched off."))
-        robot_post(robot.kind, robot.webhook_url, robot.secret, delivery.subject or delivery.kind, delivery.body)
+        robot_post(
+            robot.kind,
+            robot.webhook_url,
+            robot.secret,
+            delivery.subject or delivery.kind,
+            delivery.body,
+            mention_phones=_mention_phones(delivery),
+        )
     else:
         try:
             send_mail(delivery.subject, delivery.body, None, [delivery.email], fail_silently=False)
         except Exception as exc:  # any SMTP or socket error is a failed attempt, shown to the office
             raise RobotError(_("The mail server refused the message: %(error)s") % {"error": exc}) from exc
+
+
+def _mention_phones(delivery: Delivery) -> list[str]:
+    """The current phone numbers of the people the delivery mentions (read at sending time, so that
+    the numbers are never stored with the message)."""
+    ids = delivery.mention_people or []
+    if not ids or delivery.robot is None or not supports_mentions(delivery.robot.kind):
+        return []
+    phones = dict(Person.objects.filter(pk__in=ids).exclude(phone="").values_list("pk", "phone"))
+    return [phones[pk] for pk in ids if pk in phones]
 
 
 def delivery_attempt(*, delivery_id: int, now: datetime.datetime | None = None) -> Delivery | None:

@@ -118,6 +118,9 @@ class GroupSettingsForm(forms.ModelForm):
             "followups_per_day",
             "cluster_cases",
             "cluster_days",
+            # Chasing non-reporters (issue 10).
+            "robot_mentions",
+            "fever_advice",
         ]
         widgets = {
             name: forms.TimeInput(attrs={"type": "time"}, format="%H:%M")

@@ -166,6 +166,25 @@ class GroupSettings(models.Model):
     cluster_days = models.PositiveSmallIntegerField(
         _("cluster alert: within days"), default=14, validators=[MinValueValidator(1), MaxValueValidator(60)]
     )
+    # Chasing non-reporters (issue 10): @-mentions in chat-group reminders, off until the office decides.
+    robot_mentions = models.BooleanField(
+        _("@-mention people in chat-group reminders"),
+        default=False,
+        help_text=_(
+            'When a liaison presses "remind these people now", DingTalk and WeCom robots @-mention the people '
+            "by their phone numbers, so that they get a notification. Their numbers are sent to DingTalk or "
+            "WeCom for this. Feishu robots cannot mention by phone number and send the names only."
+        ),
+    )
+    # What a person with a fever reads right after checking in (the office writes it: where the nearest
+    # fever clinics are, whom to call).
+    fever_advice = models.TextField(
+        _("advice after a fever check-in"),
+        max_length=500,
+        blank=True,
+        default="请不要到岗，居家休息并告知本单位联络人；如需就医，请佩戴口罩前往最近的发热门诊，避免乘坐公共交通。",
+        help_text=_("Shown to a person right after a check-in with a fever: stay home, the nearest fever clinics."),
+    )
     updated = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:

@@ -151,6 +151,9 @@ GROUP_SETTINGS_FIELDS = frozenset(
         "followups_per_day",
         "cluster_cases",
         "cluster_days",
+        # Chasing non-reporters (issue 10).
+        "robot_mentions",
+        "fever_advice",
     }
 )
 

@@ -110,7 +110,11 @@ def person_activate(*, person: Person, token: str, password: str):
         raise ValidationError(
             _("This activation link was already used or has expired: ask your liaison for a new one.")
         )
-    if person.user_id is not None:  # not reachable with a valid token; kept as the database's last word
+    if person.user_id is not None:
+        # An account opened through the API without a password: the link sets its first password.
+        if not person.user.has_usable_password():
+            return _set_first_password(person.user, password)
+        # Not reachable with a valid token; kept as the database's last word.
         raise ValidationError(_("This person already has an account."))
     User = get_user_model()
     username = person.employee_no
@@ -131,4 +135,14 @@ def person_activate(*, person: Person, token: str, password: str):
     record_change(actor=user, obj=person, action=ChangeAction.UPDATE, before=before)
     role = RoleAssignment.objects.create(user=user, unit=person.unit, role=Role.EMPLOYEE)
     record_change(actor=user, obj=role, action=ChangeAction.CREATE)
+    return user
+
+
+def _set_first_password(user, password: str):
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password1": exc.messages}) from None
+    user.set_password(password)
+    user.save(update_fields=["password"])
     return user

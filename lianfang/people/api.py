@@ -7,23 +7,41 @@ audited. Writes take full values.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
-from lianfang.core.api import MaskedCharField, Pagination, RestrictedViewSet, ScopedUnitField, StrictFieldsMixin
+from lianfang.core.api import (
+    MaskedCharField,
+    Pagination,
+    RestrictedViewSet,
+    ScopedUnitField,
+    StrictFieldsMixin,
+    command,
+)
 from lianfang.core.exports import XLSX_CONTENT_TYPE, xlsx_response
 from lianfang.core.masking import mask_id_number, mask_phone
 from lianfang.core.scoping import Action
 from lianfang.core.serializers import JobSerializer
 from lianfang.core.uploads import check_size
+from lianfang.org.models import RoleAssignment
 from lianfang.people import selectors, services
+from lianfang.people.activation import activation_url
 from lianfang.people.exports import export_file_name, roster_export_file
 from lianfang.people.filters import PersonFilterSet
 from lianfang.people.importer import roster_import_submit
@@ -83,7 +101,7 @@ class PersonSerializer(StrictFieldsMixin, serializers.ModelSerializer):
 
     strict_field_hints = {
         "id_number_digest": _("This field is computed and cannot be written."),
-        "user": _("User accounts are linked by an administrator, not through this endpoint."),
+        "user": _("To open an account for the person, POST to /api/v1/people/<id>/account/ (group office)."),
     }
 
     class Meta:
@@ -124,6 +142,59 @@ class RosterUploadSerializer(StrictFieldsMixin, serializers.Serializer):
     file = serializers.FileField(
         help_text="An .xlsx workbook or a .csv file with the roster template's Chinese header row."
     )
+
+
+class AccountRoleSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    role_label = serializers.CharField(source="get_role_display", read_only=True)
+
+    class Meta:
+        model = RoleAssignment
+        fields = ["id", "unit", "unit_name", "role", "role_label"]
+        read_only_fields = fields
+
+
+class AccountSerializer(serializers.Serializer):
+    """A person's user account: its username (the employee number), its roles, how it signs in."""
+
+    person = serializers.IntegerField(source="pk", read_only=True)
+    username = serializers.CharField(source="user.username", read_only=True)
+    is_active = serializers.BooleanField(source="user.is_active", read_only=True)
+    has_password = serializers.SerializerMethodField(
+        help_text="False until the person sets a password through their activation link."
+    )
+    roles = serializers.SerializerMethodField(help_text="The account's roles on units you may see.")
+    activation_url = serializers.SerializerMethodField(
+        help_text="While the account has no password, and for those who may hand out activation codes: the "
+        "one-time link with which the person sets it. A credential: hand it to the person only."
+    )
+
+    def get_has_password(self, person: Person) -> bool:
+        return person.user is not None and person.user.has_usable_password()
+
+    @extend_schema_field(AccountRoleSerializer(many=True))
+    def get_roles(self, person: Person) -> Any:
+        viewer = self.context["request"].user
+        roles = RoleAssignment.objects.restrict(viewer, Action.VIEW).filter(user=person.user_id)
+        return AccountRoleSerializer(roles.select_related("unit").order_by("unit__path", "role"), many=True).data
+
+    def get_activation_url(self, person: Person) -> str | None:
+        request = self.context["request"]
+        if self.get_has_password(person) or not services.may_hand_out_activation(request.user, person):
+            return None
+        return request.build_absolute_uri(activation_url(person))
+
+
+class AccountCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    password = serializers.CharField(
+        required=False,
+        write_only=True,
+        trim_whitespace=False,
+        style={"input_type": "password"},
+        help_text="The first password; leave out to let the person set it through the activation link.",
+    )
+
+    strict_field_hints = {"username": _("The username is the person's employee number.")}
 
 
 @extend_schema_view(
@@ -184,6 +255,32 @@ class PersonViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restricted
         value = services.person_reveal(actor=request.user, person=person, field=field)
         # The full value must not linger in a shared or browser cache.
         return Response({"field": field, "value": value}, headers={"Cache-Control": "no-store"})
+
+    @command(
+        "Open a user account for the person (group office)",
+        takes=AccountCreateSerializer,
+        status_code=status.HTTP_201_CREATED,
+        scope_action=None,
+        responses={201: AccountSerializer},
+    )
+    def account(self, request, person, data):
+        """The account's username is the employee number and it gets the employee role on the person's
+        unit; roles on other units are granted through role-assignments. Audited in the change log."""
+        services.person_account_create(actor=request.user, person=person, password=data.get("password", ""))
+        return self._account_response(self.get_queryset().get(pk=person.pk), status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="The person's user account and its roles", responses={200: AccountSerializer})
+    @account.mapping.get
+    def account_show(self, request, pk=None):
+        person = self.get_object()
+        if person.user_id is None:
+            raise NotFound(_("%(name)s has no account.") % {"name": person.name})
+        return self._account_response(person)
+
+    def _account_response(self, person: Person, *, status_code: int = status.HTTP_200_OK) -> Response:
+        body = AccountSerializer(person, context=self.get_serializer_context()).data
+        # The activation link is a credential: it must not linger in a shared or browser cache.
+        return Response(body, status=status_code, headers={"Cache-Control": "no-store"})
 
     @extend_schema(
         summary="Import a roster file as a background job",

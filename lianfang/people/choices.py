@@ -21,7 +21,7 @@ class Category(models.TextChoices):
 class EmploymentStatus(models.TextChoices):
     ACTIVE = "active", pgettext_lazy("employment status", "Active")
     ON_LEAVE = "on_leave", _("On leave")
-    LEFT = "left", _("Left")
+    LEFT = "left", pgettext_lazy("employment status", "Left")
     RETIRED = "retired", _("Retired")
 
 

@@ -10,23 +10,24 @@ from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.extensions import register_feed
 from lianfang.org.models import Unit
-from lianfang.people.choices import Category, EmploymentStatus, Whereabouts
+from lianfang.people.choices import Category, Whereabouts
+from lianfang.people.counts import expected, staff
 from lianfang.people.models import Person
 
 # --- the roster -------------------------------------------------------------------------------------
 
 
 def _active_people(unit: Unit):
-    return Person.objects.filter(unit__path__startswith=unit.path, employment_status=EmploymentStatus.ACTIVE)
+    return Person.objects.filter(expected(), unit__path__startswith=unit.path)
 
 
 def _staff(unit: Unit):
     """Active people who work for the group: the roster without family members."""
 
-    return _active_people(unit).exclude(category=Category.FAMILY)
+    return Person.objects.filter(staff(), unit__path__startswith=unit.path)
 
 
-@register_feed("people.headcount", _("Active staff on the roster (family members not counted)"))
+@register_feed("people.headcount", _("Staff expected to check in (family members not counted)"))
 def headcount(unit: Unit, date: datetime.date) -> int | None:
     return _staff(unit).count()
 

@@ -2,6 +2,7 @@
 
 import django_filters
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -19,7 +20,7 @@ class TagCodeFilter(django_filters.ModelMultipleChoiceFilter):
 class PersonFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     unit = django_filters.NumberFilter(method="filter_unit", label=_("Unit and its sub-units (id)"))
-    category = django_filters.MultipleChoiceFilter(choices=Category.choices, label=_("Category"))
+    category = django_filters.MultipleChoiceFilter(choices=Category.choices, label=pgettext_lazy("person", "Category"))
     employment_status = django_filters.MultipleChoiceFilter(
         choices=EmploymentStatus.choices, label=_("Employment status")
     )

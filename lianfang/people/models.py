@@ -52,7 +52,9 @@ class Person(models.Model):
     id_number_digest = models.CharField(max_length=32, blank=True, db_index=True, editable=False)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     unit = models.ForeignKey("org.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="people")
-    category = models.CharField(_("category"), max_length=12, choices=Category.choices, default=Category.EMPLOYEE)
+    category = models.CharField(
+        pgettext_lazy("person", "category"), max_length=12, choices=Category.choices, default=Category.EMPLOYEE
+    )
     tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="people")
     employment_status = models.CharField(
         _("employment status"), max_length=10, choices=EmploymentStatus.choices, default=EmploymentStatus.ACTIVE

@@ -7,7 +7,7 @@ from django.db.models import Count, Q, QuerySet
 from lianfang.core.extensions import Headcounts
 from lianfang.core.fields import blind_index
 from lianfang.core.scoping import Action
-from lianfang.people.choices import EmploymentStatus
+from lianfang.people import counts
 from lianfang.people.models import Person
 from lianfang.people.validators import normalize_id_number
 
@@ -40,11 +40,11 @@ def can_unmask(*, viewer, person: Person) -> bool:
 
 
 def headcounts(viewer, path: str) -> Headcounts:
-    """Active people (of any category) the viewer may see in the subtree at ``path``, by unit path:
-    the "people at work" of the unit pages (one grouped query)."""
+    """People expected to check in (lianfang.people.counts) whom the viewer may see in the subtree at
+    ``path``, by unit path: the headcounts of the unit pages (one grouped query)."""
     rows = (
         Person.objects.restrict(viewer, Action.VIEW)
-        .filter(unit__path__startswith=path, employment_status=EmploymentStatus.ACTIVE)
+        .filter(counts.expected(), unit__path__startswith=path)
         .order_by()
         .values_list("unit__path")
         .annotate(n=Count("pk"))

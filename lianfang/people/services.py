@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_change, record_event, snapshot
 from lianfang.core.models import AuditKind, ChangeAction
 from lianfang.core.scoping import Action
-from lianfang.org.models import Unit
-from lianfang.org.scoping import ensure_can, ensure_in_scope
+from lianfang.org.choices import Role
+from lianfang.org.models import RoleAssignment, Unit
+from lianfang.org.scoping import can, ensure_can, ensure_in_scope
+from lianfang.people.choices import EmploymentStatus
 from lianfang.people.models import Person, Tag
 from lianfang.people.signals import roster_changed
 from lianfang.people.validators import normalize_id_number, normalize_phone, validate_id_number, validate_phone
@@ -117,3 +120,65 @@ def person_reveal(*, actor, person: Person, field: str) -> str:
         kind=AuditKind.UNMASK, actor=actor, unit=person.unit, object_repr=str(person), field=field, person=person.pk
     )
     return getattr(person, field)
+
+
+# --- Accounts -----------------------------------------------------------------------------------
+
+
+def may_open_account(actor, person: Person) -> bool:
+    """Opening an account grants the employee role on the person's unit, so it needs what granting
+    roles there needs (adding role assignments) and changing the person: the group office."""
+    return can(actor, Action.CHANGE, Person, person.unit) and can(actor, Action.ADD, RoleAssignment, person.unit)
+
+
+def may_hand_out_activation(actor, person: Person) -> bool:
+    """Those who may change a person hand out their activation code or link (liaisons, the office)."""
+    return can(actor, Action.CHANGE, Person, person.unit)
+
+
+@transaction.atomic
+def person_account_create(*, actor, person: Person, password: str = ""):
+    """Open a user account for a person on the roster (the office, or an HR system feeding Lianfang).
+
+    The username is the employee number, as for an account opened with an activation code, and the
+    account gets the employee role on the person's unit. Without a password the account cannot sign
+    in until the person sets one through their activation link. The change log records the link on
+    the person and the role, under the person's unit.
+    """
+    person = Person.objects.select_for_update(of=("self",)).select_related("unit").get(pk=person.pk)
+    if not may_open_account(actor, person):
+        raise PermissionDenied(_("Only the group office opens accounts and grants roles."))
+    if person.user_id is not None:
+        raise ValidationError(_("%(name)s already has an account: grant roles to it instead.") % {"name": person.name})
+    if person.employment_status in (EmploymentStatus.LEFT, EmploymentStatus.RETIRED):
+        raise ValidationError(
+            _("%(name)s has left (%(status)s): accounts are opened for people who work here.")
+            % {"name": person.name, "status": person.get_employment_status_display()}
+        )
+    User = get_user_model()
+    username = person.employee_no
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError(
+            _("An account named %(username)s, the employee number, already exists and is not linked to %(name)s.")
+            % {"username": username, "name": person.name}
+        )
+    user = User(username=username, first_name=person.name[:150])
+    if password:
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError({"password": exc.messages}) from None
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.save()
+    before = snapshot(person)
+    person.user = user
+    person.save(update_fields=["user"])
+    record_change(actor=actor, obj=person, action=ChangeAction.UPDATE, before=before, extra_after={"account": username})
+    role = RoleAssignment(user=user, unit=person.unit, role=Role.EMPLOYEE)
+    role.full_clean()
+    role.save()
+    record_change(actor=actor, obj=role, action=ChangeAction.CREATE)
+    ensure_in_scope(actor, person, Action.CHANGE)
+    return user

@@ -17,6 +17,7 @@ from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from lianfang.core.audit import record_event
 from lianfang.core.exports import Sheet, xlsx_bytes, xlsx_response
@@ -120,7 +121,12 @@ def xlsx_sheets(bulletin: Bulletin) -> list[Sheet]:
         for i in data.get("raised") or []
     ]
     return [
-        Sheet(title=_("Summary"), headers=[_("Item"), _("Value")], rows=summary_rows, widths=(32, 80)),
+        Sheet(
+            title=_("Summary"),
+            headers=[pgettext("summary", "Item"), pgettext("summary", "Value")],
+            rows=summary_rows,
+            widths=(32, 80),
+        ),
         Sheet(
             title=_("Units"),
             headers=[
@@ -144,7 +150,7 @@ def xlsx_sheets(bulletin: Bulletin) -> list[Sheet]:
             headers=[
                 _("Code"),
                 _("Unit"),
-                _("Report"),
+                pgettext("unit report", "Report"),
                 _("Zero report"),
                 _("Submitted"),
                 _("Expected"),

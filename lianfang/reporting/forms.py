@@ -12,7 +12,7 @@ from typing import Any
 from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.extensions import feed_choices
@@ -116,7 +116,7 @@ class ReportFieldForm(Form):
         help_text=_("Counts only. Leave empty to have the liaison type the number."),
     )
     required = forms.BooleanField(label=_("Required"), required=False)
-    sort = forms.IntegerField(label=_("Order"), min_value=0, max_value=32767, initial=100)
+    sort = forms.IntegerField(label=pgettext_lazy("sort", "Order"), min_value=0, max_value=32767, initial=100)
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True)
 
     def __init__(self, *args: Any, creating: bool, **kwargs: Any) -> None:
@@ -169,7 +169,7 @@ class SummaryForm(forms.Form):
         label=gettext_lazy("Summary"),
         required=False,
         max_length=20000,
-        widget=forms.Textarea(attrs={"rows": 6}),
+        widget=forms.Textarea(attrs={"rows": 8}),
         help_text=gettext_lazy("What the leaders should read first: the day in a few sentences."),
     )
 

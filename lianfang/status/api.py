@@ -19,7 +19,7 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from lianfang.core.api import Pagination, RestrictedViewSet, StrictFieldsMixin, command
+from lianfang.core.api import Pagination, RestrictedViewSet, StrictFieldsMixin, command, schema_requiring
 from lianfang.core.audit import record_event
 from lianfang.core.models import AuditKind
 from lianfang.core.scoping import Action
@@ -71,7 +71,12 @@ class ReorderSerializer(StrictFieldsMixin, serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(summary="List status rules (group office)"),
     retrieve=extend_schema(summary="One status rule (group office)"),
-    create=extend_schema(summary="Add a status rule (group office)", request=StatusRuleWriteSerializer),
+    create=extend_schema(
+        summary="Add a status rule (group office)",
+        request=schema_requiring(
+            StatusRuleWriteSerializer, "name", "condition", "colour", "reason", name="StatusRuleCreate"
+        ),
+    ),
     partial_update=extend_schema(summary="Change a status rule (group office)", request=StatusRuleWriteSerializer),
 )
 class StatusRuleViewSet(

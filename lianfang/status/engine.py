@@ -52,6 +52,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from lianfang.cases.models import Isolation
 from lianfang.core.bulk import fast_insert, fast_update
 from lianfang.core.jobs import defer
 from lianfang.health.models import CheckIn, Trip
@@ -572,6 +573,9 @@ class _Hot:
     risk: RiskIndex
     not_green: frozenset[int]
     loaded: float
+    day: datetime.date
+    # Not green, or under an isolation order in force: the only people a check-in guard may stop.
+    restricted: frozenset[int] = frozenset()
 
 
 _hot_lock = threading.Lock()
@@ -582,7 +586,22 @@ def _load_hot() -> _Hot:
     today = timezone.localdate()
     risk = RiskIndex.load(first=today - datetime.timedelta(days=MAX_DAYS), last=today)
     not_green = frozenset(PersonStatus.objects.exclude(colour=Colour.GREEN).values_list("person_id", flat=True))
-    return _Hot(risk=risk, not_green=not_green, loaded=time.monotonic())
+    isolated = frozenset(
+        Isolation.objects.filter(start_on__lte=today)
+        .filter(Q(released_on__isnull=True) | Q(released_on__gt=today))
+        .values_list("person_id", flat=True)
+    )
+    return _Hot(risk=risk, not_green=not_green, loaded=time.monotonic(), day=today, restricted=not_green | isolated)
+
+
+def restricted_on(day: datetime.date) -> frozenset[int] | None:
+    """The people a check-in guard may stop on ``day`` (not green, or isolated), from this process's
+    copy when it is fresh (at most HOT_SECONDS old; a status written here clears it at once); None
+    when there is no fresh copy for that day and the caller must ask the database."""
+    hot = _fresh_hot()
+    if hot is None or hot.day != day:
+        return None
+    return hot.restricted
 
 
 def _fresh_hot() -> _Hot | None:

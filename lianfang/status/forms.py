@@ -8,6 +8,7 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lianfang.core.forms import Form, UnitChoiceField
 from lianfang.status.choices import Colour
@@ -15,7 +16,7 @@ from lianfang.status.engine import FACTS
 
 
 class StatusRuleForm(Form):
-    name = forms.CharField(label=_("Name"), max_length=60)
+    name = forms.CharField(label=pgettext_lazy("rule", "Name"), max_length=60)
     fact = forms.ChoiceField(label=_("When"), choices=())
     within_days = forms.CharField(
         label=_("Within days"),

@@ -25,15 +25,13 @@ from lianfang.health.models import CheckIn
 from lianfang.health.selectors import _signed_in
 from lianfang.org.models import Unit
 from lianfang.org.scoping import allowed_paths
-from lianfang.people.choices import EmploymentStatus, Whereabouts
+from lianfang.people import counts as headcounts
+from lianfang.people.choices import Whereabouts
 from lianfang.people.models import Person
 from lianfang.status.choices import Colour
 from lianfang.status.models import PersonStatus, StatusChange, StatusRule
 
 STATUS_LABEL = "status.personstatus"
-
-
-ON_ROSTER = (EmploymentStatus.ACTIVE, EmploymentStatus.ON_LEAVE)
 
 
 def status_rule_list(*, viewer) -> QuerySet[StatusRule]:
@@ -81,7 +79,7 @@ def statuses(*, viewer) -> QuerySet[PersonStatus]:
     """Statuses the viewer may see, of people on the roster (active or on leave)."""
     return (
         PersonStatus.objects.restrict(viewer, Action.VIEW)
-        .filter(person__employment_status__in=ON_ROSTER)
+        .filter(headcounts.on_roster("person__"))
         .select_related("person", "unit")
     )
 
@@ -124,7 +122,9 @@ def board(*, viewer, root: Unit | None = None) -> tuple[list[BoardRow], BoardRow
         roots = scope_roots(viewer=viewer)
         if len(roots) == 1:
             root = roots[0]
-    qs = statuses(viewer=viewer)
+    # The board counts the people expected to check in, like the dashboard and the reports
+    # (lianfang.people.counts); people on leave keep a status but are not on the board.
+    qs = statuses(viewer=viewer).filter(headcounts.expected("person__"))
     if root is not None:
         qs = qs.filter(unit__path__startswith=root.path)
     by_path: dict[str, dict[str, int]] = {}

@@ -1,8 +1,23 @@
-"""The pages of the "Manage" hub, shared by its view and the menu."""
+"""The menu, and the pages of the "Manage" hub (shared by its view and the menu).
 
-from django.utils.translation import gettext_lazy
+Every entry is shown only to who may open it: each carries the same test its page makes before it
+answers (a page that would answer 403 is not offered; ``lianfang/web/tests/test_menu_links.py`` opens
+every link of every demo persona's menu, home page and Manage page to keep it so). Entries that belong
+together are grouped in a submenu (防疫物资 ▸, 管理 ▸); a group with one entry the user may open is
+drawn as that entry, so an employee sees "Check in", not a submenu of one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.urls import reverse
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from lianfang.core.scoping import Action
+from lianfang.org.scoping import has_any
 
 # (permission label, action, URL name, title, what it is for): each page shown to who may use it.
 MANAGE_PAGES = (
@@ -19,13 +34,6 @@ MANAGE_PAGES = (
         "reporting:template",
         gettext_lazy("Unit report template"),
         gettext_lazy("The lines of the unit daily report and where their counts come from."),
-    ),
-    (
-        "reporting.raiseditem",
-        Action.VIEW,
-        "reporting:raised",
-        gettext_lazy("Problems and needs raised"),
-        gettext_lazy("What units raised in their reports, routed to a department and followed to resolution."),
     ),
     (
         "health.riskarea",
@@ -88,3 +96,219 @@ MANAGE_PAGES = (
         gettext_lazy("Who changed what and when; logins, imports, exports and unmasks."),
     ),
 )
+
+
+def manage_pages(user) -> list[tuple[str, str, str]]:
+    """(URL name, title, text) of the Manage hub's pages the user may open, the group settings first."""
+    from django.utils.translation import gettext as _
+
+    from lianfang.org.services import can_change_group_settings
+
+    pages = [
+        (name, str(title), str(text))
+        for label, action, name, title, text in MANAGE_PAGES
+        if has_any(user, label, action)
+    ]
+    if can_change_group_settings(user):
+        # The group's rhythm is changed on the group itself, not on any unit.
+        text = _("Check-in opening time, reminder times, report deadline, bulletin time, thresholds.")
+        pages.insert(0, ("org:settings", _("Group settings"), text))
+    return pages
+
+
+# The materials pages in menu order: (flag, permission label, action, URL name, title).
+MATERIALS_PAGES = (
+    ("stock", "materials.stock", Action.VIEW, "materials:stock", pgettext_lazy("menu", "Stock")),
+    ("movements", "materials.movement", Action.VIEW, "materials:movements", pgettext_lazy("menu", "Movements")),
+    ("stocktakes", "materials.stocktake", Action.VIEW, "materials:stocktakes", pgettext_lazy("menu", "Stock-takes")),
+    ("requests", "materials.materialrequest", Action.VIEW, "materials:request-list", pgettext_lazy("menu", "Requests")),
+    ("offers", "materials.offer", Action.VIEW, "materials:offer-list", pgettext_lazy("menu", "Offers")),
+    ("transfers", "materials.transfer", Action.VIEW, "materials:transfer-list", pgettext_lazy("menu", "Transfers")),
+    (
+        "rebalance",
+        "materials.rebalanceproposal",
+        Action.VIEW,
+        "materials:rebalance-list",
+        pgettext_lazy("menu", "Rebalancing"),
+    ),
+    ("donations", "donations.donation", Action.VIEW, "materials:donation-list", pgettext_lazy("menu", "Donations")),
+    (
+        "collections",
+        "donations.collection",
+        Action.VIEW,
+        "materials:collection-list",
+        pgettext_lazy("menu", "Money collections"),
+    ),
+    ("funds", "donations.fund", Action.VIEW, "materials:fund-list", pgettext_lazy("menu", "Emergency funds")),
+    ("spending", "donations.spending", Action.VIEW, "materials:spending-list", pgettext_lazy("menu", "Fund spending")),
+    ("items", "materials.item", Action.ADD, "materials:items", pgettext_lazy("menu", "Catalogue")),
+)
+
+
+def materials_flags(user) -> dict[str, bool]:
+    return {flag: has_any(user, label, action) for flag, label, action, _name, _title in MATERIALS_PAGES}
+
+
+@dataclass(frozen=True)
+class MenuLink:
+    """One menu entry: where it leads, and the URL names (or namespaces) of the pages it stands for."""
+
+    key: str
+    title: str | Promise
+    url: str
+    sections: frozenset[str] = frozenset()
+
+    @property
+    def is_group(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class MenuGroup:
+    """A submenu: its links, in order. Drawn as a button that opens them."""
+
+    key: str
+    title: str | Promise
+    links: tuple[MenuLink, ...] = field(default_factory=tuple)
+    # Namespaces whose every page belongs to the group (the materials pages), besides its links' own.
+    namespaces: frozenset[str] = frozenset()
+
+    @property
+    def is_group(self) -> bool:
+        return True
+
+
+MenuEntry = MenuLink | MenuGroup
+
+
+def _link(key: str, title, name: str, *sections: str, url: str | None = None) -> MenuLink:
+    return MenuLink(key=key, title=title, url=url or reverse(name), sections=frozenset({name, *sections}))
+
+
+def _group(key: str, title, links: Iterable[MenuLink | None], *namespaces: str) -> MenuEntry | None:
+    """The group, or its one link when it has only one, or None when it has none."""
+    shown = tuple(link for link in links if link is not None)
+    if not shown:
+        return None
+    if len(shown) == 1:
+        only = shown[0]
+        return MenuLink(key=only.key, title=only.title, url=only.url, sections=only.sections | set(namespaces))
+    return MenuGroup(key=key, title=title, links=shown, namespaces=frozenset(namespaces))
+
+
+def menu_for(user, *, cases_home: str | None, own_person) -> list[MenuEntry]:
+    """The menu entries the user may open, top-level in order; submenus grouped. Each entry's test is
+    the one its page makes before it answers."""
+    from lianfang.reporting.selectors.dashboard import can_see_dashboard
+
+    def can(label: str, action: str) -> bool:
+        return has_any(user, label, action)
+
+    materials = materials_flags(user)
+    checkins = [
+        _link("checkin", pgettext_lazy("menu", "My check-in"), "health:checkin", "health:checkin-same")
+        if own_person is not None
+        else None,
+        _link("proxy", pgettext_lazy("menu", "Morning check"), "health:proxy")
+        if can("health.checkin", Action.ADD)
+        else None,
+        _link(
+            "completion",
+            pgettext_lazy("menu", "Check-in status"),
+            "health:completion",
+            "health:non-reporters",
+            "health:flagged",
+        )
+        if can("health.unitdaystat", Action.VIEW)
+        else None,
+    ]
+    reports = [
+        _link("dashboard", pgettext_lazy("menu", "Dashboard"), "reporting:dashboard")
+        if can_see_dashboard(user)
+        else None,
+        _link("report", pgettext_lazy("menu", "Fill in the unit report"), "reporting:report")
+        if can("reporting.unitdailyreport", Action.ADD)
+        else None,
+        _link(
+            "overview",
+            pgettext_lazy("menu", "Unit reports: late and missing"),
+            "reporting:overview",
+            "reporting:detail",
+        )
+        if can("reporting.unitdailyreport", Action.VIEW)
+        else None,
+        _link("bulletins", pgettext_lazy("menu", "Daily bulletins"), "reporting:bulletin-list", *_BULLETIN_PAGES)
+        if can("reporting.bulletin", Action.VIEW)
+        else None,
+        _link(
+            "raised", pgettext_lazy("menu", "Problems and needs raised"), "reporting:raised", "reporting:raised-detail"
+        )
+        if can("reporting.raiseditem", Action.VIEW)
+        else None,
+    ]
+    entries: list[MenuEntry | None] = [
+        _link("home", pgettext_lazy("menu", "Today"), "home"),
+        _group("checkins", pgettext_lazy("menu", "Check-ins"), checkins),
+        _group("reports", pgettext_lazy("menu", "Reports"), reports),
+        _link("status", pgettext_lazy("menu", "Health status"), "health:status-board", *_STATUS_PAGES)
+        if can("status.personstatus", Action.VIEW)
+        else None,
+        _link("cases", pgettext_lazy("menu", "Cases"), cases_home, "cases") if cases_home is not None else None,
+        _group(
+            "materials",
+            pgettext_lazy("menu", "Materials"),
+            [_link(flag, title, name) for flag, _label, _action, name, title in MATERIALS_PAGES if materials[flag]],
+            "materials",
+        ),
+        _link("units", pgettext_lazy("menu", "Units"), "org:tree", "org:detail", "org:edit", "org:create", "org:move")
+        if can("org.unit", Action.VIEW)
+        else None,
+        _link("people", pgettext_lazy("menu", "People"), "people:list", "people:detail", "people:edit", "people:create")
+        if can("people.person", Action.VIEW)
+        else None,
+        _link("inbox", pgettext_lazy("menu", "Inbox"), "notify:inbox", "notify:message"),
+        _manage_group(user),
+    ]
+    return [entry for entry in entries if entry is not None]
+
+
+_BULLETIN_PAGES = ("reporting:bulletin-detail", "reporting:bulletin-print")
+_STATUS_PAGES = ("health:status-people", "health:status-return", "health:person-history")
+
+
+# Pages reached from a Manage page that keep its menu entry current.
+_MANAGE_SUBPAGES: dict[str, tuple[str, ...]] = {
+    "audit-changes": ("audit-events", "audit-change-detail"),
+    "health:risk-areas": ("health:risk-import",),
+    "reporting:template": ("reporting:field-edit",),
+}
+
+
+def _manage_group(user) -> MenuEntry | None:
+    pages = manage_pages(user)
+    if not pages:
+        return None
+    links = [_link("manage-hub", pgettext_lazy("menu", "All settings"), "manage")]
+    for name, title, _text in pages:
+        links.append(_link(name, title, name, *_MANAGE_SUBPAGES.get(name, ())))
+    return MenuGroup(key="manage", title=pgettext_lazy("menu", "Manage"), links=tuple(links))
+
+
+def current_keys(entries: list[MenuEntry], request) -> set[str]:
+    """Keys of the entries (and groups) the current page belongs to."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return set()
+    here = {match.namespace, match.view_name} - {""}
+    found = set()
+    for entry in entries:
+        if isinstance(entry, MenuLink):
+            if here & entry.sections:
+                found.add(entry.key)
+            continue
+        if here & entry.namespaces:
+            found.add(entry.key)
+        for link in entry.links:
+            if match.view_name in link.sections:
+                found.update((link.key, entry.key))
+    return found

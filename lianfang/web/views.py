@@ -13,7 +13,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from lianfang.core.extensions import todos_for
@@ -24,11 +23,13 @@ from lianfang.core.views import paginate, wants_partial
 from lianfang.org.models import RoleAssignment, Unit, UnitKind
 from lianfang.org.scoping import has_any
 from lianfang.org.selectors import unit_list
-from lianfang.people.choices import Category, EmploymentStatus
+from lianfang.people import counts
+from lianfang.people.choices import Category
 from lianfang.people.models import Tag
 from lianfang.people.selectors import person_list
+from lianfang.reporting.selectors.dashboard import can_see_dashboard
 from lianfang.web.forms import AuditEventFilterForm, ObjectChangeFilterForm
-from lianfang.web.navigation import MANAGE_PAGES
+from lianfang.web.navigation import manage_pages
 
 
 @login_required
@@ -42,7 +43,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_people": can_people,
         "can_import": has_any(user, "people.person", Action.IMPORT),
         "can_audit": has_any(user, "core.objectchange", Action.VIEW),
-        "can_dashboard": has_any(user, "health.unitdaystat", Action.VIEW),
+        "can_dashboard": can_see_dashboard(user),
         # A person may always know which roles they hold (like seeing their own record); the
         # unit names are those of units the role was granted on.
         "my_roles": list(RoleAssignment.objects.filter(user=user).select_related("unit")),
@@ -57,16 +58,16 @@ def home(request: HttpRequest) -> HttpResponse:
     if can_units:
         context["unit_count"] = unit_list(viewer=user).filter(is_active=True).count()
     if can_people:
-        counts = dict(
+        by_category = dict(
             person_list(viewer=user)
-            .filter(employment_status=EmploymentStatus.ACTIVE)
+            .filter(counts.expected())
             .order_by()
             .values_list("category")
             .annotate(n=Count("pk"))
             .values_list("category", "n")
         )
-        context["by_category"] = [(value, label, counts.get(value, 0)) for value, label in Category.choices]
-        context["people_count"] = sum(counts.values())
+        context["by_category"] = [(value, label, by_category.get(value, 0)) for value, label in Category.choices]
+        context["people_count"] = sum(by_category.values())
     return render(request, "web/home.html", context)
 
 
@@ -223,18 +224,7 @@ class ManageLink:
 @login_required
 def manage(request: HttpRequest) -> HttpResponse:
     """The group office's and liaisons' configuration pages, each shown only to who may use it."""
-    from lianfang.org.services import can_change_group_settings
-
-    user = request.user
-    links = [
-        ManageLink(reverse(name), str(title), str(text))
-        for label, action, name, title, text in MANAGE_PAGES
-        if has_any(user, label, action)
-    ]
-    if can_change_group_settings(user):
-        # The group's rhythm is changed on the group itself, not on any unit.
-        text = _("Check-in opening time, reminder times, report deadline, bulletin time, thresholds.")
-        links.insert(0, ManageLink(reverse("org:settings"), _("Group settings"), text))
+    links = [ManageLink(reverse(name), title, text) for name, title, text in manage_pages(request.user)]
     if not links:
         raise PermissionDenied
     return render(request, "web/manage.html", {"links": links})

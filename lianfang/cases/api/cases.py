@@ -30,7 +30,7 @@ from lianfang.cases.choices import (
 )
 from lianfang.cases.models import Case, Contact
 from lianfang.cases.services import base, cases, contacts
-from lianfang.core.api import RestrictedViewSet, ScopedUnitField, StrictFieldsMixin, command
+from lianfang.core.api import RestrictedViewSet, ScopedUnitField, StrictFieldsMixin, command, schema_one_of
 from lianfang.core.masking import mask_phone
 from lianfang.core.scoping import Action
 from lianfang.people.models import Person
@@ -174,7 +174,16 @@ class PhoneSerializer(serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(summary="List cases (case managers and the group office; audited)"),
     retrieve=extend_schema(summary="One case (audited read)"),
-    create=extend_schema(summary="Register a case", request=CaseCreateSerializer, responses={201: CaseSerializer}),
+    create=extend_schema(
+        summary="Register a case",
+        description="A person on the roster (`person`), or an external person (`external_name` and `unit`).",
+        request=schema_one_of(
+            CaseCreateSerializer,
+            name="CaseCreate",
+            variants={"OfRosterPerson": ("person",), "OfExternalPerson": ("external_name", "unit")},
+        ),
+        responses={201: CaseSerializer},
+    ),
     partial_update=extend_schema(
         summary="Change a case's details", request=CaseUpdateSerializer, responses={200: CaseSerializer}
     ),
@@ -340,7 +349,12 @@ class BecomeCaseSerializer(StrictFieldsMixin, serializers.Serializer):
     retrieve=extend_schema(summary="One contact (audited read)"),
     create=extend_schema(
         summary="List a contact of a case (notifies them and their liaisons)",
-        request=ContactCreateSerializer,
+        description="A person on the roster (`person`), or an external person (`external_name`).",
+        request=schema_one_of(
+            ContactCreateSerializer,
+            name="ContactCreate",
+            variants={"OfRosterPerson": ("person",), "OfExternalPerson": ("external_name",)},
+        ),
         responses={201: ContactSerializer},
     ),
     destroy=extend_schema(summary="Remove a contact listed by mistake"),

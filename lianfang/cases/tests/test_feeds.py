@@ -89,3 +89,18 @@ def test_reports_are_prefilled_from_the_records_and_the_bulletin_sums_them(w):
     }
     assert figures["date"] == TODAY.isoformat()
     assert datetime.date.fromisoformat(figures["date"]) == TODAY
+
+
+def test_the_person_responsible_for_an_isolation_sees_the_readings_to_record_on_the_home_page(tree):
+    from django.test import Client
+
+    from lianfang.health.tests.status_helpers import isolation, today
+    from lianfang.testing import PersonFactory, UserFactory
+
+    responsible = UserFactory()
+    isolation(PersonFactory(unit=tree.a1), today(), today() + datetime.timedelta(days=6), responsible=responsible)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(responsible)
+    html = client.get("/").content.decode()
+    assert 'data-todo="cases.followups"' in html
+    assert "follow-up readings to record today" in html

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -135,7 +136,7 @@ def case_export(request: HttpRequest) -> HttpResponse:
     record_event(kind=AuditKind.EXPORT, actor=user, object_repr="cases", rows=count, query=request.GET.urlencode())
     header = [
         _("Case number"),
-        _("Name"),
+        pgettext("person", "Name"),
         _("Unit"),
         _("Status"),
         _("Reported on"),

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
 
 from lianfang.core.api import (
     ExplainedDenials,
@@ -16,9 +16,10 @@ from lianfang.core.api import (
     StrictFieldsMixin,
     command,
 )
+from lianfang.core.exports import XLSX_CONTENT_TYPE
 from lianfang.core.scoping import Action
-from lianfang.donations import selectors
-from lianfang.donations.api.donations import DonationSerializer
+from lianfang.donations import exports, selectors
+from lianfang.donations.api.donations import DonationSerializer, money
 from lianfang.donations.models import Collection, Contribution
 from lianfang.donations.services import collections
 
@@ -65,14 +66,18 @@ class CollectionSerializer(serializers.ModelSerializer):
             cache[collection.pk] = selectors.collection_totals(collection)
         return cache[collection.pk]
 
-    def get_collected(self, collection: Collection) -> Decimal:
-        return self._totals(collection).collected
+    # Amounts as strings with two decimals ("47993.00"), like every amount of the API: never a float.
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_collected(self, collection: Collection) -> str:
+        return money(self._totals(collection).collected)
 
-    def get_passed_on(self, collection: Collection) -> Decimal:
-        return self._totals(collection).passed_on
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_passed_on(self, collection: Collection) -> str:
+        return money(self._totals(collection).passed_on)
 
-    def get_left(self, collection: Collection) -> Decimal:
-        return self._totals(collection).left
+    @extend_schema_field(OpenApiTypes.DECIMAL)
+    def get_left(self, collection: Collection) -> str:
+        return money(self._totals(collection).left)
 
     @extend_schema_field(ContributionSerializer(many=True))
     def get_contributions(self, collection: Collection) -> list[dict]:
@@ -127,7 +132,29 @@ class CollectionViewSet(ExplainedDenials, mixins.ListModelMixin, mixins.Retrieve
     def denial_message(self, obj) -> str:
         if self.action == "contributions":
             return _("Recording a unit's gift is for its liaison or the group prevention office.")
+        if self.action == "export":
+            return _("Exporting a collection is for leaders and the group prevention office.")
         return _("Only the organiser of the collection (the group prevention office) can pass its money on.")
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=force or self.action == "export")
+
+    @extend_schema(
+        summary="Export the collection's ledger as .xlsx (the same file as its page)",
+        responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
+    )
+    @action(detail=True, methods=["get"], scope_action=Action.EXPORT, filter_backends=[], pagination_class=None)
+    def export(self, request, pk=None):
+        collection = self.get_object()
+        response = exports.collection_xlsx(selectors.collection_ledger(viewer=request.user, collection=collection))
+        exports.audit_export(
+            actor=request.user,
+            what="collection",
+            unit=collection.organiser,
+            object_repr=collection.name,
+            collection=collection.pk,
+        )
+        return response
 
     def create(self, request, *args, **kwargs):
         data = CollectionCreateSerializer(data=request.data, context=self.get_serializer_context())

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
 
 from lianfang.core.api import (
     ExplainedDenials,
@@ -14,8 +16,9 @@ from lianfang.core.api import (
     StrictFieldsMixin,
     command,
 )
+from lianfang.core.exports import XLSX_CONTENT_TYPE
 from lianfang.core.scoping import Action
-from lianfang.donations import selectors
+from lianfang.donations import exports, selectors
 from lianfang.donations.models import Fund, Spending
 from lianfang.donations.services import funds
 
@@ -75,7 +78,23 @@ class FundViewSet(ExplainedDenials, mixins.ListModelMixin, mixins.RetrieveModelM
         return selectors.fund_list(viewer=self.request.user)
 
     def denial_message(self, obj) -> str:
+        if self.action == "export":
+            return _("Exporting a fund is for leaders and the group prevention office.")
         return _("You may not change the budget of %(fund)s: the group prevention office can.") % {"fund": obj.name}
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=force or self.action == "export")
+
+    @extend_schema(
+        summary="Export the fund with its spending as .xlsx (the same file as its page)",
+        responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
+    )
+    @action(detail=True, methods=["get"], scope_action=Action.EXPORT, filter_backends=[], pagination_class=None)
+    def export(self, request, pk=None):
+        fund = self.get_object()
+        response = exports.fund_xlsx(fund, list(selectors.spending_list(viewer=request.user, fund=fund)))
+        exports.audit_export(actor=request.user, what="fund", unit=fund.unit, object_repr=fund.name, fund=fund.pk)
+        return response
 
     def create(self, request, *args, **kwargs):
         data = FundCreateSerializer(data=request.data, context=self.get_serializer_context())

@@ -20,9 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from lianfang.core.audit import record_event
 from lianfang.core.forms import apply_service_errors
-from lianfang.core.models import AuditKind
 from lianfang.core.scoping import Action
 from lianfang.core.views import change_history, paginate, query_without_page, wants_partial
 from lianfang.donations import exports, selectors
@@ -58,15 +56,7 @@ def _ensure_any(user, label: str, action: str) -> None:
 
 
 def _audit_export(request: HttpRequest, *, what: str, unit=None, object_repr: str, **detail: Any) -> None:
-    record_event(
-        kind=AuditKind.EXPORT,
-        actor=request.user,
-        unit=unit,
-        object_repr=object_repr,
-        what=what,
-        format="xlsx",
-        **detail,
-    )
+    exports.audit_export(actor=request.user, what=what, unit=unit, object_repr=object_repr, **detail)
 
 
 # --- donations ----------------------------------------------------------------------------------

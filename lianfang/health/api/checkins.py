@@ -24,7 +24,7 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from lianfang.core.api import Pagination, RestrictedViewSet, StrictFieldsMixin, command
+from lianfang.core.api import Pagination, RestrictedViewSet, StrictFieldsMixin, command, schema_requiring
 from lianfang.core.masking import mask_phone
 from lianfang.core.scoping import Action
 from lianfang.health import selectors
@@ -316,7 +316,10 @@ class QuestionWriteSerializer(StrictFieldsMixin, serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(summary="List check-in questions"),
     retrieve=extend_schema(summary="One check-in question"),
-    create=extend_schema(summary="Add a question (group office)", request=QuestionWriteSerializer),
+    create=extend_schema(
+        summary="Add a question (group office)",
+        request=schema_requiring(QuestionWriteSerializer, "code", "text", "kind", name="QuestionCreate"),
+    ),
     partial_update=extend_schema(
         summary="Change a question: a new version (group office)", request=QuestionWriteSerializer
     ),

@@ -21,7 +21,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
-from lianfang.core.api import Pagination, StrictFieldsMixin, command
+from lianfang.core.api import Pagination, StrictFieldsMixin, command, schema_requiring
 from lianfang.core.scoping import Action
 from lianfang.health import selectors as risk_selectors
 from lianfang.health.choices import RiskLevel
@@ -96,7 +96,12 @@ class LiftSerializer(StrictFieldsMixin, serializers.Serializer):
         ],
     ),
     retrieve=extend_schema(summary="One risk area"),
-    create=extend_schema(summary="Add a risk area (group office)", request=RiskAreaWriteSerializer),
+    create=extend_schema(
+        summary="Add a risk area (group office)",
+        request=schema_requiring(
+            RiskAreaWriteSerializer, "division_code", "level", "effective_from", name="RiskAreaCreate"
+        ),
+    ),
     partial_update=extend_schema(summary="Change a risk area (group office)", request=RiskAreaWriteSerializer),
     destroy=extend_schema(summary="Delete a risk area no check-in or trip fell in (group office)"),
 )

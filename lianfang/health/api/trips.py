@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
-from lianfang.core.api import RestrictedViewSet, StrictFieldsMixin
+from lianfang.core.api import RestrictedViewSet, StrictFieldsMixin, schema_requiring
 from lianfang.core.audit import record_event
 from lianfang.core.models import AuditKind
 from lianfang.core.scoping import Action
@@ -59,7 +59,11 @@ class TripWriteSerializer(StrictFieldsMixin, serializers.Serializer):
 @extend_schema_view(
     list=extend_schema(summary="List trips and exposures", parameters=[OpenApiParameter("person", int)]),
     retrieve=extend_schema(summary="One trip or exposure"),
-    create=extend_schema(summary="Record a trip or exposure", request=TripWriteSerializer),
+    create=extend_schema(
+        summary="Record a trip or exposure",
+        description="The place is `place_code` (a division code) or `place_name`, or both.",
+        request=schema_requiring(TripWriteSerializer, "date_from", "date_to", name="TripCreate"),
+    ),
     partial_update=extend_schema(summary="Change a trip or exposure", request=TripWriteSerializer),
     destroy=extend_schema(summary="Delete a trip or exposure"),
 )

@@ -13,6 +13,7 @@ per-process cache (:mod:`lianfang.health.cache`; how stale they may be: docs/che
 from __future__ import annotations
 
 import datetime
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -20,7 +21,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connections, router, transaction
-from django.db.models import Count, OuterRef, Subquery, Value
+from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.db.models.constants import OnConflict
 from django.db.models.functions import Coalesce
 from django.urls import reverse
@@ -28,16 +29,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_change, snapshot
-from lianfang.core.extensions import checkin_written
+from lianfang.core.extensions import WorkVerdict, checkin_written, work_verdicts
 from lianfang.core.models import ChangeAction
 from lianfang.core.scoping import Action
 from lianfang.health import cache as config_cache
 from lianfang.health import divisions
-from lianfang.health.choices import CheckInSource, QuestionKind, Symptom, WorkMode
+from lianfang.health.choices import ISOLATION_MODES, CheckInSource, QuestionKind, Symptom, WorkMode
 from lianfang.health.models import TEMPERATURE_MAX, TEMPERATURE_MIN, CheckIn, Question, QuestionVersion, UnitDayStat
 from lianfang.org.choices import Role
 from lianfang.org.models import GroupSettings, RoleAssignment, Unit
 from lianfang.org.scoping import can, ensure_in_scope
+from lianfang.people import counts
 from lianfang.people.choices import EmploymentStatus
 from lianfang.people.models import Person
 
@@ -47,7 +49,15 @@ DEFAULT_NORMAL_TEMPERATURE = Decimal("36.5")
 # The service sets these itself; full_clean() would spend a query on each to check it exists.
 _FK_FIELDS = ["person", "unit", "reported_by"]
 
-_MODE_BUCKET = {WorkMode.ON_SITE: "on_site", WorkMode.REMOTE: "remote", WorkMode.ON_LEAVE: "on_leave"}
+_MODE_BUCKET: dict[str, str] = {
+    WorkMode.ON_SITE: "on_site",
+    WorkMode.REMOTE: "remote",
+    WorkMode.ON_LEAVE: "on_leave",
+    WorkMode.HOME_ISOLATION: "isolated",
+    WorkMode.CENTRAL_ISOLATION: "isolated",
+    WorkMode.HOSPITAL: "isolated",
+}
+_BUCKETS = ("on_site", "remote", "on_leave", "isolated")
 
 
 # --- questions that apply to a person ---------------------------------------------------------
@@ -141,12 +151,18 @@ def clean_answers(
 
 
 def parse_temperature(value: Any) -> Decimal:
+    """A body temperature as typed on any phone: full-width digits and points (３６．５) and the
+    ideographic full stop (36。5) of a Chinese keyboard, or a comma, are read as 36.5."""
     message = _("Enter a body temperature between %(min)s and %(max)s °C.") % {
         "min": TEMPERATURE_MIN,
         "max": TEMPERATURE_MAX,
     }
+    text = unicodedata.normalize("NFKC", str(value)).strip()
+    for mark in ("。", "，", ",", "､", "｡"):
+        text = text.replace(mark, ".")
+    text = text.removesuffix("°C").removesuffix("℃").removesuffix("°").strip()
     try:
-        temperature = Decimal(str(value).strip().replace(",", "."))
+        temperature = Decimal(text)
     except InvalidOperation:
         raise ValidationError({"temperature": message}) from None
     if not temperature.is_finite() or not TEMPERATURE_MIN <= temperature <= TEMPERATURE_MAX:
@@ -249,12 +265,12 @@ def _insert_if_absent(checkin: CheckIn) -> bool:
 
 def _stat_values(checkin: CheckIn) -> dict[str, int]:
     values = {"reported": 1, "fever": int(checkin.is_fever), "flagged": int(checkin.is_flagged)}
-    for mode, bucket in _MODE_BUCKET.items():
-        values[bucket] = int(checkin.work_mode == mode)
+    values.update(dict.fromkeys(_BUCKETS, 0))
+    values[_MODE_BUCKET[checkin.work_mode]] = 1
     return values
 
 
-_STAT_COLUMNS = ("reported", "fever", "flagged", "on_site", "remote", "on_leave")
+_STAT_COLUMNS = ("reported", "fever", "flagged", *_BUCKETS)
 _stat_sql: dict[str, str] = {}
 
 
@@ -289,7 +305,7 @@ def _bump_stats(unit_id: int, day: datetime.date, deltas: Mapping[str, int]) -> 
             return
     # No row yet (a back-dated check-in, or before the day's opening job): create it with the
     # unit's headcount; a concurrent creator wins silently and we increment its row.
-    expected = Person.objects.filter(unit_id=unit_id, employment_status=EmploymentStatus.ACTIVE).count()
+    expected = Person.objects.filter(counts.expected(), unit_id=unit_id).count()
     UnitDayStat.objects.bulk_create([UnitDayStat(unit_id=unit_id, date=day, expected=expected)], ignore_conflicts=True)
     with connection.cursor() as cursor:
         cursor.execute(_stat_update_sql(connection), [*params, unit_id, date_param])
@@ -319,12 +335,20 @@ def liaison_user_ids(unit: Unit) -> list[int]:
     )
 
 
+def reason_labels(reasons: Iterable[str]) -> list[str]:
+    """The flag reasons in words, each named once (a fever measured and "fever" ticked as a symptom
+    are one reason)."""
+    return list(dict.fromkeys(reason_label(r) for r in reasons))
+
+
 def reason_label(reason: str) -> str:
     """A flag reason key in words."""
     kind, _sep, code = reason.partition(":")
     if kind == "fever":
         return _("Fever")
     if kind == "symptom":
+        if code == Symptom.FEVER:
+            return _("Fever")
         return str(Symptom(code).label) if code in Symptom.values else code
     if kind == "answer":
         question = Question.objects.filter(code=code).select_related("current").first()
@@ -338,7 +362,7 @@ def _notify_flag(checkin: CheckIn, person: Person) -> None:
     recipients = liaison_user_ids(checkin.unit)
     if not recipients:
         return
-    reasons = ", ".join(reason_label(r) for r in checkin.flag_reasons)
+    reasons = ", ".join(reason_labels(checkin.flag_reasons))
     title = _("Check-in flagged: %(name)s (%(unit)s)") % {"name": person.name, "unit": checkin.unit.name}
     body = _("%(name)s, %(date)s, %(temperature)s °C. Why: %(reasons)s.") % {
         "name": person.name,
@@ -400,6 +424,30 @@ def _clean_checkin(data: CheckInData, *, versions: Sequence[QuestionVersion], ch
     return cleaned
 
 
+def work_mode_refusal(verdict: WorkVerdict | None, mode: str) -> str | None:
+    """Why ``mode`` may not be recorded for a person with this verdict (None: it may). One rule for
+    the check-in, "same as last time", the morning check and the API (the check-in guards of
+    lianfang.core.extensions decide who may come to work)."""
+    if verdict is not None and verdict.held and verdict.mode and mode != verdict.mode:
+        return _("%(label)s. Today's check-in records “%(mode)s”.") % {
+            "label": verdict.label,
+            "mode": WorkMode(verdict.mode).label,
+        }
+    if verdict is not None and not verdict.may_work and mode == WorkMode.ON_SITE:
+        return _("%(label)s. Record working remotely or on leave.") % {"label": verdict.label}
+    if mode in ISOLATION_MODES and (verdict is None or verdict.mode != mode):
+        return _(
+            "Isolation and hospital stays are recorded from the isolation order: ask the case manager or "
+            "your liaison to record it."
+        )
+    return None
+
+
+def work_verdict(person: Person, day: datetime.date) -> WorkVerdict | None:
+    """What the check-in guards say of this person on ``day`` (None: free to come to work)."""
+    return work_verdicts([person.pk], day).get(person.pk)
+
+
 @transaction.atomic
 def checkin_submit(
     *,
@@ -438,10 +486,17 @@ def checkin_submit(
         "reported_by": actor if getattr(actor, "is_authenticated", False) else None,
     }
 
+    verdict = work_verdict(person, day)
+    if verdict is not None and not verdict.may_check_in:
+        raise ValidationError({"work_mode": [verdict.label]})
+
     checkin = CheckIn(person=person, unit=person.unit, date=day, **values)
     checkin.full_clean(exclude=_FK_FIELDS, validate_unique=False, validate_constraints=False)
     created = _insert_if_absent(checkin)
     if created:
+        refusal = work_mode_refusal(verdict, checkin.work_mode)
+        if refusal:
+            raise ValidationError({"work_mode": [refusal]})  # rolls the insert back
         _move_stats(None, checkin)
         record_change(actor=actor, obj=checkin, action=ChangeAction.CREATE)
         action = Action.ADD
@@ -457,6 +512,12 @@ def checkin_submit(
         if not _may_enter_for(actor, person, Action.CHANGE):
             raise PermissionDenied
         before_row = CheckIn(**{f.attname: getattr(existing, f.attname) for f in CheckIn._meta.concrete_fields})
+        # A correction that keeps the day's mode is not judged again: the status may come from this
+        # very check-in (a mistyped fever), and the correction is what clears it.
+        if values["work_mode"] != existing.work_mode:
+            refusal = work_mode_refusal(verdict, values["work_mode"])
+            if refusal:
+                raise ValidationError({"work_mode": [refusal]})
         before = snapshot(existing)
         was_flagged_for = set(existing.flag_reasons) if existing.is_flagged else set()
         checkin = existing
@@ -480,17 +541,25 @@ def checkin_submit(
     return checkin, created
 
 
-def checkin_same_as_yesterday(*, actor, person: Person, date: datetime.date | None = None) -> tuple[CheckIn, bool]:
-    """Copy the person's previous day's check-in (temperature, location, mode, answers) to ``date``.
+def last_checkin(person: Person, before: datetime.date) -> CheckIn | None:
+    """The person's latest check-in before ``before`` (the one "same as last time" copies)."""
+    return CheckIn.objects.filter(person=person, date__lt=before).order_by("-date").first()
 
-    Answers follow their question: when the office changed a question since, yesterday's answer is
+
+def checkin_same_as_yesterday(*, actor, person: Person, date: datetime.date | None = None) -> tuple[CheckIn, bool]:
+    """Copy the person's last check-in (temperature, location, mode, answers) to ``date``: the day
+    before, or the last day they checked in if they skipped some.
+
+    Answers follow their question: when the office changed a question since, the old answer is
     kept if it is still a valid answer to the new wording. A required question with no valid
-    answer to copy makes this fail with a message asking to fill in the form.
+    answer to copy makes this fail with a message asking to fill in the form. The mode follows the
+    check-in guards: held at the isolation mode of an order in force, and never "on site" for a
+    person who may not come to work (then the form must be filled in).
     """
     day = date or timezone.localdate()
-    previous = CheckIn.objects.filter(person=person, date=day - datetime.timedelta(days=1)).first()
+    previous = last_checkin(person, day)
     if previous is None:
-        raise ValidationError({"date": _("There is no check-in from the day before to copy: fill in the form.")})
+        raise ValidationError({"date": _("There is no earlier check-in to copy: fill in the form.")})
     versions = applicable_versions(person.unit)
     old_versions = {
         str(v.pk): v.question_id for v in QuestionVersion.objects.filter(pk__in=[int(k) for k in previous.answers])
@@ -506,9 +575,19 @@ def checkin_same_as_yesterday(*, actor, person: Person, date: datetime.date | No
                 answers[str(version.pk)] = value
         except ValidationError:
             continue
+    mode = previous.work_mode
+    verdict = work_verdict(person, day)
+    if verdict is not None and verdict.held:
+        mode = verdict.mode or mode
+    elif work_mode_refusal(verdict, mode):
+        raise ValidationError(
+            {"work_mode": [_("%(label)s. Fill in the form to say where you are today.") % {"label": verdict.label}]}
+            if verdict is not None
+            else [_("Fill in the form to say where you are today.")]
+        )
     data = CheckInData(
         temperature=previous.temperature,
-        work_mode=previous.work_mode,
+        work_mode=mode,
         symptoms=previous.symptoms,
         symptom_note=previous.symptom_note,
         location_code=previous.location_code,
@@ -519,7 +598,7 @@ def checkin_same_as_yesterday(*, actor, person: Person, date: datetime.date | No
     except ValidationError as exc:
         if "answers" in getattr(exc, "error_dict", {}):
             raise ValidationError(
-                {"answers": [_("The questions have changed since yesterday: fill in the form once more.")]}
+                {"answers": [_("The questions have changed since your last check-in: fill in the form once more.")]}
             ) from exc
         raise
 
@@ -539,6 +618,9 @@ def checkin_proxy_submit(*, actor, entries: Sequence[ProxyEntry], date: datetime
     can show each next to its row.
     """
     errors: dict[str, list[str]] = {}
+    day = date or timezone.localdate()
+    existing = {c.person_id: c for c in CheckIn.objects.filter(person__in=[e.person for e in entries], date=day)}
+    verdicts = work_verdicts([e.person.pk for e in entries], day)
     for entry in entries:
         if not can(actor, Action.ADD, CheckIn, entry.person.unit):
             raise PermissionDenied
@@ -546,10 +628,14 @@ def checkin_proxy_submit(*, actor, entries: Sequence[ProxyEntry], date: datetime
             parse_temperature(entry.temperature)
         except ValidationError as exc:
             errors[str(entry.person.pk)] = exc.messages
+            continue
+        current = existing.get(entry.person.pk)
+        if current is None or current.work_mode != entry.work_mode:
+            refusal = work_mode_refusal(verdicts.get(entry.person.pk), entry.work_mode)
+            if refusal:
+                errors[str(entry.person.pk)] = [refusal]
     if errors:
         raise ValidationError(errors)
-    day = date or timezone.localdate()
-    existing = {c.person_id: c for c in CheckIn.objects.filter(person__in=[e.person for e in entries], date=day)}
     out = []
     for entry in entries:
         current = existing.get(entry.person.pk)
@@ -582,6 +668,33 @@ def proxy_data_for_existing(checkin: CheckIn, temperature: Any, work_mode: str) 
 # --- per-unit day counts -----------------------------------------------------------------------
 
 
+def unit_day_recount(*, keys: Iterable[tuple[int, datetime.date]]) -> int:
+    """Recount the check-in counts of these (unit, date) days from the raw check-ins (a repair, and
+    the demo's after it rewrites modes); the expected headcount is left as it is. Returns the rows
+    updated."""
+    keys = set(keys)
+    if not keys:
+        return 0
+    stats = {(s.unit_id, s.date): s for s in UnitDayStat.objects.filter(_keys_q(keys))}
+    counted: dict[tuple[int, datetime.date], dict[str, int]] = {}
+    for checkin in CheckIn.objects.filter(_keys_q(keys)).only("unit_id", "date", "work_mode", "is_fever", "is_flagged"):
+        totals = counted.setdefault((checkin.unit_id, checkin.date), dict.fromkeys(_STAT_COLUMNS, 0))
+        for column, value in _stat_values(checkin).items():
+            totals[column] += value
+    for key, stat in stats.items():
+        for column, value in counted.get(key, dict.fromkeys(_STAT_COLUMNS, 0)).items():
+            setattr(stat, column, value)
+    UnitDayStat.objects.bulk_update(list(stats.values()), list(_STAT_COLUMNS), batch_size=500)
+    return len(stats)
+
+
+def _keys_q(keys: set[tuple[int, datetime.date]]) -> Q:
+    condition = Q(pk__in=[])
+    for unit_id, day in keys:
+        condition |= Q(unit_id=unit_id, date=day)
+    return condition
+
+
 def unit_day_refresh_expected(*, unit_ids: Iterable[int], date: datetime.date) -> int:
     """Make sure the units have a row for ``date`` and set ``expected`` to their active headcount.
 
@@ -595,7 +708,7 @@ def unit_day_refresh_expected(*, unit_ids: Iterable[int], date: datetime.date) -
         [UnitDayStat(unit_id=uid, date=date) for uid in ids], ignore_conflicts=True, batch_size=2000
     )
     headcount = (
-        Person.objects.filter(unit_id=OuterRef("unit_id"), employment_status=EmploymentStatus.ACTIVE)
+        Person.objects.filter(counts.expected(), unit_id=OuterRef("unit_id"))
         .order_by()
         .values("unit_id")
         .annotate(n=Count("pk"))

@@ -1,25 +1,50 @@
-"""The check-in reminder round (e.g. 10:00 and 12:00), run by notify's scheduler once per time:
+"""Chasing the people who have not checked in.
+
+The check-in reminder round (e.g. 10:00 and 12:00), run by notify's scheduler once per time:
 (a) everyone with an account who has not checked in gets an inbox message; (b) the liaisons of
 units below the completion target get one message listing their units (and an e-mail); (c) each
-unit's robot gets the unit's completion with the missing names masked."""
+unit's robot gets the unit's completion with the missing names masked.
+
+And what a liaison does from the non-reporter list (:func:`non_reporters_remind`, "remind these
+people now"; :func:`non_reporter_phones_reveal`, tap to call; :func:`chat_group_list_text`, the list
+to paste into the chat group).
+"""
 
 from __future__ import annotations
 
 import datetime
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
+from django.conf import settings as django_settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
-from lianfang.core.scoping import SYSTEM_VIEWER
+from lianfang.core.audit import record_event
+from lianfang.core.models import AuditKind
+from lianfang.core.scoping import SYSTEM_VIEWER, Action
+from lianfang.health.models import CheckIn
 from lianfang.health.services import reminders
 from lianfang.notify import selectors
 from lianfang.notify.choices import MessageKind, ReminderKind
-from lianfang.notify.reminders import MAX_NAMES, RoundResult, masked_name_list, round_claim
-from lianfang.notify.services import delivery_email_enqueue, delivery_robot_enqueue, message_send
+from lianfang.notify.reminders import MAX_NAMES, RoundResult, chat_name, masked_name_list, round_claim
+from lianfang.notify.robots import supports_mentions
+from lianfang.notify.services import (
+    delivery_email_enqueue,
+    delivery_robot_enqueue,
+    message_send,
+    unit_reminder_claim,
+    unit_reminders_record,
+)
 from lianfang.org.models import GroupSettings, Unit
+from lianfang.org.scoping import can, has_any, units_where
+from lianfang.people.models import Person
 
 logger = logging.getLogger(__name__)
 
@@ -164,3 +189,202 @@ def missing_names(*, date: datetime.date, unit: Unit, limit: int) -> tuple[list[
 
     qs = non_reporters(viewer=SYSTEM_VIEWER, date=date, unit=unit)
     return list(qs.values_list("name", flat=True)[:limit]), qs.count()
+
+
+# --- chasing from the non-reporter list ----------------------------------------------------------
+
+
+def non_reporter_phones_reveal(
+    *, actor, people: Sequence[Person], date: datetime.date, unit: Unit | None = None
+) -> dict[int, str]:
+    """The full phone numbers, for tap to call, of those people on one page of the non-reporter
+    list whose phones the actor may unmask (person id → number).
+
+    One audit event for the page, naming how many numbers were shown, rather than one per row;
+    none when the actor sees every number masked (or nobody on the page has one).
+    """
+    shown = {p.pk: p.phone for p in people if p.phone and can(actor, Action.UNMASK, Person, p.unit)}
+    if shown:
+        record_event(
+            kind=AuditKind.UNMASK,
+            actor=actor,
+            unit=unit,
+            object_repr=_("Not yet checked in") + f" {date.isoformat()}",
+            field="phone",
+            people=len(shown),
+            source="non_reporters",
+            date=date,
+        )
+    return shown
+
+
+def chat_group_header(*, date: datetime.date, as_of: datetime.datetime, count: int) -> str:
+    return ngettext(
+        "Not yet checked in on %(date)s as of %(time)s: %(count)d person. Please check in now.",
+        "Not yet checked in on %(date)s as of %(time)s: %(count)d people. Please check in now.",
+        count,
+    ) % {"date": date.isoformat(), "time": timezone.localtime(as_of).strftime("%H:%M"), "count": count}
+
+
+def chat_group_unit_line(unit_name: str, names: list[str], total: int, limit: int | None = None) -> str:
+    """One unit's line: its name, how many, and the masked names (all of them, or ``limit``)."""
+    shown = masked_name_list(names, total, limit) if limit else "、".join(chat_name(n) for n in names)
+    return _("%(unit)s (%(count)d): %(names)s") % {"unit": unit_name, "count": total, "names": shown}
+
+
+def chat_group_list_text(
+    *, date: datetime.date, as_of: datetime.datetime, groups: Sequence[tuple[str, list[str]]]
+) -> str:
+    """The list a liaison copies into the chat group: a heading line, then one line per unit with
+    every name masked (张*伟), as the robot's messages show them.
+
+    Masked for everyone, those who may unmask included: the text leaves Lianfang, where neither the
+    masking rule nor the audit log follows it, and colleagues recognise themselves under their unit.
+    """
+    total = sum(len(names) for _unit, names in groups)
+    lines = [chat_group_header(date=date, as_of=as_of, count=total)]
+    lines += [chat_group_unit_line(unit_name, names, len(names)) for unit_name, names in groups]
+    return "\n".join(lines)
+
+
+@dataclass
+class RemindResult:
+    """What one press of "remind these people now" sent, for the message shown to the liaison."""
+
+    people: int = 0
+    messages: int = 0
+    without_account: int = 0
+    robot_messages: int = 0
+    chat_groups: list[str] = field(default_factory=list)
+    mentioned: int = 0
+    # Units left out because they were reminded less than ten minutes ago: name → next possible time.
+    skipped: dict[str, datetime.datetime] = field(default_factory=dict)
+
+
+def _actor_name(actor) -> str:
+    full = (actor.get_full_name() or "").strip() if hasattr(actor, "get_full_name") else ""
+    return full or actor.get_username()
+
+
+@transaction.atomic
+def non_reporters_remind(
+    *,
+    actor,
+    date: datetime.date,
+    unit: Unit | None = None,
+    person_ids: Sequence[int] | None = None,
+    now: datetime.datetime | None = None,
+) -> RemindResult:
+    """Remind the people on the actor's non-reporter list (of ``unit``'s subtree; only ``person_ids``
+    when given) now: an inbox message to each one with an account, and one message to the chat-group
+    robot(s) of the nearest unit that has one, with the names masked and, where the robot can and the
+    office enabled it, the people @-mentioned.
+
+    Who may: whoever may enter check-ins for those people (liaison, office, duty officer). Each unit
+    is reminded at most once in ten minutes: units reminded since are left out and named in the
+    result; when every unit is, or when nothing could be sent at all, nothing is written and a
+    ``ValidationError`` says why (and when the next reminder is possible).
+    """
+    from lianfang.health.selectors import non_reporters
+
+    now = now or timezone.now()
+    if date != timezone.localdate(now):
+        raise ValidationError(_("Reminders can be sent only for today's check-in."))
+    if not has_any(actor, "health.checkin", Action.ADD):
+        raise PermissionDenied
+    qs = non_reporters(viewer=actor, date=date, unit=unit).filter(unit__in=units_where(actor, CheckIn, Action.ADD))
+    if person_ids is not None:
+        qs = qs.filter(pk__in=list(person_ids))
+    people = list(qs.select_related("unit", "user"))
+    if not people:
+        raise ValidationError(_("Nobody on this list is left to remind: they have all checked in."))
+
+    free, blocked = unit_reminder_claim(units=[p.unit for p in people], now=now)
+    free_ids = {u.pk for u in free}
+    result = RemindResult()
+    units_by_id = {p.unit_id: p.unit for p in people}
+    for unit_id, next_at in blocked.items():
+        result.skipped[units_by_id[unit_id].name] = next_at
+    people = [p for p in people if p.unit_id in free_ids]
+    if not people:
+        raise ValidationError(
+            _("These people's units were reminded less than 10 minutes ago. The next reminder is possible at %(time)s.")
+            % {"time": timezone.localtime(min(blocked.values())).strftime("%H:%M")}
+        )
+
+    mentions_on = GroupSettings.load().robot_mentions
+    robots = selectors.robots_covering(free)
+    per_unit: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # people, messages, robot messages
+    # What goes out is in the group's language (like the scheduled rounds), whatever the liaison's page shows.
+    with translation.override(django_settings.LANGUAGE_CODE):
+        sender = _actor_name(actor)
+        recipients = [p for p in people if p.user is not None and p.user.is_active]
+        result.messages = message_send(
+            recipients=[p.user_id for p in recipients],
+            kind=MessageKind.CHECKIN_NUDGE,
+            title=_("Please check in for today (%(date)s)") % {"date": date.isoformat()},
+            body=_("%(name)s reminds you: you have not checked in yet today. It takes one tap if nothing changed.")
+            % {"name": sender},
+            url=checkin_url(),
+        )
+        for p in people:
+            per_unit[p.unit_id][0] += 1
+        for p in recipients:
+            per_unit[p.unit_id][1] += 1
+
+        # One message per robot, listing the people of every unit it is the nearest chat group of.
+        by_robot: dict[int, tuple] = {}
+        for p in people:
+            for robot in robots.get(p.unit_id, []):
+                by_robot.setdefault(robot.pk, (robot, []))[1].append(p)
+        for robot, members in by_robot.values():
+            text, mentioned = _robot_reminder_text(robot=robot, people=members, date=date, now=now, sender=sender)
+            mention_ids = mentioned if mentions_on and supports_mentions(robot.kind) else []
+            delivery_robot_enqueue(
+                robot=robot,
+                kind=MessageKind.ROBOT_NUDGE,
+                subject=_("Please check in now") + f" · {robot.unit.name}",
+                body=text,
+                mention_people=mention_ids,
+            )
+            result.robot_messages += 1
+            result.chat_groups.append(robot.name)
+            result.mentioned += len(mention_ids)
+            for unit_id in {m.unit_id for m in members}:
+                per_unit[unit_id][2] += 1
+
+    result.people = len(people)
+    result.without_account = len(people) - len(recipients)
+    if not result.messages and not result.robot_messages:
+        raise ValidationError(
+            _(
+                "Nothing could be sent: none of these people has an account to receive a message, and no "
+                "chat-group robot is set up for their units. Call them, or copy the list into the chat group."
+            )
+        )
+    unit_reminders_record(
+        actor=actor, date=date, now=now, counts={pk: (c[0], c[1], c[2]) for pk, c in per_unit.items()}
+    )
+    return result
+
+
+def _robot_reminder_text(
+    *, robot, people: Sequence[Person], date: datetime.date, now: datetime.datetime, sender: str
+) -> tuple[str, list[int]]:
+    """The chat-group message (markdown) and the ids of the people it names (at most
+    :data:`MAX_NAMES` per unit, the ones that may be @-mentioned)."""
+    by_unit: dict[int, list[Person]] = defaultdict(list)
+    for p in people:
+        by_unit[p.unit_id].append(p)
+    lines = [
+        f"### {_('Please check in now')} · {robot.unit.name}",
+        chat_group_header(date=date, as_of=now, count=len(people)),
+    ]
+    named: list[int] = []
+    for members in sorted(by_unit.values(), key=lambda ms: ms[0].unit.path):
+        lines.append(
+            chat_group_unit_line(members[0].unit.name, [m.name for m in members], len(members), limit=MAX_NAMES)
+        )
+        named += [m.pk for m in members[:MAX_NAMES]]
+    lines.append(_("Reminder sent by %(name)s.") % {"name": sender})
+    return "\n\n".join(lines), named

@@ -28,6 +28,7 @@ from lianfang.health.services.checkins import CheckInData
 from lianfang.health.tests.factories import employee, seed_answers
 from lianfang.org.models import GroupSettings
 from lianfang.people.authentication import TokenAuthentication
+from lianfang.status import engine
 from lianfang.testing import UserFactory, make_tree
 
 pytestmark = pytest.mark.django_db
@@ -59,10 +60,12 @@ def clock(monkeypatch):
 
 
 def warm(tree) -> None:
-    """Everything a process has read once before its first check-in: config, content type, day rows."""
+    """Everything a process has read once before its first check-in: config, content type, day rows,
+    and the status engine's copy of who is not green (which the check-in guard reads)."""
     checkins.unit_day_open()
     config_cache.group_settings()
     ContentType.objects.get_for_model(CheckIn)
+    engine._reload_hot()
 
 
 def statements(captured) -> list[str]:

@@ -18,16 +18,22 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from lianfang.core.audit import record_event
+from lianfang.core.extensions import work_verdicts
 from lianfang.core.masking import mask_phone
+from lianfang.core.models import AuditKind
 from lianfang.core.scoping import Action
-from lianfang.core.views import paginate, wants_partial
+from lianfang.core.views import paginate, query_without_page, wants_partial
 from lianfang.health import divisions, selectors
 from lianfang.health.choices import QuestionKind, Symptom, WorkMode
-from lianfang.health.forms import CheckInForm, DateUnitForm, option_label
+from lianfang.health.forms import CheckInForm, DateUnitForm, option_label, work_mode_choices
 from lianfang.health.models import CheckIn, QuestionVersion, UnitDayStat
-from lianfang.health.services import checkins
+from lianfang.health.services import checkins, reminders
+from lianfang.notify import robots as notify_robots
+from lianfang.notify import selectors as notify_selectors
 from lianfang.org.models import GroupSettings, Unit
 from lianfang.org.scoping import can, has_any, units_where
 from lianfang.people.models import Person
@@ -68,12 +74,24 @@ def checkin(request: HttpRequest) -> HttpResponse:
     if person is None:
         return render(request, "health/no_person.html", status=403)
     today = timezone.localdate()
-    day = _parse_day(request.POST.get("date") or request.GET.get("date")) or today
+    asked = request.POST.get("date") or request.GET.get("date")
+    day = _parse_day(asked) or today
+    try:
+        if request.method == "GET":
+            checkins.check_date(day)
+    except ValidationError as exc:
+        # Refused before the form is shown: a form for a day that cannot be saved wastes the person's time.
+        context = {"message": " ".join(exc.messages), "person": person}
+        return render(request, "health/checkins/date_refused.html", context, status=400)
+    if asked and _parse_day(asked) is None:
+        context = {"message": _("“%(value)s” is not a date.") % {"value": asked[:20]}, "person": person}
+        return render(request, "health/checkins/date_refused.html", context, status=400)
     existing = CheckIn.objects.filter(person=person, date=day).first()
-    yesterday = CheckIn.objects.filter(person=person, date=day - datetime.timedelta(days=1)).first()
+    last = checkins.last_checkin(person, day)
+    verdict = checkins.work_verdict(person, day)
     versions = checkins.applicable_versions(person.unit)
     initial: dict[str, Any] = {"date": day}
-    source = existing or yesterday
+    source = existing or last
     if source is not None:
         initial.update(
             temperature=source.temperature if existing else "",
@@ -86,7 +104,7 @@ def checkin(request: HttpRequest) -> HttpResponse:
         for version in versions:
             if version.question_id in by_question:
                 initial[f"q_{version.pk}"] = by_question[version.question_id]
-    form = CheckInForm(request.POST or None, initial=initial, versions=versions)
+    form = CheckInForm(request.POST or None, initial=initial, versions=versions, verdict=verdict)
     if request.method == "POST" and form.is_valid():
         try:
             saved, created = checkins.checkin_submit(
@@ -112,14 +130,26 @@ def checkin(request: HttpRequest) -> HttpResponse:
         "is_today": day == today,
         "existing": existing,
         "existing_answers": _answer_rows(existing) if existing else [],
-        "yesterday": yesterday,
-        "can_copy": yesterday is not None,
-        "reasons": [checkins.reason_label(r) for r in existing.flag_reasons] if existing else [],
+        "last": last,
+        "last_mode_label": WorkMode(_copied_mode(last, verdict)).label if last and _copied_mode(last, verdict) else "",
+        "yesterday_date": day - datetime.timedelta(days=1),
+        "can_copy": last is not None and _copied_mode(last, verdict) is not None,
+        "verdict": verdict,
+        "fever_advice": GroupSettings.load().fever_advice if existing and existing.is_fever else "",
+        "reasons": checkins.reason_labels(existing.flag_reasons) if existing else [],
         "backdays": [
             today - datetime.timedelta(days=n) for n in range(1, GroupSettings.load().checkin_backdate_days + 1)
         ],
     }
     return render(request, "health/checkins/form.html", context)
+
+
+def _copied_mode(last: CheckIn, verdict) -> str | None:
+    """The mode "same as last time" would record today, or None when it cannot copy (the person may
+    not come to work and last time said on site: the form must be filled in)."""
+    if verdict is not None and verdict.held:
+        return verdict.mode
+    return None if checkins.work_mode_refusal(verdict, last.work_mode) else last.work_mode
 
 
 def _answers_by_question(checkin: CheckIn) -> dict[int, Any]:
@@ -142,7 +172,7 @@ def _apply_checkin_errors(form: CheckInForm, exc: ValidationError) -> None:
 @require_POST
 @login_required
 def checkin_same(request: HttpRequest) -> HttpResponse:
-    """One tap: today's check-in copied from yesterday's."""
+    """One tap: today's check-in copied from the last one (yesterday's, or the last day checked in)."""
     person = selectors.own_person(viewer=request.user)
     if person is None:
         raise Http404
@@ -152,7 +182,7 @@ def checkin_same(request: HttpRequest) -> HttpResponse:
         for message in exc.messages:
             messages.error(request, message)
     else:
-        messages.success(request, _("Checked in for %(date)s, same as yesterday.") % {"date": saved.date})
+        messages.success(request, _("Checked in for %(date)s, the same as your last check-in.") % {"date": saved.date})
     return redirect("health:checkin")
 
 
@@ -163,7 +193,7 @@ def checkin_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "checkin": checkin,
         "answers": _answer_rows(checkin),
         "symptoms": [str(Symptom(s).label) for s in checkin.symptoms if s in Symptom.values],
-        "reasons": [checkins.reason_label(r) for r in checkin.flag_reasons],
+        "reasons": checkins.reason_labels(checkin.flag_reasons),
         "is_own": checkin.person.user_id == request.user.pk,
         "can_unmask": can(request.user, Action.UNMASK, Person, checkin.person.unit),
     }
@@ -197,20 +227,64 @@ def _unit_param(request: HttpRequest, units) -> Unit | None:
         raise Http404 from None
 
 
-@login_required
-def proxy(request: HttpRequest) -> HttpResponse:
-    """The unit's list with a temperature box per person; "all normal" fills the empty boxes."""
-    user = request.user
+PROXY_PAGE = 100
+PROXY_SHOW = ("all", "missing", "no_account")
+
+
+def _proxy_units(user):
     units = units_where(user, CheckIn, Action.ADD).filter(is_active=True)
     if not has_any(user, "health.checkin", Action.ADD):
         raise PermissionDenied
-    unit = _unit_param(request, units) or units.order_by("depth", "path").first()
+    return units
+
+
+@login_required
+def proxy(request: HttpRequest) -> HttpResponse:
+    """The morning check (晨检): a page of the unit's people with a temperature box each; "all normal"
+    fills the empty boxes of those who may come to work, and lists the others.
+
+    Every row shows what the check-in guards say of the person today (居家隔离中 至 12-13，不得到岗);
+    the medical reason only to viewers who may read reasons. Without ``?unit=`` a liaison of one unit
+    opens it; one with several units chooses first."""
+    user = request.user
+    units = _proxy_units(user)
+    unit = _unit_param(request, units)
     if unit is None:
-        raise PermissionDenied
+        choices = list(units.order_by("path")[:300])
+        if not choices:
+            raise PermissionDenied
+        if len(choices) > 1:
+            return render(request, "health/checkins/proxy_choose.html", {"units": choices})
+        unit = choices[0]
     today = timezone.localdate()
     day = _parse_day(request.POST.get("date") or request.GET.get("date")) or today
-    people = list(selectors.proxy_people(viewer=user, unit=unit)[:500])
+    try:
+        checkins.check_date(day)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(f"{reverse('health:proxy')}?unit={unit.pk}")
+    show = request.GET.get("show") or request.POST.get("show") or "all"
+    show = show if show in PROXY_SHOW else "all"
+    people_qs = selectors.proxy_people(viewer=user, unit=unit)
+    if show == "missing":
+        people_qs = people_qs.exclude(pk__in=CheckIn.objects.filter(date=day).values("person_id"))
+    elif show == "no_account":
+        people_qs = people_qs.filter(user__isnull=True)
+    page = paginate(request, people_qs, per_page=PROXY_PAGE) if request.method == "GET" else None
+    if request.method == "POST":
+        # The rows that were on the page posted (their ids), still inside the viewer's scope; a client
+        # that posts readings without the list gets the people it named, and "all normal" the first page.
+        posted = {int(v) for v in request.POST.getlist("people") if v.isdigit()}
+        if not posted:
+            posted = {int(k[2:]) for k in request.POST if k[:2] in ("t_", "m_") and k[2:].isdigit()}
+            if "all_normal" in request.POST:
+                posted |= set(people_qs.values_list("pk", flat=True)[:PROXY_PAGE])
+        people = list(people_qs.filter(pk__in=posted))
+    else:
+        people = list(page.object_list) if page is not None else []
     existing = {c.person_id: c for c in CheckIn.objects.filter(person__in=people, date=day)}
+    verdicts = work_verdicts([p.pk for p in people], day)
+    may_read_reasons = {p.pk: can(user, Action.UNMASK, "status.personstatus", p.unit) for p in people}
     errors: dict[str, list[str]] = {}
     values: dict[str, str] = {}
     modes: dict[str, str] = {}
@@ -218,33 +292,73 @@ def proxy(request: HttpRequest) -> HttpResponse:
         all_normal = "all_normal" in request.POST
         normal = str(checkins.DEFAULT_NORMAL_TEMPERATURE)
         entries = []
-        by_pk = {p.pk: p for p in people}
+        skipped = []
         for person in people:
+            verdict = verdicts.get(person.pk)
             raw = (request.POST.get(f"t_{person.pk}") or "").strip()
-            mode = request.POST.get(f"m_{person.pk}") or WorkMode.ON_SITE
+            default_mode = verdict.mode if verdict is not None and verdict.mode else WorkMode.ON_SITE
+            mode = request.POST.get(f"m_{person.pk}") or default_mode
             values[str(person.pk)], modes[str(person.pk)] = raw, mode
             if not raw and all_normal and person.pk not in existing:
+                if verdict is not None and not verdict.may_work:
+                    skipped.append(person)  # not measured at the door: they may not come to work
+                    continue
                 raw = normal
             if raw:
-                entries.append(checkins.ProxyEntry(person=by_pk[person.pk], temperature=raw, work_mode=mode))
+                entries.append(checkins.ProxyEntry(person=person, temperature=raw, work_mode=mode))
         try:
             saved = checkins.checkin_proxy_submit(actor=user, entries=entries, date=day)
         except ValidationError as exc:
             errors = exc.message_dict
         else:
             messages.success(request, _("%(count)s check-ins saved for %(date)s.") % {"count": len(saved), "date": day})
-            return redirect(f"{reverse('health:proxy')}?unit={unit.pk}&date={day}")
+            if skipped:
+                messages.warning(
+                    request,
+                    ngettext(
+                        "Not entered as normal: %(count)d person who may not come to work today (%(names)s).",
+                        "Not entered as normal: %(count)d people who may not come to work today (%(names)s).",
+                        len(skipped),
+                    )
+                    % {"count": len(skipped), "names": "、".join(p.name for p in skipped[:20])},
+                )
+            return redirect(
+                f"{reverse('health:proxy')}?unit={unit.pk}&date={day}&show={show}"
+                + (f"&page={request.POST.get('page')}" if request.POST.get("page", "").isdigit() else "")
+            )
     rows = []
+    shown_reasons = []
     for person in people:
         current = existing.get(person.pk)
+        verdict = verdicts.get(person.pk)
+        reason = verdict.reason if verdict is not None and may_read_reasons[person.pk] else ""
+        if reason:
+            shown_reasons.append(person.pk)
         rows.append(
             {
                 "person": person,
                 "checkin": current,
+                "verdict": verdict,
+                "reason": reason,
                 "value": values.get(str(person.pk), str(current.temperature) if current else ""),
-                "mode": modes.get(str(person.pk), current.work_mode if current else WorkMode.ON_SITE),
+                "mode": modes.get(
+                    str(person.pk),
+                    current.work_mode if current else (verdict.mode if verdict and verdict.mode else WorkMode.ON_SITE),
+                ),
+                "modes": work_mode_choices(verdict),
                 "errors": errors.get(str(person.pk), []),
             }
+        )
+    if shown_reasons:
+        record_event(
+            kind=AuditKind.SENSITIVE_READ,
+            actor=user,
+            unit=unit,
+            object_repr=_("Health status reasons"),
+            what="status_reason",
+            where="morning_check",
+            people=shown_reasons[:500],
+            count=len(shown_reasons),
         )
     context = {
         "unit": unit,
@@ -252,10 +366,13 @@ def proxy(request: HttpRequest) -> HttpResponse:
         "day": day,
         "today": today,
         "rows": rows,
+        "page": page,
+        "show": show,
         "has_errors": bool(errors),
-        "done": sum(1 for r in rows if r["checkin"]),
+        "done": CheckIn.objects.filter(date=day, person__in=selectors.proxy_people(viewer=user, unit=unit)).count(),
+        "total": selectors.proxy_people(viewer=user, unit=unit).count(),
         "normal": checkins.DEFAULT_NORMAL_TEMPERATURE,
-        "modes": WorkMode.choices,
+        "not_at_work": sum(1 for r in rows if r["verdict"] is not None and not r["verdict"].may_work),
     }
     return render(request, "health/checkins/proxy.html", context)
 
@@ -297,19 +414,14 @@ def completion(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def non_reporters(request: HttpRequest) -> HttpResponse:
+    """Who has not checked in: tap to call, "remind these people now" (POST), the list to copy into
+    the chat group, each unit with its liaison. Pages of 50; nothing is capped."""
     if not has_any(request.user, "health.checkin", Action.VIEW):
         raise PermissionDenied
     form, day, unit = _scope_form(request, CheckIn)
-    qs = selectors.non_reporters(viewer=request.user, date=day, unit=unit)
-    page = paginate(request, qs)
-    rows = [
-        {
-            "person": p,
-            "phone": p.phone if can(request.user, Action.UNMASK, Person, p.unit) else mask_phone(p.phone),
-        }
-        for p in page
-    ]
-    context = {"form": form, "day": day, "unit": unit, "page": page, "rows": rows, "count": page.paginator.count}
+    if request.method == "POST":
+        return _non_reporters_remind(request, day, unit)
+    context = _non_reporters_context(request, form, day, unit)
     template = (
         "health/checkins/_non_reporter_rows.html" if wants_partial(request) else "health/checkins/non_reporters.html"
     )
@@ -322,7 +434,163 @@ def flagged(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     form, day, unit = _scope_form(request, CheckIn)
     page = paginate(request, selectors.flagged_checkins(viewer=request.user, date=day, unit=unit))
-    rows = [{"checkin": c, "reasons": [checkins.reason_label(r) for r in c.flag_reasons]} for c in page]
+    rows = [{"checkin": c, "reasons": checkins.reason_labels(c.flag_reasons)} for c in page]
     return render(
         request, "health/checkins/flagged.html", {"form": form, "day": day, "unit": unit, "page": page, "rows": rows}
     )
+
+
+# --- the non-reporter list's helpers (tap to call, remind, copy, liaisons) -------------------------
+
+
+def _non_reporters_remind(request: HttpRequest, day: datetime.date, unit: Unit | None) -> HttpResponse:
+    """ "Remind these people now": everyone on the list, or the ticked ones."""
+    back = f"{reverse('health:non-reporters')}?{query_without_page(request)}"
+    person_ids = None
+    if request.POST.get("scope") == "selected":
+        person_ids = [int(v) for v in request.POST.getlist("person") if v.isdigit()]
+        if not person_ids:
+            messages.error(request, _("Tick the people to remind first, or remind everyone on the list."))
+            return redirect(back)
+    try:
+        result = reminders.non_reporters_remind(actor=request.user, date=day, unit=unit, person_ids=person_ids)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _remind_summary(result))
+    return redirect(back)
+
+
+def _remind_summary(result: reminders.RemindResult) -> str:
+    parts = [
+        ngettext("Reminded %(count)d person.", "Reminded %(count)d people.", result.people) % {"count": result.people},
+        ngettext("%(count)d inbox message sent.", "%(count)d inbox messages sent.", result.messages)
+        % {"count": result.messages},
+    ]
+    if result.without_account:
+        parts.append(
+            ngettext(
+                "%(count)d person has no account and got no message: call them.",
+                "%(count)d people have no account and got no message: call them.",
+                result.without_account,
+            )
+            % {"count": result.without_account}
+        )
+    if result.chat_groups:
+        parts.append(_("Chat groups: %(groups)s.") % {"groups": "、".join(result.chat_groups)})
+        if result.mentioned:
+            parts.append(
+                ngettext("%(count)d person @-mentioned.", "%(count)d people @-mentioned.", result.mentioned)
+                % {"count": result.mentioned}
+            )
+    for unit_name, next_at in result.skipped.items():
+        parts.append(
+            _("%(unit)s was reminded less than 10 minutes ago and was left out; next possible at %(time)s.")
+            % {"unit": unit_name, "time": timezone.localtime(next_at).strftime("%H:%M")}
+        )
+    return " ".join(parts)
+
+
+def _liaison_contacts(user, units: list[Unit]) -> dict[int, dict[str, Any]]:
+    """unit id → the liaison to call about it: the unit's own, else the nearest unit above it that
+    names one (a site rarely has its own), among the units the viewer may see. The phone in full,
+    with a tel: link, only for a viewer who may unmask people there (the unit page's rule)."""
+    step = Unit.steplen
+    paths = {u.path[:end] for u in units for end in range(step, len(u.path) + 1, step)}
+    named = {u.path: u for u in Unit.objects.restrict(user, Action.VIEW).filter(path__in=paths).exclude(liaison="")}
+    out: dict[int, dict[str, Any]] = {}
+    for unit in units:
+        for end in range(len(unit.path), 0, -step):
+            source = named.get(unit.path[:end])
+            if source is not None:
+                full = can(user, Action.UNMASK, Person, source)
+                out[unit.pk] = {
+                    "name": source.liaison,
+                    "unit": source if source.pk != unit.pk else None,
+                    "phone": source.liaison_phone if full else mask_phone(source.liaison_phone),
+                    "tel": full and bool(source.liaison_phone),
+                }
+                break
+    return out
+
+
+def _non_reporters_context(request: HttpRequest, form: DateUnitForm, day: datetime.date, unit: Unit | None) -> dict:
+    user = request.user
+    now = timezone.now()
+    listed = selectors.non_reporters(viewer=user, date=day, unit=unit)
+    page = paginate(request, listed.select_related("user"))
+    people = list(page)
+    phones = reminders.non_reporter_phones_reveal(actor=user, people=people, date=day, unit=unit)
+
+    # The whole list in one narrow query: counts per unit, the text to copy, who has an inbox.
+    everyone = list(listed.values_list("name", "unit_id", "user__is_active"))
+    names_by_unit: dict[int, list[str]] = {}
+    for name, unit_id, _active in everyone:
+        names_by_unit.setdefault(unit_id, []).append(name)
+    units = {u.pk: u for u in Unit.objects.filter(pk__in=list(names_by_unit)).order_by("path")}
+    liaisons = _liaison_contacts(user, list(units.values()))
+    robots = notify_selectors.robots_covering(units.values())
+    recent = notify_selectors.recent_unit_reminders(viewer=user, unit_ids=units, now=now)
+
+    groups: list[dict[str, Any]] = []
+    for person in people:
+        if not groups or groups[-1]["unit"].pk != person.unit_id:
+            groups.append(
+                {
+                    "unit": person.unit,
+                    "count": len(names_by_unit.get(person.unit_id, [])),
+                    "liaison": liaisons.get(person.unit_id),
+                    "reminded": recent.get(person.unit_id),
+                    "rows": [],
+                }
+            )
+        groups[-1]["rows"].append(
+            {
+                "person": person,
+                "phone": phones.get(person.pk) or mask_phone(person.phone),
+                "tel": person.pk in phones,
+                "has_account": bool(person.user_id and person.user.is_active),
+            }
+        )
+    for group in groups:
+        reminded = group["reminded"]
+        group["next_at"] = reminded.sent_at + notify_selectors.UNIT_REMINDER_INTERVAL if reminded else None
+
+    # When every unit on the list was reminded in the last ten minutes, the button waits until the first is free.
+    blocked_until = (
+        min(r.sent_at for r in recent.values()) + notify_selectors.UNIT_REMINDER_INTERVAL
+        if units and len(recent) == len(units)
+        else None
+    )
+    mentions = GroupSettings.load().robot_mentions
+    chat_groups: dict[int, dict[str, Any]] = {}
+    for found in robots.values():
+        for robot in found:
+            chat_groups[robot.pk] = {
+                "name": robot.name,
+                "kind": robot.get_kind_display(),
+                "mentions": mentions and notify_robots.supports_mentions(robot.kind),
+            }
+    today = timezone.localdate()
+    return {
+        "form": form,
+        "day": day,
+        "unit": unit,
+        "page": page,
+        "groups": groups,
+        "rows": [row for group in groups for row in group["rows"]],
+        "count": page.paginator.count,
+        "as_of": now,
+        "query": query_without_page(request),
+        "with_account": sum(1 for _name, _unit, active in everyone if active),
+        "chat_groups": list(chat_groups.values()),
+        "can_remind": day == today and has_any(user, "health.checkin", Action.ADD),
+        "blocked_until": blocked_until,
+        "is_today": day == today,
+        "copy_text": reminders.chat_group_list_text(
+            date=day, as_of=now, groups=[(u.name, names_by_unit[pk]) for pk, u in units.items()]
+        )
+        if everyone
+        else "",
+    }

@@ -13,13 +13,18 @@ import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from lianfang.core.api import Pagination, RestrictedViewSet, ScopedUnitField, StrictFieldsMixin
+from lianfang.core.exports import XLSX_CONTENT_TYPE
 from lianfang.core.scoping import Action
 from lianfang.materials.choices import MovementKind
+from lianfang.materials.exports import export_response, movements_sheet, stock_sheet
+from lianfang.materials.forms.stock import StockReportFilterForm
 from lianfang.materials.models import Item, Movement, Stock, StockTake, StockTakeLine
 from lianfang.materials.selectors import stock as stock_selectors
 from lianfang.materials.services import stock as stock_services
@@ -225,6 +230,46 @@ class StockViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedV
     def filter_querysets(self, request) -> dict[str, QuerySet]:
         return {"unit": units_where(request.user, Stock, Action.VIEW)}
 
+    def perform_content_negotiation(self, request, force=False):
+        # The export answers with a workbook whatever the client accepts; its errors are JSON.
+        return super().perform_content_negotiation(request, force=force or self.action == "export")
+
+    @extend_schema(
+        summary="Export the stock report as .xlsx (the same file as the stock page)",
+        parameters=[
+            OpenApiParameter("unit", OpenApiTypes.INT, description="A unit id: that unit and its sub-units."),
+            OpenApiParameter("item", OpenApiTypes.INT),
+            OpenApiParameter("only_short", OpenApiTypes.BOOL, description="Only below threshold or target."),
+            OpenApiParameter("below_threshold", OpenApiTypes.BOOL, description="Only below the reorder threshold."),
+        ],
+        responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
+    )
+    @action(detail=False, methods=["get"], scope_action=Action.EXPORT, filter_backends=[], pagination_class=None)
+    def export(self, request):
+        user = request.user
+        form = StockReportFilterForm(
+            request.query_params,
+            units=stock_selectors.stock_units(viewer=user).filter(is_active=True),
+            items=stock_selectors.item_list(viewer=user),
+        )
+        if not form.is_valid():
+            raise exceptions.ValidationError(form.errors.get_json_data())
+        data = form.cleaned_data
+        report = stock_selectors.stock_report(
+            viewer=user,
+            unit=data.get("unit"),
+            item=data.get("item"),
+            only_short=data.get("only_short", False),
+            below_threshold=data.get("below_threshold", False),
+        )
+        return export_response(
+            actor=user,
+            sheet=stock_sheet(report),
+            file_name=f"stock-{report.as_of:%Y%m%d}.xlsx",
+            what=_("Stock report"),
+            filters=request.query_params.urlencode(),
+        )
+
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset()).order_by("unit__path", "item__sort", "item__code")
         page = self.paginate_queryset(queryset)
@@ -325,6 +370,34 @@ class MovementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.C
 
     def get_serializer_class(self):
         return MovementCreateSerializer if self.action == "create" else MovementSerializer
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=force or self.action == "export")
+
+    @extend_schema(
+        summary="Export movements as .xlsx (the same file as the movements page)",
+        description="Each movement with its business date and when it was recorded; the same filters as the list.",
+        parameters=[
+            OpenApiParameter("unit", OpenApiTypes.INT, description="A unit id: that unit and its sub-units."),
+            OpenApiParameter("item", OpenApiTypes.INT),
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=MovementKind.values),
+            OpenApiParameter("date_from", OpenApiTypes.DATE),
+            OpenApiParameter("date_to", OpenApiTypes.DATE),
+        ],
+        responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
+    )
+    @action(detail=False, methods=["get"], scope_action=Action.EXPORT, pagination_class=None)
+    def export(self, request):
+        rows = self.filter_queryset(
+            Movement.objects.restrict(request.user, Action.EXPORT).select_related("unit", "item", "created_by")
+        ).order_by("-date", "-pk")
+        return export_response(
+            actor=request.user,
+            sheet=movements_sheet(rows),
+            file_name=f"movements-{timezone.localdate():%Y%m%d}.xlsx",
+            what=_("Movements"),
+            filters=request.query_params.urlencode(),
+        )
 
     def create(self, request, *args, **kwargs):
         data = MovementCreateSerializer(data=request.data, context=self.get_serializer_context())

@@ -10,12 +10,18 @@ keep their reason in the 403 or 400 body.
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from lianfang.core.api import RestrictedViewSet, ScopedUnitField, StrictFieldsMixin, command
+from lianfang.core.exports import XLSX_CONTENT_TYPE
 from lianfang.core.scoping import Action
 from lianfang.materials.choices import Urgency
+from lianfang.materials.exports import transfers_export_response
+from lianfang.materials.forms.transfers import TransferFilterForm, flow_period
 from lianfang.materials.models import (
     Item,
     MaterialRequest,
@@ -68,6 +74,15 @@ class TransferSerializer(serializers.ModelSerializer):
     to_unit_name = serializers.CharField(source="to_unit.name", read_only=True)
     lines = TransferLineSerializer(many=True, read_only=True)
     receipts = TransferReceiptSerializer(many=True, read_only=True)
+    shipped_on = serializers.DateField(
+        read_only=True, allow_null=True, help_text="The day the goods left, as the sending unit entered it."
+    )
+    received_on = serializers.DateField(
+        read_only=True, allow_null=True, help_text="The day the last of the goods arrived, as entered."
+    )
+    waiting_for_me = serializers.SerializerMethodField(
+        help_text="Your step, if the transfer waits for it: approve, ship or receive (empty otherwise)."
+    )
 
     class Meta:
         model = Transfer
@@ -88,9 +103,15 @@ class TransferSerializer(serializers.ModelSerializer):
             "created",
             "approved",
             "shipped",
+            "shipped_on",
             "received",
+            "received_on",
+            "waiting_for_me",
         ]
         read_only_fields = fields
+
+    def get_waiting_for_me(self, transfer: Transfer) -> str:
+        return getattr(transfer, "needs_me", "") or ""
 
 
 # --- requests -----------------------------------------------------------------------------------
@@ -148,6 +169,92 @@ class TransferEmptySerializer(StrictFieldsMixin, serializers.Serializer):
     pass
 
 
+class DonorSerializer(serializers.Serializer):
+    unit = serializers.IntegerField(source="unit.pk")
+    unit_name = serializers.CharField(source="unit.name")
+    on_hand = serializers.DecimalField(max_digits=14, decimal_places=2)
+    promised = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="Promised to other transfers not yet shipped."
+    )
+    daily_use = serializers.DecimalField(max_digits=14, decimal_places=2)
+    days_of_supply = serializers.DecimalField(max_digits=14, decimal_places=1, allow_null=True)
+    target_days = serializers.IntegerField()
+    threshold = serializers.DecimalField(max_digits=14, decimal_places=2)
+    surplus = serializers.DecimalField(
+        max_digits=14, decimal_places=2, help_text="What it can give without going below its target or threshold."
+    )
+
+
+class TransferApproveSerializer(StrictFieldsMixin, serializers.Serializer):
+    confirm_short = serializers.BooleanField(
+        default=False,
+        help_text="Approve although the sending unit lacks the stock (refused with what is missing otherwise).",
+    )
+
+
+class TransitLineSerializer(serializers.Serializer):
+    transfer = serializers.IntegerField(source="transfer.pk")
+    number = serializers.CharField(source="transfer.number")
+    from_unit = serializers.IntegerField(source="transfer.from_unit_id")
+    from_unit_name = serializers.CharField(source="transfer.from_unit.name")
+    to_unit = serializers.IntegerField(source="transfer.to_unit_id")
+    to_unit_name = serializers.CharField(source="transfer.to_unit.name")
+    item = serializers.IntegerField(source="line.item_id")
+    item_code = serializers.CharField(source="line.item.code")
+    shipped = serializers.DecimalField(source="line.shipped", max_digits=14, decimal_places=2)
+    received = serializers.DecimalField(source="line.received", max_digits=14, decimal_places=2)
+    in_transit = serializers.DecimalField(max_digits=14, decimal_places=2)
+    shipped_on = serializers.DateField(source="transfer.shipped_on", allow_null=True)
+
+
+class TransitTotalSerializer(serializers.Serializer):
+    unit = serializers.IntegerField(source="unit.pk")
+    unit_name = serializers.CharField(source="unit.name")
+    item = serializers.IntegerField(source="item.pk")
+    item_code = serializers.CharField(source="item.code")
+    incoming = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="On its way to the unit.")
+    outgoing = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="Sent by it, not yet arrived.")
+
+
+class InTransitSerializer(serializers.Serializer):
+    totals = TransitTotalSerializer(many=True)
+    lines = TransitLineSerializer(many=True)
+
+
+class FlowSerializer(serializers.Serializer):
+    from_unit = serializers.IntegerField(source="from_unit.pk")
+    from_unit_name = serializers.CharField(source="from_unit.name")
+    to_unit = serializers.IntegerField(source="to_unit.pk")
+    to_unit_name = serializers.CharField(source="to_unit.name")
+    item = serializers.IntegerField(source="item.pk")
+    item_code = serializers.CharField(source="item.code")
+    quantity = serializers.DecimalField(max_digits=14, decimal_places=2, help_text="What arrived in the period.")
+    transfers = serializers.IntegerField(help_text="How many transfers it came with.")
+
+
+class FlowsSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+    flows = FlowSerializer(many=True)
+
+
+class FlowQuerySerializer(StrictFieldsMixin, serializers.Serializer):
+    date_from = serializers.DateField(required=False, help_text="Default: 29 days before date_to.")
+    date_to = serializers.DateField(required=False, help_text="Default: today.")
+    item = serializers.PrimaryKeyRelatedField(queryset=Item.objects.all(), required=False, allow_null=True)
+
+
+def _visible_unit(request) -> Unit | None:
+    """The ``?unit=`` of a report, only if the user may see it (else 400, as for a missing one)."""
+    value = request.query_params.get("unit")
+    if not value:
+        return None
+    unit = Unit.objects.restrict(request.user, Action.VIEW).filter(pk=value).first() if value.isdigit() else None
+    if unit is None:
+        raise exceptions.ValidationError({"unit": [_("This object does not exist.")]})
+    return unit
+
+
 def _visible(request, model, pk):
     """An object named in the input, only if the user may see it (else it does not exist)."""
     if pk is None:
@@ -174,6 +281,27 @@ class MaterialRequestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, R
     serializer_class = MaterialRequestSerializer
     filterset_fields = {"status": ["exact"], "unit": ["exact"], "item": ["exact"], "urgency": ["exact"]}
     ordering_fields = ["created", "needed_by"]
+
+    def get_queryset(self):
+        # What still needs covering first (open, then partly covered; critical, urgent, earliest needed).
+        return selectors.request_list(viewer=self.request.user)
+
+    @extend_schema(
+        summary="Who could send the request's item: units holding it, the largest surplus first",
+        description=(
+            "For the office (units where you approve transfers) or, with `?for=pledge`, for a keeper (units "
+            "you may send from). Each unit's stock, days of supply, what it promised to other transfers and "
+            "what it can give without going below its target days or its reorder threshold."
+        ),
+        parameters=[OpenApiParameter("for", OpenApiTypes.STR, enum=["match", "pledge"])],
+        responses={200: DonorSerializer(many=True)},
+    )
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def donors(self, request, pk=None):
+        req = self.get_object()
+        purpose = Action.ADD if request.query_params.get("for") == "pledge" else Action.APPROVE
+        rows = selectors.request_donors(viewer=request.user, request=req, action=purpose)
+        return Response(DonorSerializer(rows, many=True).data)
 
     def get_serializer_class(self):
         return {
@@ -294,6 +422,20 @@ class TransferLineInputSerializer(serializers.Serializer):
     quantity = serializers.CharField(max_length=20)
 
 
+class ReceiverInputSerializer(StrictFieldsMixin, serializers.Serializer):
+    to_unit = serializers.PrimaryKeyRelatedField(queryset=Unit.objects.filter(is_active=True))
+    lines = TransferLineInputSerializer(many=True)
+
+
+class TransferDistributeSerializer(StrictFieldsMixin, serializers.Serializer):
+    from_unit = ScopedUnitField(scope_model=Transfer, help_text="A unit where you may propose transfers.")
+    receivers = ReceiverInputSerializer(
+        many=True, allow_empty=False, help_text="One transfer (its own note and number) per receiving unit."
+    )
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    approve = serializers.BooleanField(default=False, help_text="Approve at once (the office above both units).")
+
+
 class TransferCreateSerializer(StrictFieldsMixin, serializers.Serializer):
     from_unit = ScopedUnitField(scope_model=Transfer, help_text="A unit where you may propose transfers.")
     to_unit = serializers.PrimaryKeyRelatedField(queryset=_units())
@@ -356,17 +498,113 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restrict
     ordering_fields = ["created", "number"]
 
     def get_queryset(self):
-        return selectors.transfer_list(viewer=self.request.user)
+        waiting = self.request.query_params.get("waiting") if self.action == "list" else None
+        return selectors.transfer_list(
+            viewer=self.request.user, waiting=waiting if waiting in selectors.WAITING else None
+        )
 
     def get_serializer_class(self):
         return {
             "create": TransferCreateSerializer,
+            "distribute": TransferDistributeSerializer,
             "ship": TransferShipSerializer,
             "receive": TransferReceiveSerializer,
             "reject": TransferReasonSerializer,
             "cancel": TransferReasonSerializer,
-            "approve": TransferEmptySerializer,
+            "approve": TransferApproveSerializer,
         }.get(self.action, TransferSerializer)
+
+    def perform_content_negotiation(self, request, force=False):
+        # The export answers with a workbook whatever the client accepts; its errors are JSON.
+        return super().perform_content_negotiation(request, force=force or self.action == "export")
+
+    @extend_schema(
+        summary="Export transfers as .xlsx (one row per line; the dates shipped and received as entered)",
+        parameters=[
+            OpenApiParameter("status", OpenApiTypes.STR),
+            OpenApiParameter("unit", OpenApiTypes.INT, description="A unit id: sent or received by it or below."),
+            OpenApiParameter("in_transit", OpenApiTypes.BOOL),
+            OpenApiParameter("waiting", OpenApiTypes.STR, enum=list(selectors.WAITING)),
+        ],
+        responses={(200, XLSX_CONTENT_TYPE): OpenApiTypes.BINARY},
+    )
+    @action(detail=False, methods=["get"], scope_action=Action.EXPORT, filter_backends=[], pagination_class=None)
+    def export(self, request):
+        form = TransferFilterForm(request.query_params, units=Unit.objects.restrict(request.user, Action.VIEW))
+        if not form.is_valid():
+            raise exceptions.ValidationError(form.errors.get_json_data())
+        data = form.cleaned_data
+        rows = selectors.transfer_list(
+            viewer=request.user,
+            status=data.get("status") or None,
+            unit=data.get("unit"),
+            in_transit=bool(data.get("in_transit")),
+            waiting=data.get("waiting") or None,
+            action=Action.EXPORT,
+        ).select_related("request")
+        return transfers_export_response(actor=request.user, transfers=rows)
+
+    @extend_schema(
+        summary="What is in transit: per unit and item, and every line shipped and not yet received",
+        parameters=[OpenApiParameter("unit", OpenApiTypes.INT, description="A unit id: that unit and below.")],
+        responses={200: InTransitSerializer},
+    )
+    @action(detail=False, methods=["get"], url_path="in-transit", filter_backends=[], pagination_class=None)
+    def in_transit(self, request):
+        unit = _visible_unit(request)
+        body = {
+            "totals": selectors.in_transit_by_unit(viewer=request.user, unit=unit),
+            "lines": selectors.in_transit_lines(viewer=request.user, unit=unit),
+        }
+        return Response(InTransitSerializer(body).data)
+
+    @extend_schema(
+        summary="Flows between units: what arrived from one unit at another in a period",
+        parameters=[FlowQuerySerializer],
+        responses={200: FlowsSerializer},
+    )
+    @action(detail=False, methods=["get"], filter_backends=[], pagination_class=None)
+    def flows(self, request):
+        query = FlowQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        start, end = flow_period(query.validated_data)
+        rows = selectors.flows(viewer=request.user, date_from=start, date_to=end, item=query.validated_data.get("item"))
+        return Response(FlowsSerializer({"date_from": start, "date_to": end, "flows": rows}).data)
+
+    @command(
+        "Send from one unit to several units: one transfer (note and number) per receiving unit, all or none",
+        takes=TransferDistributeSerializer,
+        gives=TransferSerializer(many=True),
+        status_code=status.HTTP_201_CREATED,
+        detail=False,
+        scope_action=Action.ADD,
+    )
+    def distribute(self, request, data):
+        visible = {
+            u.pk
+            for u in Unit.objects.restrict(request.user, Action.VIEW).filter(
+                pk__in=[r["to_unit"].pk for r in data["receivers"]]
+            )
+        }
+        if any(r["to_unit"].pk not in visible for r in data["receivers"]):
+            raise exceptions.ValidationError({"receivers": [_("Choose units you can see as the receiving units.")]})
+        created = services.transfer_distribute(
+            actor=request.user,
+            from_unit=data["from_unit"],
+            receivers=[
+                services.ReceiverInput(
+                    r["to_unit"], [services.LineInput(line["item"], line["quantity"]) for line in r["lines"]]
+                )
+                for r in data["receivers"]
+            ],
+            note=data.get("note", ""),
+            approve=data["approve"],
+        )
+        rows = selectors.transfer_list(viewer=request.user).filter(pk__in=[t.pk for t in created]).order_by("number")
+        return Response(
+            TransferSerializer(rows, many=True, context=self.get_serializer_context()).data,
+            status=status.HTTP_201_CREATED,
+        )
 
     def create(self, request, *args, **kwargs):
         data = TransferCreateSerializer(data=request.data, context=self.get_serializer_context())
@@ -381,9 +619,16 @@ class TransferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restrict
         )
         return _transfer_response(self, transfer, status.HTTP_201_CREATED)
 
-    @command("Approve (group office above both units)", gives=TransferSerializer, scope_action=Action.VIEW)
+    @command(
+        "Approve (group office above both units); refused with what is missing when the sender lacks the stock",
+        takes=TransferApproveSerializer,
+        gives=TransferSerializer,
+        scope_action=Action.VIEW,
+    )
     def approve(self, request, transfer, data):
-        transfer = services.transfer_approve(actor=request.user, transfer=transfer)
+        transfer = services.transfer_approve(
+            actor=request.user, transfer=transfer, confirm_short=data.get("confirm_short", False)
+        )
         return _transfer_response(self, transfer)
 
     @command(

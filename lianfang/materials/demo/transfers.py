@@ -20,7 +20,7 @@ from django.utils import timezone
 from lianfang.materials import ledger
 from lianfang.materials.choices import MovementKind, Urgency
 from lianfang.materials.defaults import ensure_default_items
-from lianfang.materials.models import Item, Stock
+from lianfang.materials.models import Item, Stock, Transfer
 from lianfang.materials.services import rebalancing as rebalance_services
 from lianfang.materials.services import transfers as services
 from lianfang.org.models import Unit, UnitKind
@@ -73,7 +73,7 @@ def load_demo(*, rng: random.Random, today: datetime.date, users: dict, group: U
         quantity=2000,
         urgency=Urgency.URGENT,
         front_line=True,
-        reason="热力站一线值守人员口罩告急",
+        reason="货运车队一线司机口罩告急",
         needed_by=today + datetime.timedelta(days=2),
     )
     n95_for_low1 = services.request_create(
@@ -83,7 +83,7 @@ def load_demo(*, rng: random.Random, today: datetime.date, users: dict, group: U
         quantity=200,
         urgency=Urgency.CRITICAL,
         front_line=True,
-        reason="卡口执勤人员 N95 口罩仅剩一天用量",
+        reason="景区卡口执勤人员 N95 口罩仅剩一天用量",
     )
     masks_for_low1 = services.request_create(
         actor=office, unit=low[1], item=mask, quantity=1000, reason="复工复产员工日常防护"
@@ -102,11 +102,16 @@ def load_demo(*, rng: random.Random, today: datetime.date, users: dict, group: U
     offer = services.offer_create(actor=office, unit=rich[0], item=mask, quantity=2000, note="库存充足，可支援兄弟单位")
     services.offer_create(actor=office, unit=rich[1], item=gloves, quantity=600, note="一次性手套富余")
 
-    # Received in full: the office matched the offer; shipped and received.
+    # Received in full: the office matched the offer; shipped three days ago and received the day
+    # after, both recorded afterwards with the days they really happened.
     received = services.request_match(actor=office, request=masks_for_low0, offer=offer)
-    services.transfer_ship(actor=office, transfer=received)
+    _backdate([received], today - datetime.timedelta(days=3))
+    services.transfer_ship(actor=office, transfer=received, date=today - datetime.timedelta(days=3))
     services.transfer_receive(
-        actor=office, transfer=received, quantities={line.pk: line.shipped for line in received.lines.all()}
+        actor=office,
+        transfer=received,
+        quantities={line.pk: line.shipped for line in received.lines.all()},
+        date=today - datetime.timedelta(days=2),
     )
     # Partly received: 200 N95 shipped, 120 arrived so far.
     partly = services.request_match(actor=office, request=n95_for_low1, from_unit=rich[1])
@@ -150,8 +155,58 @@ def load_demo(*, rng: random.Random, today: datetime.date, users: dict, group: U
     )
     services.transfer_cancel(actor=office, transfer=cancelled, reason="已由其他单位解决")
 
+    _front_line_sites(office=office, today=today, items=items)
+
     # One rebalancing proposal for the office to review.
     rebalance_services.proposal_create(actor=office, scope_unit=group, max_shipments=12)
+
+
+def _backdate(transfers: list, day: datetime.date) -> None:
+    """Proposed and approved on ``day`` (the demo writes these rows directly: the services stamp the
+    moment they run, and a demo loaded today must still tell a story of the past days)."""
+    moment = timezone.make_aware(datetime.datetime.combine(day, datetime.time(9, 0)))
+    Transfer.objects.filter(pk__in=[t.pk for t in transfers]).update(created=moment, approved=moment)
+
+
+def _front_line_sites(*, office, today: datetime.date, items: dict[str, Item]) -> None:
+    """The heat company sends masks to three of its heat stations in one action (three transfer
+    notes), and the group duty room asks for N95 respirators for the people on duty round the clock."""
+    sites = {u.code: u for u in Unit.objects.filter(code__in=["E01", "E01-HS01", "E01-HS02", "E01-HS03", "E03-O01"])}
+    if len(sites) < 5:
+        return
+    mask, n95 = items["surgical-mask"], items["n95-mask"]
+    notes = services.transfer_distribute(
+        actor=office,
+        from_unit=sites["E01"],
+        receivers=[
+            services.ReceiverInput(sites[code], [services.LineInput(mask, quantity)])
+            for code, quantity in (("E01-HS01", 200), ("E01-HS02", 300), ("E01-HS03", 200))
+        ],
+        note="热力站一线值守人员口罩补充",
+        approve=True,
+    )
+    shipped_on = today - datetime.timedelta(days=2)
+    _backdate(notes, shipped_on)
+    for note in notes:
+        services.transfer_ship(actor=office, transfer=note, date=shipped_on)
+    # Two stations received it yesterday (recorded today); the third has not yet.
+    for note in notes[:1] + notes[2:]:
+        services.transfer_receive(
+            actor=office,
+            transfer=note,
+            quantities={line.pk: line.shipped for line in note.lines.all()},
+            date=today - datetime.timedelta(days=1),
+        )
+    services.request_create(
+        actor=office,
+        unit=sites["E03-O01"],
+        item=n95,
+        quantity=100,
+        urgency=Urgency.URGENT,
+        front_line=True,
+        reason="集团总值班室 24 小时值守人员 N95 口罩",
+        needed_by=today + datetime.timedelta(days=1),
+    )
 
 
 # --- a large synthetic group for the benchmark ---------------------------------------------------

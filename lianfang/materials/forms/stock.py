@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lianfang.core.forms import Form, UnitChoiceField
 from lianfang.materials.choices import Category, Measure, MovementKind
@@ -29,7 +30,7 @@ class ItemForm(Form):
     code = forms.SlugField(label=_("Code"), max_length=30, help_text=_("Short, in Latin letters, e.g. n95-mask."))
     name = forms.CharField(label=_("Name (Chinese)"), max_length=60)
     name_en = forms.CharField(label=_("Name (English)"), max_length=60, required=False)
-    category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
+    category = forms.ChoiceField(label=pgettext_lazy("material", "Category"), choices=Category.choices)
     measure = forms.ChoiceField(
         label=_("Unit of measure"),
         choices=Measure.choices,
@@ -80,7 +81,7 @@ class MovementForm(Form):
 
     kind = forms.ChoiceField(label=_("What happened"), widget=forms.RadioSelect)
     unit = UnitChoiceField(label=_("Unit"), queryset=Unit.objects.none())
-    item = ItemChoiceField(label=_("Item"), queryset=Item.objects.none())
+    item = ItemChoiceField(label=pgettext_lazy("material", "Item"), queryset=Item.objects.none())
     quantity = forms.CharField(
         label=_("Quantity"),
         max_length=20,
@@ -114,10 +115,15 @@ class MovementFilterForm(Form):
     unit = UnitChoiceField(
         label=_("Unit and its sub-units"), queryset=Unit.objects.none(), required=False, empty_label=_("All units")
     )
-    item = ItemChoiceField(label=_("Item"), queryset=Item.objects.none(), required=False, empty_label=_("All items"))
+    item = ItemChoiceField(
+        label=pgettext_lazy("material", "Item"),
+        queryset=Item.objects.none(),
+        required=False,
+        empty_label=_("All items"),
+    )
     kind = forms.ChoiceField(label=_("Kind"), required=False)
-    date_from = forms.DateField(label=_("From"), required=False, widget=DATE_WIDGET)
-    date_to = forms.DateField(label=_("To"), required=False, widget=DATE_WIDGET)
+    date_from = forms.DateField(label=pgettext_lazy("date range", "From"), required=False, widget=DATE_WIDGET)
+    date_to = forms.DateField(label=pgettext_lazy("date range", "To"), required=False, widget=DATE_WIDGET)
 
     def __init__(self, *args: Any, units: QuerySet[Unit], items: QuerySet[Item], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -137,8 +143,14 @@ class StockReportFilterForm(Form):
     unit = UnitChoiceField(
         label=_("Unit and its sub-units"), queryset=Unit.objects.none(), required=False, empty_label=_("All units")
     )
-    item = ItemChoiceField(label=_("Item"), queryset=Item.objects.none(), required=False, empty_label=_("All items"))
+    item = ItemChoiceField(
+        label=pgettext_lazy("material", "Item"),
+        queryset=Item.objects.none(),
+        required=False,
+        empty_label=_("All items"),
+    )
     only_short = forms.BooleanField(label=_("Only below threshold or target"), required=False)
+    below_threshold = forms.BooleanField(label=_("Only below the reorder threshold"), required=False)
 
     def __init__(self, *args: Any, units: QuerySet[Unit], items: QuerySet[Item], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -10,18 +10,23 @@ import datetime
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lianfang.core.forms import Form, UnitChoiceField
 from lianfang.materials.choices import OfferStatus, RequestStatus, TransferStatus, Urgency
-from lianfang.materials.models import Item, Offer, TransferLine
+from lianfang.materials.models import Item, Offer, Transfer, TransferLine
+from lianfang.materials.selectors.transfers import REQUEST_WAITING, DonorCandidate
 from lianfang.org.models import Unit
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 QUANTITY_ATTRS = {"inputmode": "decimal", "autocomplete": "off"}
-LINES = 3
+LINES = 3  # items on one transfer form
+RECEIVERS = 16  # receiving units on one transfer form (one transfer note each), 13 heat stations and more
+RECEIVERS_SHOWN = 4  # the rest behind "more receiving units", so that a phone's form stays short
 
 
 def _items() -> QuerySet[Item]:
@@ -44,9 +49,56 @@ def quantity_field(label: Any = None, required: bool = True, initial: Any = None
     )
 
 
+def _amount(value) -> str:
+    return number_format(value.normalize() if value == value.to_integral_value() else value, force_grouping=True)
+
+
+def donor_label(candidate: DonorCandidate, item: Item) -> str:
+    """``甲公司 · 在库 1,200 只 · 可用 8.5 天 · 可调出 300 只``: what the office weighs when choosing."""
+    measure = item.get_measure_display()
+    days = (
+        _("%(days)s days of supply") % {"days": candidate.days_of_supply}
+        if candidate.days_of_supply is not None
+        else _("no use recorded")
+    )
+    return _("%(unit)s · %(on_hand)s %(measure)s on hand · %(days)s · can give %(surplus)s %(measure)s") % {
+        "unit": candidate.unit.name,
+        "on_hand": _amount(candidate.on_hand),
+        "measure": measure,
+        "days": days,
+        "surplus": _amount(candidate.surplus),
+    }
+
+
+class DonorChoiceField(UnitChoiceField):
+    """The sending unit, chosen among the units holding the item: largest surplus first, each with its
+    stock, days of supply and what it can give."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.donors: dict[int, DonorCandidate] = {}
+        self.item: Item | None = None
+
+    def set_donors(self, donors: list[DonorCandidate], item: Item) -> None:
+        self.donors = {d.unit.pk: d for d in donors}
+        self.item = item
+        order = Case(
+            *(When(pk=d.unit.pk, then=Value(n)) for n, d in enumerate(donors)),
+            default=Value(len(donors)),
+            output_field=IntegerField(),
+        )
+        self.queryset = Unit.objects.filter(pk__in=list(self.donors)).order_by(order)
+
+    def label_from_instance(self, obj: Any) -> str:
+        donor = self.donors.get(obj.pk)
+        if donor is None or self.item is None:
+            return super().label_from_instance(obj)
+        return donor_label(donor, self.item)
+
+
 class RequestForm(Form):
     unit = UnitChoiceField(label=_("Unit"), queryset=Unit.objects.none(), empty_label=None)
-    item = ItemChoiceField(label=_("Item"), queryset=Item.objects.none())
+    item = ItemChoiceField(label=pgettext_lazy("material", "Item"), queryset=Item.objects.none())
     quantity = quantity_field()
     urgency = forms.ChoiceField(label=_("Urgency"), choices=Urgency.choices, initial=Urgency.NORMAL)
     front_line = forms.BooleanField(label=_("For the front line"), required=False)
@@ -61,7 +113,7 @@ class RequestForm(Form):
 
 class OfferForm(Form):
     unit = UnitChoiceField(label=_("Unit"), queryset=Unit.objects.none(), empty_label=None)
-    item = ItemChoiceField(label=_("Item"), queryset=Item.objects.none())
+    item = ItemChoiceField(label=pgettext_lazy("material", "Item"), queryset=Item.objects.none())
     quantity = quantity_field()
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
     available_until = forms.DateField(label=_("Available until"), required=False, widget=DATE_WIDGET)
@@ -73,7 +125,8 @@ class OfferForm(Form):
 
 
 class MatchForm(Form):
-    """The office covers a request: from an open offer of the item, or from a unit it chooses."""
+    """The office covers a request: from an open offer of the item, or from a unit it chooses among
+    those holding the item (largest surplus first)."""
 
     offer = forms.ModelChoiceField(
         label=_("From an offer"),
@@ -81,17 +134,23 @@ class MatchForm(Form):
         required=False,
         empty_label=_("No offer: choose a unit"),
     )
-    from_unit = UnitChoiceField(
+    from_unit = DonorChoiceField(
         label=_("Or from this unit"), queryset=Unit.objects.none(), required=False, empty_label="—"
     )
     quantity = quantity_field(required=False)
     approve = forms.BooleanField(label=_("Approve at once"), required=False, initial=True)
 
-    def __init__(self, *args: Any, offers: QuerySet[Offer], units: QuerySet[Unit], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, offers: QuerySet[Offer], donors: list[DonorCandidate], item: Item, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["offer"].queryset = offers.filter(status=OfferStatus.OPEN)
         self.fields["offer"].label_from_instance = lambda o: f"{o.unit.name} · {o.quantity.normalize():f}"
-        self.fields["from_unit"].queryset = units.filter(is_active=True)
+        self.fields["from_unit"].set_donors(donors, item)
+        self.fields["from_unit"].help_text = _(
+            "Units holding the item, the one that can give most first: what it can give keeps its own "
+            "target days of supply and reorder threshold, after what it promised to other transfers."
+        )
         self.fields["quantity"].help_text = _("Leave empty for all the request still needs (or all the offer has).")
 
     def clean(self) -> dict[str, Any]:
@@ -102,53 +161,119 @@ class MatchForm(Form):
 
 
 class PledgeForm(Form):
-    from_unit = UnitChoiceField(label=_("From"), queryset=Unit.objects.none(), empty_label=None)
+    from_unit = DonorChoiceField(
+        label=pgettext_lazy("transfer", "From"), queryset=Unit.objects.none(), empty_label=None
+    )
     quantity = quantity_field(required=False)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
-    def __init__(self, *args: Any, units: QuerySet[Unit], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, donors: list[DonorCandidate], item: Item, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["from_unit"].queryset = units.filter(is_active=True)
+        self.fields["from_unit"].set_donors(donors, item)
         self.fields["quantity"].help_text = _("Leave empty for all the request still needs.")
 
 
 class TransferForm(Form):
-    """A transfer proposed by the sending unit (or the office), up to three items."""
+    """One sending unit, up to three items, and up to sixteen receiving units with a quantity of each
+    item: one transfer (one note, one number) per receiving unit, proposed for the office to approve,
+    or approved at once when the office sends it."""
 
-    from_unit = UnitChoiceField(label=_("From"), queryset=Unit.objects.none(), empty_label=None)
-    to_unit = UnitChoiceField(label=_("To"), queryset=Unit.objects.none(), empty_label=None)
+    from_unit = UnitChoiceField(label=pgettext_lazy("transfer", "From"), queryset=Unit.objects.none(), empty_label=None)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
-    def __init__(self, *args: Any, from_units: QuerySet[Unit], to_units: QuerySet[Unit], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        from_units: QuerySet[Unit],
+        to_units: QuerySet[Unit],
+        may_approve: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["from_unit"].queryset = from_units.filter(is_active=True)
-        self.fields["to_unit"].queryset = to_units.filter(is_active=True)
         for n in range(1, LINES + 1):
             self.fields[f"item_{n}"] = ItemChoiceField(
-                label=_("Item %(n)d") % {"n": n}, queryset=_items(), required=n == 1
+                label=_("Item %(n)d") % {"n": n}, queryset=_items(), required=n == 1, empty_label="—"
             )
-            self.fields[f"quantity_{n}"] = quantity_field(_("Quantity %(n)d") % {"n": n}, required=n == 1)
+        for r in range(1, RECEIVERS + 1):
+            self.fields[f"to_unit_{r}"] = UnitChoiceField(
+                label=_("Receiving unit %(n)d") % {"n": r},
+                queryset=to_units.filter(is_active=True),
+                required=r == 1,
+                empty_label="—",
+            )
+            for n in range(1, LINES + 1):
+                self.fields[f"quantity_{r}_{n}"] = quantity_field(
+                    _("Quantity of item %(n)d to unit %(r)d") % {"n": n, "r": r}, required=False
+                )
+        if may_approve:
+            self.fields["approve"] = forms.BooleanField(
+                label=_("Approve at once (group prevention office)"), required=False
+            )
 
-    def lines(self) -> list[tuple[Item, str]]:
+    def item_fields(self) -> list[forms.BoundField]:
+        return [self[f"item_{n}"] for n in range(1, LINES + 1)]
+
+    def _rows(self, numbers: range) -> list[tuple[forms.BoundField, list[forms.BoundField]]]:
+        return [(self[f"to_unit_{r}"], [self[f"quantity_{r}_{n}"] for n in range(1, LINES + 1)]) for r in numbers]
+
+    def receiver_rows(self) -> list[tuple[forms.BoundField, list[forms.BoundField]]]:
+        """(receiving unit, [quantity of item 1, 2, 3]) of the rows always shown."""
+        return self._rows(range(1, RECEIVERS_SHOWN + 1))
+
+    def more_receiver_rows(self) -> list[tuple[forms.BoundField, list[forms.BoundField]]]:
+        """The rows behind "more receiving units"."""
+        return self._rows(range(RECEIVERS_SHOWN + 1, RECEIVERS + 1))
+
+    def more_rows_used(self) -> bool:
+        """Open the extra rows when they hold something (a form shown again with its errors)."""
+        return self.is_bound and any(
+            (self.data.get(f"to_unit_{r}") or any(self.data.get(f"quantity_{r}_{n}") for n in range(1, LINES + 1)))
+            for r in range(RECEIVERS_SHOWN + 1, RECEIVERS + 1)
+        )
+
+    def receivers(self) -> list[tuple[Unit, list[tuple[Item, str]]]]:
+        """The rows filled in: each receiving unit with its (item, quantity) lines; errors on the form."""
+        items = {n: self.cleaned_data.get(f"item_{n}") for n in range(1, LINES + 1)}
         out = []
-        for n in range(1, LINES + 1):
-            item, qty = self.cleaned_data.get(f"item_{n}"), self.cleaned_data.get(f"quantity_{n}")
-            if item is not None or qty:
-                if item is None:
+        for r in range(1, RECEIVERS + 1):
+            unit = self.cleaned_data.get(f"to_unit_{r}")
+            quantities = {n: (self.cleaned_data.get(f"quantity_{r}_{n}") or "").strip() for n in items}
+            if unit is None:
+                if any(quantities.values()):
+                    self.add_error(f"to_unit_{r}", _("Choose the receiving unit for these quantities."))
+                continue
+            lines = []
+            for n, qty in quantities.items():
+                if not qty:
+                    continue
+                if items[n] is None:
                     self.add_error(f"item_{n}", _("Choose the item for this quantity."))
-                elif not qty:
-                    self.add_error(f"quantity_{n}", _("Enter how many."))
                 else:
-                    out.append((item, qty))
+                    lines.append((items[n], qty))
+            if not lines:
+                self.add_error(f"quantity_{r}_1", _("Enter how many of which item this unit receives."))
+            else:
+                out.append((unit, lines))
         return out
 
 
-def _day_field(label) -> forms.DateField:
-    return forms.DateField(label=label, required=False, widget=DATE_WIDGET)
+def _day_field(label, *, earliest: datetime.date | None = None) -> forms.DateField:
+    today = timezone.localdate()
+    attrs = {"type": "date", "max": today.isoformat()}
+    if earliest is not None:
+        attrs["min"] = earliest.isoformat()
+    return forms.DateField(
+        label=label,
+        required=False,
+        initial=today,
+        widget=forms.DateInput(attrs=attrs, format="%Y-%m-%d"),
+        help_text=_("The day it really happened: today unless you record it afterwards."),
+    )
 
 
 class ShipForm(Form):
-    """What leaves, per line (what was agreed unless changed)."""
+    """What leaves, per line (what was agreed unless changed), and the day it left."""
 
     def __init__(self, *args: Any, lines: list[TransferLine], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -159,16 +284,17 @@ class ShipForm(Form):
                 required=False,
                 initial=f"{line.quantity.normalize():f}",
             )
-        self.fields["date"] = _day_field(_("Shipped on"))
+        self.fields["date"] = _day_field(pgettext_lazy("transfer", "Shipped on"))
 
     def quantities(self) -> dict[int, str]:
         return {line.pk: self.cleaned_data.get(f"ship_{line.pk}") or "" for line in self.lines}
 
 
 class ReceiveForm(Form):
-    """What arrived, per line; finishing short needs a note on each short line."""
+    """What arrived, per line, and the day it arrived (not before the shipment left); finishing short
+    needs a note on each short line."""
 
-    def __init__(self, *args: Any, lines: list[TransferLine], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, lines: list[TransferLine], transfer: Transfer | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.lines = lines
         for line in lines:
@@ -181,7 +307,9 @@ class ReceiveForm(Form):
                 required=False,
                 help_text=_("Only when less arrives than was shipped and nothing more will come."),
             )
-        self.fields["date"] = _day_field(_("Received on"))
+        self.fields["date"] = _day_field(
+            pgettext_lazy("transfer", "Received on"), earliest=transfer.shipped_on if transfer else None
+        )
         self.fields["note"] = forms.CharField(label=_("Note"), max_length=200, required=False)
         self.fields["finish"] = forms.BooleanField(
             label=_("Nothing more will arrive: close the transfer"), required=False
@@ -199,6 +327,7 @@ class ReasonForm(Form):
 
 
 class TransferFilterForm(Form):
+    waiting = forms.ChoiceField(label=_("Waiting for me"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
     unit = UnitChoiceField(
         label=_("Unit and its sub-units"), queryset=Unit.objects.none(), required=False, empty_label=_("All units")
@@ -207,6 +336,12 @@ class TransferFilterForm(Form):
 
     def __init__(self, *args: Any, units: QuerySet[Unit], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.fields["waiting"].choices = [
+            ("", "—"),
+            ("approve", pgettext_lazy("transfer", "To approve")),
+            ("ship", pgettext_lazy("transfer", "To ship")),
+            ("receive", pgettext_lazy("transfer", "To receive")),
+        ]
         self.fields["status"].choices = [("", _("All statuses")), *TransferStatus.choices]
         self.fields["unit"].queryset = units
 
@@ -216,7 +351,11 @@ class RequestFilterForm(Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", _("All statuses")), *RequestStatus.choices]
+        self.fields["status"].choices = [
+            ("", _("All statuses")),
+            (REQUEST_WAITING, _("Still to cover (open or partly covered)")),
+            *RequestStatus.choices,
+        ]
 
 
 class ProposalForm(Form):
@@ -229,7 +368,7 @@ class ProposalForm(Form):
         help_text=_("One shipment is one transfer note from one unit to another, with any number of items."),
     )
     items = forms.ModelMultipleChoiceField(
-        label=_("Items"),
+        label=pgettext_lazy("material", "Items"),
         queryset=Item.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -244,9 +383,11 @@ class ProposalForm(Form):
 
 
 class FlowFilterForm(Form):
-    date_from = forms.DateField(label=_("From"), required=False, widget=DATE_WIDGET)
-    date_to = forms.DateField(label=_("To"), required=False, widget=DATE_WIDGET)
-    item = ItemChoiceField(label=_("Item"), queryset=Item.objects.none(), required=False, empty_label=None)
+    date_from = forms.DateField(label=pgettext_lazy("date range", "From"), required=False, widget=DATE_WIDGET)
+    date_to = forms.DateField(label=pgettext_lazy("date range", "To"), required=False, widget=DATE_WIDGET)
+    item = ItemChoiceField(
+        label=pgettext_lazy("material", "Item"), queryset=Item.objects.none(), required=False, empty_label=None
+    )
 
     def __init__(self, *args: Any, items: QuerySet[Item], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import NamedTuple, overload
 
-from django.db.models import QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from lianfang.core.scoping import Action
@@ -172,9 +172,11 @@ def stock_report(
     item: Item | None = None,
     as_of: datetime.date | None = None,
     only_short: bool = False,
+    below_threshold: bool = False,
 ) -> StockReport:
     """Stock by unit and item in the viewer's scope (``unit``: that subtree) with days of supply and
-    subtree totals, in tree order. ``only_short`` keeps the rows below threshold or target."""
+    subtree totals, in tree order. ``only_short`` keeps the rows below threshold or target;
+    ``below_threshold`` those below their reorder threshold (the home page's low-stock to-do)."""
     as_of = as_of or timezone.localdate()
     if not has_any(viewer, STOCK, Action.VIEW):
         return StockReport(as_of=as_of, rows=[], totals=[])
@@ -246,7 +248,27 @@ def stock_report(
         u, i = key
         return StockReportRow(units[u], items[i], table[key], subtree[u][item_order[i]])
 
-    return StockReport(as_of=as_of, rows=_Rows(short_keys if only_short else keys, build), totals=totals)
+    shown = short_keys if only_short else keys
+    if below_threshold:
+        shown = [key for key in shown if table[key].below_threshold]
+    return StockReport(as_of=as_of, rows=_Rows(shown, build), totals=totals)
+
+
+def below_threshold_count(*, viewer) -> int:
+    """How many (unit, item) stocks in the viewer's scope are below their reorder threshold (the unit's
+    own, else the catalogue's): one query on the balances, no movement read."""
+    if not has_any(viewer, STOCK, Action.VIEW):
+        return 0
+    own = Q(reorder_threshold__isnull=False, on_hand__lt=F("reorder_threshold"))
+    catalogue = Q(
+        reorder_threshold__isnull=True, item__reorder_threshold__gt=0, on_hand__lt=F("item__reorder_threshold")
+    )
+    return (
+        Stock.objects.restrict(viewer, Action.VIEW)
+        .filter(item__is_active=True, unit__is_active=True)
+        .filter(own | catalogue)
+        .count()
+    )
 
 
 def stock_row(*, viewer, unit: Unit, item: Item, as_of: datetime.date | None = None) -> SupplyRow | None:

@@ -49,11 +49,45 @@ def _pending(unit_ids: Iterable[int]) -> tuple[dict[tuple[int, int], Decimal], d
     return out, into
 
 
+FRONT_LINE_SHARE = Decimal("0.5")
+
+
+def front_line_units(unit_ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """The units (among ``unit_ids``) where the front line works: at least half of the active people
+    of the unit itself are tagged front line (一线), as at heat stations, communities, markets or a fleet.
+    ``{unit id: (front-line people, people)}``. A company whose front-line people work at its sites
+    is not front line itself (its sites are); nor is an office with one front-line person among thirty.
+    One grouped query."""
+    from django.db.models import Count
+
+    from lianfang.materials.supply import FRONT_LINE_TAG
+    from lianfang.people.choices import EmploymentStatus
+    from lianfang.people.models import Person
+
+    rows = (
+        Person.objects.filter(employment_status=EmploymentStatus.ACTIVE, unit_id__in=list(unit_ids))
+        .order_by()
+        .values("unit_id")
+        .annotate(n=Count("pk", distinct=True), front=Count("pk", filter=Q(tags__code=FRONT_LINE_TAG), distinct=True))
+        .values_list("unit_id", "front", "n")
+    )
+    return {u: (front, n) for u, front, n in rows if front and front >= FRONT_LINE_SHARE * n}
+
+
 def proposal_positions(
     scope_unit: Unit, item_ids: Sequence[int] | None = None
 ) -> tuple[list[rebalance.Position], dict[int, int | None], dict[int, Item]]:
     """The solver's input for a subtree: supply rows, minus what is promised away and plus what
-    is promised in; front line where the unit has front-line people or an open front-line request."""
+    is promised in; in whole packs where the item has a pack size; front line where most of the
+    unit's own people work the front line (:func:`front_line_units`) or it has an open front-line
+    request for the item."""
+    positions, parents, items, _why = _positions(scope_unit, item_ids)
+    return positions, parents, items
+
+
+def _positions(
+    scope_unit: Unit, item_ids: Sequence[int] | None = None
+) -> tuple[list[rebalance.Position], dict[int, int | None], dict[int, Item], dict[tuple[int, int], list | str]]:
     from lianfang.materials.supply import supply_table
 
     subtree = Unit.objects.filter(path__startswith=scope_unit.path)
@@ -72,10 +106,18 @@ def proposal_positions(
             unit_id__in=list(parents), front_line=True, status__in=[RequestStatus.OPEN, RequestStatus.PARTLY]
         ).values_list("unit_id", "item_id")
     )
+    front_people = front_line_units({u for u, _i in table if u in parents})
     positions = []
+    why: dict[
+        tuple[int, int], list | str
+    ] = {}  # why a position is front line: [front-line people, people] or "request"
     for (u, i), row in table.items():
         if u not in parents:
             continue
+        if u in front_people:
+            why[(u, i)] = list(front_people[u])
+        elif (u, i) in front_requests:
+            why[(u, i)] = "request"
         positions.append(
             rebalance.Position(
                 unit=u,
@@ -84,11 +126,12 @@ def proposal_positions(
                 in_transit_in=float(row.in_transit_in + into.get((u, i), 0)),
                 daily_use=float(row.daily_use),
                 target_days=float(row.target_days or 0),
-                front_line=row.front_line_headcount > 0 or (u, i) in front_requests,
+                front_line=(u, i) in why,
                 whole=items[i].is_counted,
+                pack=max(items[i].pack_size or 1, 1),
             )
         )
-    return positions, parents, items
+    return positions, parents, items, why
 
 
 def _dec(item: Item, value: float) -> Decimal:
@@ -108,29 +151,36 @@ def proposal_create(
     if not 1 <= int(max_shipments) <= MAX_SHIPMENTS_LIMIT:
         raise ValidationError({"max_shipments": _("Allow between 1 and %(n)d shipments.") % {"n": MAX_SHIPMENTS_LIMIT}})
     started = time.perf_counter()
-    positions, parents, items = proposal_positions(scope_unit, item_ids)
+    positions, parents, items, why = _positions(scope_unit, item_ids)
     plan = rebalance.solve(positions, parents=parents, max_shipments=int(max_shipments))
     by_key = {(p.unit, p.item): p for p in positions}
     lines = []
     for n, move in enumerate(plan.moves, start=1):
         item = items[move.item]
-        lines.append(
-            {
-                "id": n,
-                "from": move.from_unit,
-                "to": move.to_unit,
-                "item": move.item,
-                "quantity": str(_dec(item, move.quantity)),
-                "dropped": False,
-            }
-        )
+        quantity = _dec(item, move.quantity)
+        line = {
+            "id": n,
+            "from": move.from_unit,
+            "to": move.to_unit,
+            "item": move.item,
+            "quantity": str(quantity),
+            "dropped": False,
+        }
+        if item.pack_size > 1:
+            line["pack_size"] = item.pack_size
+            line["packs"] = int(quantity // item.pack_size)
+        lines.append(line)
     touched = {(m.from_unit, m.item) for m in plan.moves} | {(m.to_unit, m.item) for m in plan.moves}
     summary = {
         "items": sorted(items),
         "method": plan.method,
         "seconds": round(plan.seconds, 3),
+        # What a front-line unit's shortfall counts for against anyone else's (shown on the proposal).
+        "front_line_weight": rebalance.FRONT_LINE_WEIGHT,
+        "front_line_units": len({u for u, _i in why}),
         "levels": [
-            # unit, item, level (on hand + in transit, after promises), daily use, target days, front line
+            # unit, item, level (on hand + in transit, after promises), daily use, target days, front line,
+            # why front line ([front-line people, people], "request" or None)
             [
                 u,
                 i,
@@ -138,6 +188,7 @@ def proposal_create(
                 by_key[(u, i)].daily_use,
                 by_key[(u, i)].target_days,
                 by_key[(u, i)].front_line,
+                why.get((u, i)),
             ]
             for (u, i) in sorted(touched)
         ],
@@ -162,7 +213,7 @@ def proposal_after(proposal: RebalanceProposal) -> dict:
         return summary.get("after", {})
     positions = [
         rebalance.Position(unit=u, item=i, on_hand=level, daily_use=use, target_days=target, front_line=front)
-        for u, i, level, use, target, front in summary.get("levels", [])
+        for u, i, level, use, target, front, *_why in summary.get("levels", [])
     ]
     moves = [rebalance.Move(line["from"], line["to"], line["item"], float(line["quantity"])) for line in kept]
     touched = rebalance.summarise(positions, moves)

@@ -52,6 +52,7 @@ from lianfang.materials.models import (
     TransferLine,
     TransferReceipt,
 )
+from lianfang.materials.selectors import transfers as transfer_selectors
 from lianfang.notify.choices import MessageKind
 from lianfang.notify.services import message_send
 from lianfang.org.choices import Role
@@ -529,6 +530,96 @@ def transfer_propose(*, actor, from_unit: Unit, to_unit: Unit, lines: Sequence[L
     return _create_transfer(actor=actor, from_unit=from_unit, to_unit=to_unit, lines=lines, approved=False, note=note)
 
 
+@dataclass(frozen=True)
+class ReceiverInput:
+    """One receiving unit of a shipment to several units, with its items and quantities."""
+
+    to_unit: Unit
+    lines: Sequence[LineInput]
+
+
+@transaction.atomic
+def transfer_distribute(
+    *, actor, from_unit: Unit, receivers: Sequence[ReceiverInput], note: str = "", approve: bool = False
+) -> list[Transfer]:
+    """One unit sends to several units in one action: one transfer (its own note and number) per
+    receiving unit, all or none. Proposed for the office to approve, or approved at once when the
+    office does it (``approve``; it must be the office above both units of every transfer).
+
+    Refused, before anything is written, when a receiving unit is named twice or is the sending unit,
+    when a receiving unit is outside what the actor can see, or when the transfers together send
+    more of an item than the sending unit has on hand (less what it promised to other transfers)."""
+    if not can(actor, Action.ADD, Transfer, from_unit):
+        raise PermissionDenied(
+            _("You may not propose transfers from %(unit)s: its materials keeper or the office can.")
+            % {"unit": from_unit.name}
+        )
+    if not receivers:
+        raise ValidationError({"receivers": _("Add at least one receiving unit.")})
+    seen: set[int] = set()
+    visible = set(
+        Unit.objects.restrict(actor, Action.VIEW)
+        .filter(pk__in=[r.to_unit.pk for r in receivers])
+        .values_list("pk", flat=True)
+    )
+    totals: dict[int, Decimal] = {}
+    items: dict[int, Item] = {}
+    for receiver in receivers:
+        unit = receiver.to_unit
+        if unit.pk in seen:
+            raise ValidationError(
+                {"receivers": _("%(unit)s is named twice: put all its items on one row.") % {"unit": unit.name}}
+            )
+        seen.add(unit.pk)
+        if unit.pk == from_unit.pk:
+            raise ValidationError(
+                {"receivers": _("%(unit)s is the sending unit: it cannot receive from itself.") % {"unit": unit.name}}
+            )
+        if unit.pk not in visible:
+            raise ValidationError({"receivers": _("Choose units you can see as the receiving units.")})
+        for item, qty in _clean_lines(receiver.lines):
+            totals[item.pk] = totals.get(item.pk, Decimal(0)) + qty
+            items[item.pk] = item
+    if approve:
+        for receiver in receivers:
+            _ensure_office(
+                actor,
+                [from_unit, receiver.to_unit],
+                _("Only the group prevention office above %(from)s and %(to)s can approve this transfer: ask them.")
+                % {"from": from_unit.name, "to": receiver.to_unit.name},
+            )
+    promised = transfer_selectors.promised_out([from_unit.pk], list(totals))
+    for item_id, total in totals.items():
+        item = items[item_id]
+        have = on_hand(from_unit, item) - promised.get((from_unit.pk, item_id), Decimal(0))
+        if total > have:
+            raise ValidationError(
+                {
+                    "receivers": _(
+                        "%(unit)s has %(available)s of %(item)s free to send, and these transfers send %(total)s "
+                        "in all: send less, or to fewer units."
+                    )
+                    % {
+                        "unit": from_unit.name,
+                        "available": fmt(item, max(have, Decimal(0))),
+                        "item": item.label,
+                        "total": fmt(item, total),
+                    }
+                }
+            )
+    return [
+        _create_transfer(
+            actor=actor,
+            from_unit=from_unit,
+            to_unit=receiver.to_unit,
+            lines=receiver.lines,
+            approved=approve,
+            note=note,
+        )
+        for receiver in receivers
+    ]
+
+
 @transaction.atomic
 def request_match(
     *,
@@ -593,6 +684,24 @@ def request_match(
                     "%(unit)s has only %(on_hand)s of %(item)s on hand: match at most that, or choose another unit."
                 )
                 % {"unit": from_unit.name, "on_hand": fmt(item, have), "item": item.label}
+            }
+        )
+    # What it already promised to other transfers not yet shipped is not free to give again.
+    promised = transfer_selectors.promised_out([from_unit.pk], [item.pk]).get((from_unit.pk, item.pk), Decimal(0))
+    if promised and qty > have - promised:
+        raise ValidationError(
+            {
+                "quantity": _(
+                    "%(unit)s has %(on_hand)s of %(item)s on hand, of which %(promised)s are promised to other "
+                    "transfers: match at most %(free)s, or choose another unit."
+                )
+                % {
+                    "unit": from_unit.name,
+                    "on_hand": fmt(item, have),
+                    "item": item.label,
+                    "promised": fmt(item, promised),
+                    "free": fmt(item, max(have - promised, Decimal(0))),
+                }
             }
         )
     transfer = _create_transfer(
@@ -687,8 +796,35 @@ def _log(actor, transfer: Transfer, before: dict, lines_before: list | None = No
     record_change(actor=actor, obj=transfer, action=ChangeAction.UPDATE, before=before, extra_after=extra)
 
 
+def shortage_text(transfer: Transfer, shortages: Sequence[transfer_selectors.Shortage]) -> str:
+    """What the sending unit lacks, line by line, as the office reads it before approving."""
+    parts = []
+    for short in shortages:
+        params = {
+            "unit": transfer.from_unit.name,
+            "item": short.item.label,
+            "on_hand": fmt(short.item, short.on_hand),
+            "promised": fmt(short.item, short.promised),
+            "needed": fmt(short.item, short.needed),
+        }
+        if short.promised:
+            parts.append(
+                _(
+                    "%(unit)s has %(on_hand)s of %(item)s on hand, of which %(promised)s are promised to other "
+                    "transfers not yet shipped; this transfer needs %(needed)s."
+                )
+                % params
+            )
+        else:
+            parts.append(_("%(unit)s has %(on_hand)s of %(item)s on hand; this transfer needs %(needed)s.") % params)
+    return " ".join(parts)
+
+
 @transaction.atomic
-def transfer_approve(*, actor, transfer: Transfer) -> Transfer:
+def transfer_approve(*, actor, transfer: Transfer, confirm_short: bool = False) -> Transfer:
+    """The office approves. When the sending unit does not have the stock for a line (counting what it
+    promised to its other open transfers), approval is refused with what is missing unless the office
+    confirms (``confirm_short``): it would not ship as it stands."""
     transfer = _locked(transfer)
     _ensure_office(
         actor,
@@ -698,6 +834,18 @@ def transfer_approve(*, actor, transfer: Transfer) -> Transfer:
     )
     if transfer.status != TransferStatus.PROPOSED:
         raise _status_refusal(transfer, "approve")
+    shortages = transfer_selectors.sender_shortages(transfer)
+    if shortages and not confirm_short:
+        raise ValidationError(
+            {
+                "confirm_short": _(
+                    "The sending unit does not have the stock: %(shortage)s Approve anyway only if more "
+                    "arrives there before it ships."
+                )
+                % {"shortage": shortage_text(transfer, shortages)}
+            },
+            code="short_stock",
+        )
     before = snapshot(transfer)
     transfer.status = TransferStatus.APPROVED
     transfer.approved = timezone.now()
@@ -738,6 +886,10 @@ def transfer_ship(
 
     ``quantities`` (line id → quantity) may ship less than agreed, never more; left out, each line
     ships what was agreed. Refused, naming what is available, if the unit has less on hand.
+
+    ``date`` is the day the goods left (default today, never in the future): a shipment recorded
+    afterwards keeps it on the transfer (``shipped_on``) and on its movements, while ``shipped`` and
+    the movements' ``created`` keep when it was recorded. The ledger is never reordered.
     """
     transfer = _locked(transfer)
     if not can(actor, Action.CHANGE, Transfer, transfer.from_unit):
@@ -787,8 +939,9 @@ def transfer_ship(
     before = snapshot(transfer)
     transfer.status = TransferStatus.SHIPPED
     transfer.shipped = timezone.now()
+    transfer.shipped_on = day
     transfer.shipped_by = actor
-    transfer.save(update_fields=["status", "shipped", "shipped_by"])
+    transfer.save(update_fields=["status", "shipped", "shipped_on", "shipped_by"])
     _log(actor, transfer, before, lines_before)
     _refresh_request(actor, transfer.request)
     _refresh_offer(actor, transfer.offer)
@@ -809,7 +962,11 @@ def transfer_receive(
 ) -> TransferReceipt:
     """The receiving unit records what arrived (``TRANSFER_IN`` movements); parts may come
     separately. Never more than was shipped. ``finish`` closes the transfer with less than was
-    shipped: each short line needs a discrepancy note (what happened to the rest)."""
+    shipped: each short line needs a discrepancy note (what happened to the rest).
+
+    ``date`` is the day it arrived (default today; not in the future, not before the shipment left):
+    the receipt and its movements keep it, and the transfer's ``received_on`` is the day the last of
+    it arrived."""
     transfer = _locked(transfer)
     if not can(actor, Action.CHANGE, Transfer, transfer.to_unit):
         raise PermissionDenied(
@@ -821,6 +978,16 @@ def transfer_receive(
     day = date or timezone.localdate()
     if day > timezone.localdate():
         raise ValidationError({"date": _("A receipt cannot be dated in the future.")})
+    if transfer.shipped_on is not None and day < transfer.shipped_on:
+        raise ValidationError(
+            {
+                "date": _(
+                    "Transfer %(number)s was shipped on %(shipped)s: a receipt cannot be dated before its "
+                    "shipment. Enter %(shipped)s or a later day."
+                )
+                % {"number": transfer.number, "shipped": transfer.shipped_on.isoformat()}
+            }
+        )
     note = _text(note, "note")
     given = _clean_step_quantities(transfer, quantities, "quantities")
     lines = list(transfer.lines.select_related("item").order_by("pk"))
@@ -893,9 +1060,10 @@ def transfer_receive(
     if complete or finish:
         transfer.status = TransferStatus.RECEIVED
         transfer.received = timezone.now()
+        transfer.received_on = day
     else:
         transfer.status = TransferStatus.PARTLY_RECEIVED
-    transfer.save(update_fields=["status", "received"])
+    transfer.save(update_fields=["status", "received", "received_on"])
     _log(actor, transfer, before, lines_before)
     record_change(actor=actor, obj=receipt, action=ChangeAction.CREATE)
     _refresh_request(actor, transfer.request)

@@ -197,7 +197,8 @@ def test_the_flows_page_lists_what_arrived_between_units(world):
 def test_the_office_runs_reviews_and_accepts_a_proposal_from_the_pages(world, monkeypatch):
     tree, catalogue, who = world
     mask = catalogue["surgical-mask"]
-    # A1 uses 10 a day and has nothing; B1 holds 1,000 and uses 10 a day (target 14 days: 140).
+    # A1 uses 10 a day and has nothing; B1 holds 1,000 and uses 10 a day (target 14 days: 140). Masks
+    # come 50 to a box: A1 gets three whole boxes, 150.
     for day in range(1, 8):
         stock_day = datetime.date(2026, 2, 20) + datetime.timedelta(days=day)
         from lianfang.materials import ledger
@@ -217,9 +218,12 @@ def test_the_office_runs_reviews_and_accepts_a_proposal_from_the_pages(world, mo
     proposal = RebalanceProposal.objects.get()
     assert response.status_code == 302
     lines = proposal.summary["lines"]
-    assert [(line["from"], line["to"], line["quantity"]) for line in lines] == [(tree.b1.pk, tree.a1.pk, "140")]
+    assert [(line["from"], line["to"], line["quantity"], line["packs"]) for line in lines] == [
+        (tree.b1.pk, tree.a1.pk, "150", 3)
+    ]
     page = client(who.office).get(reverse("materials:rebalance-detail", args=[proposal.pk])).content.decode()
     assert "data-accept" in page
+    assert "3 packs of 50" in page
     response = client(who.office).post(reverse("materials:rebalance-action", args=[proposal.pk, "accept"]))
     assert response.status_code == 302
     proposal.refresh_from_db()
@@ -228,7 +232,7 @@ def test_the_office_runs_reviews_and_accepts_a_proposal_from_the_pages(world, mo
     assert (transfer.status, transfer.proposal, transfer.lines.get().quantity) == (
         TransferStatus.APPROVED,
         proposal,
-        140,
+        150,
     )
     # Accepted once: a second accept is refused.
     assert "already" in rebalance_services_refusal(who.office, proposal)

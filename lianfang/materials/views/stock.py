@@ -109,7 +109,12 @@ def _report_filters(request: HttpRequest) -> tuple[StockReportFilterForm, dict[s
     )
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
-        return form, {"unit": data.get("unit"), "item": data.get("item"), "only_short": data.get("only_short", False)}
+        return form, {
+            "unit": data.get("unit"),
+            "item": data.get("item"),
+            "only_short": data.get("only_short", False),
+            "below_threshold": data.get("below_threshold", False),
+        }
     return form, {}
 
 

@@ -17,17 +17,15 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from lianfang.core.audit import record_event
-from lianfang.core.exports import Sheet, xlsx_file, xlsx_response
 from lianfang.core.forms import apply_service_errors
-from lianfang.core.models import AuditKind
 from lianfang.core.scoping import Action
 from lianfang.core.views import change_history, paginate, wants_partial
 from lianfang.materials.choices import OfferStatus, ProposalStatus, RequestStatus, TransferStatus
+from lianfang.materials.exports import transfers_export_response
 from lianfang.materials.forms.transfers import (
     FlowFilterForm,
     MatchForm,
@@ -44,6 +42,7 @@ from lianfang.materials.forms.transfers import (
     flow_period,
 )
 from lianfang.materials.models import Item, MaterialRequest, Offer, RebalanceProposal, Transfer
+from lianfang.materials.rebalance import FRONT_LINE_WEIGHT
 from lianfang.materials.selectors import transfers as selectors
 from lianfang.materials.services import rebalancing as rebalance_services
 from lianfang.materials.services import transfers as services
@@ -100,8 +99,18 @@ def request_create(request: HttpRequest) -> HttpResponse:
     return render(request, "materials/transfers/request_form.html", {"form": form})
 
 
+def _match_form(user, req: MaterialRequest, data=None) -> MatchForm:
+    offers = selectors.offer_list(viewer=user).filter(item=req.item).exclude(unit=req.unit)
+    donors = selectors.request_donors(viewer=user, request=req, action=Action.APPROVE)
+    return MatchForm(data, offers=offers, donors=donors, item=req.item)
+
+
+def _pledge_form(user, req: MaterialRequest, data=None) -> PledgeForm:
+    donors = selectors.request_donors(viewer=user, request=req, action=Action.ADD)
+    return PledgeForm(data, donors=donors, item=req.item)
+
+
 def _request_context(user, req: MaterialRequest, **forms: Any) -> dict[str, Any]:
-    office_units = units_where(user, Transfer, Action.APPROVE).exclude(pk=req.unit_id)
     may_match = services.is_office_for(user, req.unit) and req.status not in (
         RequestStatus.CANCELLED,
         RequestStatus.COVERED,
@@ -110,8 +119,11 @@ def _request_context(user, req: MaterialRequest, **forms: Any) -> dict[str, Any]
     may_pledge = may_match or (
         req.status not in (RequestStatus.CANCELLED, RequestStatus.COVERED) and pledge_units.exists()
     )
-    offers = selectors.offer_list(viewer=user).filter(item=req.item).exclude(unit=req.unit)
     own = req.created_by_id == user.pk and can(user, Action.ADD, MaterialRequest, req.unit)
+    match_form = (forms.get("match_form") or _match_form(user, req)) if may_match else None
+    pledge_form = (forms.get("pledge_form") or _pledge_form(user, req)) if may_pledge and not may_match else None
+    donor_field = (match_form or pledge_form).fields["from_unit"] if (match_form or pledge_form) else None
+    donors = list(donor_field.donors.values()) if donor_field is not None else []
     return {
         "req": req,
         "transfers": req.transfers.select_related("from_unit", "to_unit").order_by("-created"),
@@ -121,8 +133,13 @@ def _request_context(user, req: MaterialRequest, **forms: Any) -> dict[str, Any]
         "may_pledge": may_pledge and not may_match,
         "may_cancel": req.status in (RequestStatus.OPEN, RequestStatus.PARTLY)
         and (own or can(user, Action.CHANGE, MaterialRequest, req.unit)),
-        "match_form": forms.get("match_form") or MatchForm(offers=offers, units=office_units),
-        "pledge_form": forms.get("pledge_form") or PledgeForm(units=pledge_units),
+        "match_form": match_form,
+        "pledge_form": pledge_form,
+        # The candidates behind the form's choice, as a table: stock, days of supply, what each can give;
+        # those that can give nothing without going below their own target are folded away.
+        "donors": donors,
+        "givers": [d for d in donors if d.surplus > 0],
+        "keepers": [d for d in donors if d.surplus <= 0],
         "history": change_history(user, req),
         "error": forms.get("error"),
     }
@@ -144,10 +161,7 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     forms: dict[str, Any] = {}
     try:
         if action == "match":
-            offers = selectors.offer_list(viewer=user).filter(item=req.item).exclude(unit=req.unit)
-            form = forms["match_form"] = MatchForm(
-                request.POST, offers=offers, units=units_where(user, Transfer, Action.APPROVE).exclude(pk=req.unit_id)
-            )
+            form = forms["match_form"] = _match_form(user, req, request.POST)
             if not services.is_office_for(user, req.unit):
                 raise PermissionDenied(_("Only the group prevention office can match requests."))
             if form.is_valid():
@@ -163,9 +177,7 @@ def request_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 messages.success(request, _("Transfer %(number)s was created.") % {"number": transfer.number})
                 return redirect("materials:transfer-detail", transfer.pk)
         elif action == "pledge":
-            form = forms["pledge_form"] = PledgeForm(
-                request.POST, units=units_where(user, Transfer, Action.ADD).exclude(pk=req.unit_id)
-            )
+            form = forms["pledge_form"] = _pledge_form(user, req, request.POST)
             if not has_any(user, TRANSFER, Action.ADD):
                 raise PermissionDenied(_("Only a materials keeper or the office can pledge materials."))
             if form.is_valid():
@@ -256,7 +268,11 @@ def transfer_list(request: HttpRequest) -> HttpResponse:
     form = TransferFilterForm(request.GET, units=Unit.objects.restrict(user, Action.VIEW))
     data = form.cleaned_data if form.is_valid() else {}
     rows = selectors.transfer_list(
-        viewer=user, status=data.get("status") or None, unit=data.get("unit"), in_transit=bool(data.get("in_transit"))
+        viewer=user,
+        status=data.get("status") or None,
+        unit=data.get("unit"),
+        in_transit=bool(data.get("in_transit")),
+        waiting=data.get("waiting") or None,
     )
     context = {
         "form": form,
@@ -291,33 +307,54 @@ def transfer_in_transit(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def transfer_create(request: HttpRequest) -> HttpResponse:
+    """One unit sends to one or several units: one transfer note per receiving unit, all or none."""
     user = request.user
     _need(user, TRANSFER, Action.ADD)
     form = TransferForm(
         request.POST or None,
         from_units=units_where(user, Transfer, Action.ADD),
         to_units=Unit.objects.restrict(user, Action.VIEW),
+        may_approve=has_any(user, TRANSFER, Action.APPROVE),
     )
     if request.method == "POST" and form.is_valid():
-        lines = form.lines()
+        receivers = form.receivers()
         if form.is_valid():
             d = form.cleaned_data
             try:
-                transfer = services.transfer_propose(
+                created = services.transfer_distribute(
                     actor=user,
                     from_unit=d["from_unit"],
-                    to_unit=d["to_unit"],
-                    lines=[services.LineInput(item, qty) for item, qty in lines],
+                    receivers=[
+                        services.ReceiverInput(unit, [services.LineInput(item, qty) for item, qty in lines])
+                        for unit, lines in receivers
+                    ],
                     note=d["note"],
+                    approve=bool(d.get("approve")),
                 )
             except ValidationError as exc:
                 apply_service_errors(form, exc)
+            except PermissionDenied as exc:
+                form.add_error(None, str(exc) or _("You may not do this."))
             else:
+                numbers = "、".join(t.number for t in created)
+                if len(created) == 1:
+                    messages.success(
+                        request,
+                        _("Transfer %(number)s was proposed; the office approves it.") % {"number": numbers}
+                        if not d.get("approve")
+                        else _("Transfer %(number)s was approved; the sending unit can ship it.") % {"number": numbers},
+                    )
+                    return redirect("materials:transfer-detail", created[0].pk)
                 messages.success(
                     request,
-                    _("Transfer %(number)s was proposed; the office approves it.") % {"number": transfer.number},
+                    ngettext(
+                        "%(count)d transfer note was made, one per receiving unit: %(numbers)s.",
+                        "%(count)d transfer notes were made, one per receiving unit: %(numbers)s.",
+                        len(created),
+                    )
+                    % {"count": len(created), "numbers": numbers},
                 )
-                return redirect("materials:transfer-detail", transfer.pk)
+                return redirect(reverse("materials:transfer-list") + f"?unit={d['from_unit'].pk}")
     return render(request, "materials/transfers/transfer_form.html", {"form": form})
 
 
@@ -338,17 +375,20 @@ def _transfer_context(user, transfer: Transfer, **extra: Any) -> dict[str, Any]:
     receiver = can(user, Action.CHANGE, Transfer, transfer.to_unit)
     own = transfer.created_by_id == user.pk
     unshipped = status in services.NOT_SHIPPED
+    may_approve = status == TransferStatus.PROPOSED and office
     return {
         "transfer": transfer,
         "lines": lines,
         "receipts": transfer.receipts.all(),
-        "may_approve": status == TransferStatus.PROPOSED and office,
+        "may_approve": may_approve,
+        # Shown before the office confirms: the sending unit does not have the stock for these lines.
+        "shortages": selectors.sender_shortages(transfer) if may_approve else [],
         "may_ship": status == TransferStatus.APPROVED and sender,
         "may_receive": status in services.IN_TRANSIT and receiver,
         "may_reject": unshipped and (office or sender),
         "may_cancel": unshipped and (office or receiver or own),
         "ship_form": extra.get("ship_form") or ShipForm(lines=lines),
-        "receive_form": extra.get("receive_form") or ReceiveForm(lines=lines),
+        "receive_form": extra.get("receive_form") or ReceiveForm(lines=lines, transfer=transfer),
         "reason_form": extra.get("reason_form") or ReasonForm(),
         "error": extra.get("error"),
         "history": change_history(user, transfer),
@@ -381,7 +421,9 @@ def transfer_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     extra: dict[str, Any] = {}
     try:
         if action == "approve":
-            services.transfer_approve(actor=user, transfer=transfer)
+            services.transfer_approve(
+                actor=user, transfer=transfer, confirm_short=request.POST.get("confirm_short") in ("1", "on", "true")
+            )
             messages.success(request, _("The transfer was approved; the sending unit can ship it."))
         elif action == "ship":
             form = extra["ship_form"] = ShipForm(request.POST, lines=lines)
@@ -392,7 +434,7 @@ def transfer_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             )
             messages.success(request, _("The transfer was shipped; the stock has left the unit."))
         elif action == "receive":
-            form = extra["receive_form"] = ReceiveForm(request.POST, lines=lines)
+            form = extra["receive_form"] = ReceiveForm(request.POST, lines=lines, transfer=transfer)
             if not form.is_valid():
                 return _rerender(request, user, transfer, extra, 400)
             services.transfer_receive(
@@ -440,9 +482,16 @@ def _rerender(request, user, transfer: Transfer, extra: dict[str, Any], status: 
 def transfer_note(request: HttpRequest, pk: int) -> HttpResponse:
     """The printable transfer note (调拨单)."""
     transfer = _transfer(request.user, pk)
-    return render(
-        request, "materials/transfers/transfer_note.html", {"transfer": transfer, "lines": list(transfer.lines.all())}
-    )
+    return render(request, "materials/transfers/transfer_note.html", _note_context(transfer))
+
+
+def _note_context(transfer: Transfer, **extra: Any) -> dict[str, Any]:
+    return {
+        "transfer": transfer,
+        "lines": list(transfer.lines.all()),
+        "receipts": list(transfer.receipts.all()),
+        **extra,
+    }
 
 
 @login_required
@@ -454,7 +503,7 @@ def transfer_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
     html = render_to_string(
         "materials/transfers/transfer_note.html",
-        {"transfer": transfer, "lines": list(transfer.lines.all()), "for_pdf": True},
+        _note_context(transfer, for_pdf=True),
         request=request,
     )
     content = HTML(string=html, url_fetcher=URLFetcher(allowed_protocols=("data",))).write_pdf()
@@ -476,55 +525,10 @@ def transfer_export(request: HttpRequest) -> HttpResponse:
         status=data.get("status") or None,
         unit=data.get("unit"),
         in_transit=bool(data.get("in_transit")),
+        waiting=data.get("waiting") or None,
         action=Action.EXPORT,
     ).select_related("request")
-    file, count = xlsx_file([transfer_sheet(rows)])
-    record_event(kind=AuditKind.EXPORT, actor=user, object_repr=_("Transfers"), what="transfers", rows=count)
-    return xlsx_response(file, file_name=f"transfers-{timezone.localdate():%Y%m%d}.xlsx")
-
-
-def transfer_sheet(transfers) -> Sheet:
-    def rows():
-        for t in transfers:
-            for line in t.lines.all():
-                yield [
-                    t.number,
-                    t.get_status_display(),
-                    t.from_unit.name,
-                    t.to_unit.name,
-                    line.item.label,
-                    line.item.get_measure_display(),
-                    line.quantity,
-                    line.shipped,
-                    line.received,
-                    line.shipped - line.received if t.status in services.IN_TRANSIT else 0,
-                    line.discrepancy_note,
-                    t.created,
-                    t.approved,
-                    t.shipped,
-                    t.received,
-                    t.note,
-                ]
-
-    headers = [
-        _("Transfer note number"),
-        _("Status"),
-        _("From"),
-        _("To"),
-        _("Item"),
-        _("Unit of measure"),
-        _("Quantity"),
-        _("Shipped"),
-        _("Received"),
-        _("In transit"),
-        _("Discrepancy"),
-        _("Proposed"),
-        _("Approved"),
-        _("Shipped on"),
-        _("Received on"),
-        _("Note"),
-    ]
-    return Sheet(title=_("Transfers"), headers=headers, rows=rows(), widths=(18, 10, 24, 24, 16, 8, 10, 10, 10, 10, 24))
+    return transfers_export_response(actor=user, transfers=rows)
 
 
 # --- flows between units ------------------------------------------------------------------------
@@ -601,6 +605,7 @@ def _proposal_context(user, proposal: RebalanceProposal, error: str = "") -> dic
         "kept": sum(1 for line in lines if not line.dropped),
         "shipments": len({(line.from_unit, line.to_unit) for line in lines if not line.dropped}),
         "before": summary.get("before", {}),
+        "weight": summary.get("front_line_weight", FRONT_LINE_WEIGHT),
         "after": rebalance_services.proposal_after(proposal),
         "may_review": draft and can(user, Action.CHANGE, RebalanceProposal, proposal.scope_unit),
         "may_accept": draft

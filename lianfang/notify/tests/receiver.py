@@ -64,13 +64,23 @@ class Receiver:
                     return {"errcode": 310000, "errmsg": "sign not match"}
             if body.get("msgtype") != "markdown" or not body.get("markdown", {}).get("text"):
                 return {"errcode": 40035, "errmsg": "missing parameter"}
+            at = body.get("at", {})
+            if at and not isinstance(at.get("atMobiles", []), list):
+                return {"errcode": 40035, "errmsg": "missing parameter"}
             return {"errcode": 0, "errmsg": "ok"}
         if self.kind == "wecom":
             if query.get("key") != [self.key]:
                 return {"errcode": 93000, "errmsg": "invalid webhook url"}
-            if body.get("msgtype") != "markdown" or not body.get("markdown", {}).get("content"):
-                return {"errcode": 40008, "errmsg": "invalid message type"}
-            return {"errcode": 0, "errmsg": "ok"}
+            # Markdown, or text (the only kind that can mention people by phone number).
+            if body.get("msgtype") == "markdown" and body.get("markdown", {}).get("content"):
+                return {"errcode": 0, "errmsg": "ok"}
+            if body.get("msgtype") == "text" and body.get("text", {}).get("content"):
+                if "mentioned_mobile_list" in body["text"] and not isinstance(
+                    body["text"]["mentioned_mobile_list"], list
+                ):
+                    return {"errcode": 40058, "errmsg": "invalid mentioned_mobile_list"}
+                return {"errcode": 0, "errmsg": "ok"}
+            return {"errcode": 40008, "errmsg": "invalid message type"}
         # Feishu
         if not path.endswith("/" + self.key):
             return {"code": 19001, "msg": "param invalid: incoming webhook access token invalid"}

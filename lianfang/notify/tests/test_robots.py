@@ -151,3 +151,37 @@ def test_malformed_robot_configuration_is_refused_with_a_message_on_the_field(ki
 def test_a_host_in_the_allowed_list_may_be_used_over_http(settings):
     settings.LIANFANG_ROBOT_ALLOWED_HOSTS = ["robot-proxy.intranet"]
     validate_robot("dingtalk", "http://robot-proxy.intranet/robot/send?access_token=abc", "SECabc")
+
+
+# --- @-mentions: by phone number on DingTalk and WeCom, never on Feishu ---------------------------
+
+
+def test_a_dingtalk_mention_names_the_numbers_in_at_and_in_the_text(receivers):
+    r = receivers("dingtalk", secret=DING_SECRET)
+    robot_post("dingtalk", r.webhook_url, DING_SECRET, "请打卡", "### 请打卡", mention_phones=["13812345678"])
+    (body,) = r.received
+    assert body["at"] == {"atMobiles": ["13812345678"], "isAtAll": False}
+    assert body["markdown"]["text"].endswith("@13812345678")  # DingTalk highlights only what the text names
+
+
+def test_a_wecom_mention_is_sent_as_text_with_the_mobile_list_because_markdown_cannot_mention(receivers):
+    r = receivers("wecom")
+    robot_post("wecom", r.webhook_url, "", "t", "### 请打卡\n\n**甲公司** 3 人", mention_phones=["13812345678"])
+    (body,) = r.received
+    assert body == {
+        "msgtype": "text",
+        "text": {"content": "请打卡\n\n甲公司 3 人", "mentioned_mobile_list": ["13812345678"]},
+    }
+
+
+def test_a_feishu_robot_cannot_mention_by_number_so_the_message_goes_without(receivers):
+    r = receivers("feishu")
+    robot_post("feishu", r.webhook_url, "", "t", "请打卡", mention_phones=["13812345678"])
+    (body,) = r.received
+    assert body == {"msg_type": "text", "content": {"text": "请打卡"}}
+    assert "13812345678" not in str(body)
+
+
+def test_only_dingtalk_and_wecom_support_mentions():
+    assert robots.supports_mentions("dingtalk") and robots.supports_mentions("wecom")
+    assert not robots.supports_mentions("feishu")

@@ -82,3 +82,27 @@ def test_the_manage_page_offers_each_role_only_its_own_pages(client, tree):
 
     client.force_login(user_with_role(Role.EMPLOYEE, tree.a1))
     assert client.get(reverse("manage")).status_code == 403
+
+
+def test_mentions_in_chat_group_reminders_are_off_until_the_office_turns_them_on(client, tree):
+    assert GroupSettings.load().robot_mentions is False
+    office = user_with_role(Role.GROUP_ADMIN, tree.group)
+    client.force_login(office)
+    page = client.get(reverse("org:settings"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'name="robot_mentions"' in page and "Feishu robots cannot mention" in page
+    data = {
+        "checkin_opens": "07:00",
+        "reminder_times": "10:00,12:00",
+        "report_deadline": "15:00",
+        "bulletin_time": "16:00",
+        "completion_target": "95",
+        "fever_threshold": "37.3",
+        "checkin_backdate_days": "2",
+        "report_lock_days": "3",
+        "reporting_tier": "subsidiary",
+        "robot_mentions": "on",
+    }
+    assert client.post(reverse("org:settings"), data).status_code == 302
+    assert GroupSettings.load().robot_mentions is True
+    change = ObjectChange.objects.filter(content_type__model="groupsettings").latest("time")
+    assert change.postchange_data["robot_mentions"] is True

@@ -19,6 +19,8 @@ class DashboardViewSet(viewsets.ViewSet):
 
     @extend_schema(
         summary="Dashboard figures for my units",
+        description="The dashboard page's figures: check-ins, reports (late and missing units), the breakdown by "
+        "unit, the 14- and 30-day trends, and under `control` the prevention panel.",
         parameters=[OpenApiParameter("date", OpenApiTypes.DATE, required=False)],
         responses={200: OpenApiTypes.OBJECT},
     )
@@ -26,4 +28,9 @@ class DashboardViewSet(viewsets.ViewSet):
         if not dashboard.can_see_dashboard(request.user):
             raise PermissionDenied
         day = dashboard.parse_day(request.query_params.get("date"))
-        return Response(dashboard.dashboard_figures(viewer=request.user, day=day))
+        figures = dashboard.dashboard_figures(viewer=request.user, day=day)
+        # The page's prevention panel: cases, colours, alerts, low stock, open requests (each key only
+        # where the caller may see that kind of record).
+        roots = dashboard.scope_roots(request.user, "health.unitdaystat")
+        figures["control"] = dashboard.control_figures(viewer=request.user, roots=roots, day=day)
+        return Response(figures)

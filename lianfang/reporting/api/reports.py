@@ -7,19 +7,30 @@ their message (why, and who can do it) in the 403 body.
 
 from __future__ import annotations
 
+import datetime
+from typing import Any
+
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from lianfang.core.api import Pagination, RestrictedViewSet, ScopedUnitField, StrictFieldsMixin, command
+from lianfang.core.extensions import feed_counts
 from lianfang.core.scoping import Action
-from lianfang.org.scoping import has_any
-from lianfang.reporting.choices import RaisedStatus
+from lianfang.org.models import Unit
+from lianfang.org.scoping import can, has_any
+from lianfang.reporting.choices import FieldKind, RaisedStatus
 from lianfang.reporting.models import RaisedItem, ReportField, UnitDailyReport
 from lianfang.reporting.selectors import reports
 from lianfang.reporting.services import reports as report_services
@@ -67,6 +78,60 @@ class UnitReportSerializer(serializers.ModelSerializer):
         return reports.report_is_locked(report.date)
 
 
+class ReportLineSerializer(serializers.Serializer):
+    """One field of a report as the report page shows it, in the template's order."""
+
+    code = serializers.CharField(source="field.code")
+    label = serializers.CharField(  # type: ignore[assignment]  # a field named like Field.label
+        source="field.display_label", help_text="In the request's language."
+    )
+    kind = serializers.CharField(source="field.kind")
+    required = serializers.BooleanField(source="field.required")  # type: ignore[assignment]  # like Field.required
+    value = serializers.JSONField(allow_null=True, help_text="As reported: a whole number for counts, else text.")
+    prefilled = serializers.IntegerField(
+        allow_null=True, help_text="What the records gave for a count (null where they give nothing)."
+    )
+    changed = serializers.BooleanField(help_text="A count reported differently from what the records gave.")
+
+
+class ReportRaisedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    text = serializers.CharField()
+    status = serializers.CharField()
+    routed_to_name = serializers.CharField(source="routed_to.name", default="")
+
+
+class UnitReportDetailSerializer(UnitReportSerializer):
+    """One report as its page shows it: every line with its label, what it raised, when it locks."""
+
+    deadline = serializers.SerializerMethodField(help_text="The deadline of the reports of that day.")
+    locks_on = serializers.SerializerMethodField(help_text="From this day only the group office may change the report.")
+    lines = serializers.SerializerMethodField()
+    raised_items = serializers.SerializerMethodField(help_text="What the report raised, as far as you may see it.")
+
+    class Meta(UnitReportSerializer.Meta):
+        fields = [*UnitReportSerializer.Meta.fields, "deadline", "locks_on", "lines", "raised_items"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_deadline(self, report: UnitDailyReport) -> str:
+        return serializers.DateTimeField().to_representation(reports.report_deadline_at(report.date))
+
+    @extend_schema_field(OpenApiTypes.DATE)
+    def get_locks_on(self, report: UnitDailyReport) -> str:
+        return reports.report_locks_on(report.date).isoformat()
+
+    @extend_schema_field(ReportLineSerializer(many=True))
+    def get_lines(self, report: UnitDailyReport) -> Any:
+        return ReportLineSerializer(reports.report_lines(report), many=True).data
+
+    @extend_schema_field(ReportRaisedSerializer(many=True))
+    def get_raised_items(self, report: UnitDailyReport) -> Any:
+        viewer = self.context["request"].user
+        return ReportRaisedSerializer(reports.raised_item_list(viewer=viewer).filter(report=report), many=True).data
+
+
 class ReportWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     values = serializers.DictField(
         required=False,
@@ -97,10 +162,91 @@ class ReportStatusRowSerializer(serializers.Serializer):
     is_zero_report = serializers.BooleanField()
     report = serializers.IntegerField(source="report.pk", allow_null=True, default=None)
     submitted_at = serializers.DateTimeField(source="report.submitted_at", allow_null=True, default=None)
+    liaison = serializers.CharField(source="unit.liaison", help_text="Whom to call about a missing report.")
+    liaison_phone = serializers.CharField(source="unit.liaison_phone")
+
+
+class ReportDayLineSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField(help_text="In the request's language.")  # type: ignore[assignment]
+    kind = serializers.CharField()
+    required = serializers.BooleanField()  # type: ignore[assignment]
+    value = serializers.JSONField(allow_null=True, help_text="The report's value, or the count the records give.")
+    prefilled = serializers.IntegerField(allow_null=True, help_text="The count the records give today.")
+
+
+class ReportDaySerializer(serializers.Serializer):
+    unit = serializers.IntegerField(source="unit.pk")
+    unit_name = serializers.CharField(source="unit.name")
+    date = serializers.DateField()
+    report = UnitReportSerializer(allow_null=True, help_text="The report, once it is started (a draft or submitted).")
+    timeliness = serializers.CharField()
+    deadline = serializers.DateTimeField()
+    locked = serializers.BooleanField(help_text="Only the group office may change the report.")
+    may_write = serializers.BooleanField(help_text="Whether you may save or submit it now.")
+    zero_report_blockers = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="What the records show that is new: a zero report is refused while this is not empty.",
+    )
+    lines = ReportDayLineSerializer(many=True)
 
 
 def _today_or(date):
     return date or timezone.localdate()
+
+
+def _past_or_today(raw: str | None) -> datetime.date:
+    """``?date=``: today when left out; a day in the future is refused (nothing is due yet)."""
+    today = timezone.localdate()
+    if not raw:
+        return today
+    date = serializers.DateField().run_validation(raw)
+    if date > today:
+        raise exceptions.ValidationError({"date": [_("Give today or an earlier day.")]})
+    return date
+
+
+def _int_or_404(raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise exceptions.NotFound() from None
+
+
+def _report_day(user, unit: Unit, date: datetime.date) -> dict[str, Any]:
+    """What the report page shows for a unit and a day (the same reads as ``reporting.views.reports.report_edit``)."""
+    report = reports.report_get(viewer=user, unit=unit, date=date)
+    fields = reports.report_fields()
+    counted = feed_counts(unit, date, [f.source for f in fields if f.kind == FieldKind.COUNT and f.source])
+    locked = reports.report_is_locked(date)
+    may_write = can(user, Action.CHANGE if report else Action.ADD, UnitDailyReport, unit) and (
+        not locked or reports.is_group_office(user, unit)
+    )
+    lines = []
+    for f in fields:
+        prefilled = counted.get(f.source) if f.kind == FieldKind.COUNT and f.source else None
+        value = report.values.get(f.code) if report is not None else prefilled
+        lines.append(
+            {
+                "code": f.code,
+                "label": f.display_label,
+                "kind": f.kind,
+                "required": f.required,
+                "value": value,
+                "prefilled": prefilled,
+            }
+        )
+    return {
+        "unit": unit,
+        "date": date,
+        "report": report,
+        "timeliness": reports.timeliness_of(report).value,
+        "deadline": reports.report_deadline_at(date),
+        "locked": locked,
+        "may_write": may_write,
+        "zero_report_blockers": report_services.zero_report_blockers(unit, date, report.values if report else None),
+        "lines": lines,
+    }
 
 
 @extend_schema_view(
@@ -133,6 +279,8 @@ class UnitReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
             return ReportWriteSerializer
         if self.action == "zero":
             return ZeroReportSerializer
+        if self.action == "retrieve":
+            return UnitReportDetailSerializer
         return UnitReportSerializer
 
     def create(self, request, *args, **kwargs):
@@ -210,7 +358,11 @@ class UnitReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
                 "ReportStatus",
                 {
                     "date": serializers.DateField(),
-                    "totals": serializers.DictField(),
+                    "deadline": serializers.DateTimeField(),
+                    "before_deadline": serializers.BooleanField(),
+                    "totals": serializers.DictField(
+                        help_text="expected, timely, late, missing, zero (submitted zero reports), submitted."
+                    ),
                     "units": ReportStatusRowSerializer(many=True),
                 },
             )
@@ -224,7 +376,43 @@ class UnitReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
         date = _today_or(serializers.DateField().run_validation(raw) if raw else None)
         rows = reports.report_status_by_unit(viewer=request.user, date=date)
         totals = reports.report_status_totals(viewer=request.user, date=date)
-        return Response({"date": date, "totals": totals, "units": ReportStatusRowSerializer(rows, many=True).data})
+        deadline = reports.report_deadline_at(date)
+        return Response(
+            {
+                "date": date,
+                "deadline": deadline,
+                "before_deadline": timezone.now() <= deadline,
+                "totals": totals,
+                "units": ReportStatusRowSerializer(rows, many=True).data,
+            }
+        )
+
+    @extend_schema(
+        summary="A unit's report for a day as the report page opens it, with the counts the records give",
+        description="The report once it is started; before that, `report` is null and each count's `value` is "
+        "what the records give (what a new report is prefilled with). Without `unit`: the first unit you report "
+        "for.",
+        parameters=[
+            OpenApiParameter("unit", OpenApiTypes.INT, description="A reporting unit you may see reports of."),
+            OpenApiParameter("date", OpenApiTypes.DATE, description="Defaults to today; not in the future."),
+        ],
+        responses={200: ReportDaySerializer},
+    )
+    @action(detail=False, methods=["get"], url_path="day", url_name="day", filter_backends=[], pagination_class=None)
+    def day(self, request):
+        user = request.user
+        if not has_any(user, "reporting.unitdailyreport", Action.VIEW):
+            raise exceptions.PermissionDenied()
+        date = _past_or_today(request.query_params.get("date"))
+        units = reports.report_units_for(viewer=user, action=Action.VIEW)
+        raw_unit = request.query_params.get("unit")
+        if raw_unit:
+            unit = units.filter(pk=_int_or_404(raw_unit)).first()
+        else:
+            unit = reports.report_units_for(viewer=user, action=Action.ADD).first() or units.first()
+        if unit is None:
+            raise exceptions.NotFound()
+        return Response(ReportDaySerializer(_report_day(user, unit, date), context=self.get_serializer_context()).data)
 
 
 # --- The template -------------------------------------------------------------------------------

@@ -17,12 +17,16 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from lianfang.core.extensions import Todo
 from lianfang.core.scoping import Action
 from lianfang.health.models import UnitDayStat
 from lianfang.org.models import GroupSettings, Unit
-from lianfang.reporting.choices import ReportStatus, Timeliness
+from lianfang.org.scoping import has_any
+from lianfang.reporting.choices import BulletinStatus, ReportStatus, Timeliness
 from lianfang.reporting.models import Bulletin, RaisedItem, UnitDailyReport
 from lianfang.reporting.selectors import dashboard
 
@@ -158,3 +162,56 @@ def bulletin_figures(*, day: datetime.date, root: Unit | None = None) -> dict[st
 def trend_days(data: dict[str, Any], days: int) -> list[dict[str, Any]]:
     """The last ``days`` days of a bulletin's stored 30-day trend."""
     return list(data.get("trends") or [])[-days:]
+
+
+# --- before publishing: who has not reported yet ------------------------------------------------
+
+
+def units_still_due(*, bulletin: Bulletin, now: datetime.datetime | None = None) -> list[dict[str, Any]]:
+    """Units whose report of the bulletin's day is not submitted yet while they still have time: the
+    bulletin is today's and the report deadline has not passed. Empty otherwise.
+
+    Read live, not from the draft's figures: a unit that has submitted since the draft was built is
+    no longer waited for (:func:`reported_since_built` says the figures need rebuilding). Called by the
+    office's publish action, after its right to change the group's bulletin was checked.
+    """
+    now = timezone.localtime(now)
+    settings = GroupSettings.load()
+    deadline = datetime.datetime.combine(bulletin.date, settings.report_deadline, tzinfo=now.tzinfo)
+    if bulletin.date != now.date() or now >= deadline:
+        return []
+    units = dashboard.reporting_units(Unit.objects.filter(path__startswith=bulletin.unit.path), settings)
+    statuses = dashboard.report_status(units, UnitDailyReport.objects.all(), day=bulletin.date)
+    return [s for s in statuses if s["status"] == Timeliness.MISSING]
+
+
+def reported_since_built(*, bulletin: Bulletin) -> list[str]:
+    """Names of the units the draft's figures count as missing that have submitted since it was built."""
+    missing = {u["unit_id"]: u["name"] for u in (bulletin.data or {}).get("missing_units") or []}
+    if not missing:
+        return []
+    arrived = UnitDailyReport.objects.filter(
+        date=bulletin.date, status=ReportStatus.SUBMITTED, unit_id__in=list(missing)
+    ).values_list("unit_id", flat=True)
+    return [missing[pk] for pk in sorted(arrived, key=list(missing).index)]
+
+
+# --- the home page's to-do ----------------------------------------------------------------------
+
+
+def bulletin_todos(user, day: datetime.date) -> list[Todo]:
+    """For the office: the day's bulletin draft is ready to review and publish (one tap opens it)."""
+    if not has_any(user, "reporting.bulletin", Action.CHANGE):
+        return []
+    draft = bulletin_list(viewer=user, action=Action.CHANGE).filter(date=day, status=BulletinStatus.DRAFT).first()
+    if draft is None:
+        return []
+    built = timezone.localtime(draft.built_at).strftime("%H:%M") if draft.built_at else ""
+    return [
+        Todo(
+            key="reporting.bulletin",
+            title=_("Today's bulletin draft is ready: review and publish it"),
+            url=reverse("reporting:bulletin-detail", args=[draft.pk]),
+            detail=_("Figures as of %(time)s.") % {"time": built} if built else "",
+        )
+    ]

@@ -33,6 +33,7 @@ from lianfang.core.scoping import Action
 from lianfang.health.models import UnitDayStat
 from lianfang.org.models import GroupSettings, Unit
 from lianfang.org.scoping import allowed_paths, has_any, units_where
+from lianfang.people import counts
 from lianfang.reporting.choices import ReportStatus, Timeliness
 from lianfang.reporting.models import UnitDailyReport
 
@@ -126,16 +127,16 @@ def report_status(
         r["unit_id"]: r
         for r in reports.filter(date=day, status=ReportStatus.SUBMITTED, unit__in=[u.pk for u in units])
         .order_by()
-        .values("unit_id", "is_late", "is_zero_report", "submitted_at")
+        .values("unit_id", "pk", "is_late", "is_zero_report", "submitted_at")
     }
     out = []
     for unit in units:
         report = submitted.get(unit.pk)
         if report is None:
-            status, zero, at = Timeliness.MISSING.value, False, None
+            status, zero, at, report_id = Timeliness.MISSING.value, False, None, None
         else:
             status = Timeliness.LATE.value if report["is_late"] else Timeliness.TIMELY.value
-            zero, at = report["is_zero_report"], report["submitted_at"]
+            zero, at, report_id = report["is_zero_report"], report["submitted_at"], report["pk"]
         out.append(
             {
                 "unit_id": unit.pk,
@@ -145,6 +146,7 @@ def report_status(
                 "status": status,
                 "zero": zero,
                 "submitted_at": timezone.localtime(at).isoformat(timespec="minutes") if at else None,
+                "report_id": report_id,
             }
         )
     return out
@@ -176,6 +178,8 @@ def trend(
 
     Two grouped queries whatever the number of units. "Reports on time %" divides by the units
     expected to report today (units added or closed during the period are not back-dated).
+    A day without any figure (before the group started, or a day nobody checked in or reported) has
+    None, not 0: the charts leave a gap there instead of drawing a fall to zero.
     """
     start = end - datetime.timedelta(days=days - 1)
     per_day: dict[datetime.date, dict[str, Any]] = {
@@ -209,7 +213,7 @@ def trend(
                 "flagged": (s.get("sum_flagged") or 0) if s else None,
                 "reports_timely": r.get("timely") or 0,
                 "reports_late": r.get("late") or 0,
-                "timely_rate": percent(r.get("timely"), unit_count),
+                "timely_rate": percent(r.get("timely"), unit_count) if (s or r) else None,
             }
         )
     return out
@@ -260,7 +264,7 @@ def breakdown(
         children = list(Unit.objects.get_children(root).filter(is_active=True)) if root.numchild else []
         for unit, own in [(root, True), *((child, False) for child in children)]:
             figures = sums.get(unit.path)
-            if own and figures is None:
+            if own and (figures is None or not (figures["expected"] or figures["reported"])):
                 continue  # nobody directly in the root: no "own staff" row
             figures = figures or _with_rates(_empty_sums())
             if own:
@@ -314,9 +318,25 @@ def dashboard_figures(*, viewer, day: datetime.date | None = None) -> dict[str, 
 # --- charts -------------------------------------------------------------------------------------
 
 
-def chart_specs(trend_rows: list[dict[str, Any]], *, period: int) -> list[dict[str, Any]]:
+def partial_label(day: datetime.date, at: datetime.datetime | None) -> str:
+    """ "as of 09:47" when ``at`` falls on ``day``: that day's figures are still coming in. Empty otherwise."""
+    from django.utils.translation import gettext as _
+
+    if at is None:
+        return ""
+    at = timezone.localtime(at)
+    if at.date() != day:
+        return ""
+    return _("as of %(time)s") % {"time": at.strftime("%H:%M")}
+
+
+def chart_specs(trend_rows: list[dict[str, Any]], *, period: int, partial: str = "") -> list[dict[str, Any]]:
     """The trend charts of a page: each with its series key (for charts.js) and its rows (for the
-    table that stands in for the chart without JavaScript and for screen readers)."""
+    table that stands in for the chart without JavaScript and for screen readers).
+
+    ``partial`` ("as of 09:47", see :func:`partial_label`) marks the last day's value as a day not over
+    yet: the chart draws it apart and both say when it was counted.
+    """
     from django.utils.translation import gettext as _
 
     specs = [
@@ -324,6 +344,7 @@ def chart_specs(trend_rows: list[dict[str, Any]], *, period: int) -> list[dict[s
         ("fever", _("People with a fever"), None),
         ("timely_rate", _("Reports on time (%)"), 100),
     ]
+    last = len(trend_rows) - 1
     return [
         {
             "id": f"{key}-{period}",
@@ -331,7 +352,10 @@ def chart_specs(trend_rows: list[dict[str, Any]], *, period: int) -> list[dict[s
             "title": title,
             "max": top,
             "period": period,
-            "rows": [(row["date"], row[key]) for row in trend_rows],
+            "partial": partial,
+            "partial_day": trend_rows[-1]["date"][5:] if partial and trend_rows else "",
+            # (date, value, "as of …" on the last day while it is not over, else "")
+            "rows": [(row["date"], row[key], partial if i == last else "") for i, row in enumerate(trend_rows)],
         }
         for key, title, top in specs
     ]
@@ -376,8 +400,10 @@ def control_figures(*, viewer, roots: list[Unit], day: datetime.date) -> dict[st
 
     figures: dict[str, Any] = {"cases": _case_counts(roots, day)}
     if has_any(viewer, "status.personstatus", Action.VIEW):
+        # The people expected to check in, as on the status board and in the check-in figures.
         colours = dict(
             PersonStatus.objects.restrict(viewer, Action.VIEW)
+            .filter(counts.expected("person__"))
             .order_by()
             .values_list("colour")
             .annotate(n=Count("pk"))

@@ -162,6 +162,9 @@ class ReportStatusRow:
     unit: Unit
     report: UnitDailyReport | None
     timeliness: Timeliness
+    # A missing unit shows its liaison to call; the phone in full only to those who may unmask people
+    # there (the unit page's rule), masked for the others.
+    liaison_phone_visible: bool = False
 
     @property
     def is_zero_report(self) -> bool:
@@ -184,7 +187,9 @@ def report_status_by_unit(*, viewer, date: datetime.date) -> list[ReportStatusRo
     rows = []
     for unit in units:
         report = reports.get(unit.pk)
-        rows.append(ReportStatusRow(unit=unit, report=report, timeliness=timeliness_of(report)))
+        timeliness = timeliness_of(report)
+        visible = timeliness == Timeliness.MISSING and can(viewer, Action.UNMASK, "people.person", unit)
+        rows.append(ReportStatusRow(unit=unit, report=report, timeliness=timeliness, liaison_phone_visible=visible))
     return rows
 
 

@@ -13,19 +13,22 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from lianfang.core.scoping import Action
 from lianfang.core.views import paginate
+from lianfang.org.models import GroupSettings
 from lianfang.org.scoping import has_any
 from lianfang.reporting import exports as bulletin_exports
 from lianfang.reporting.choices import BulletinStatus
 from lianfang.reporting.exports import display_context
 from lianfang.reporting.forms import ReopenForm, SummaryForm
 from lianfang.reporting.models import Bulletin
-from lianfang.reporting.selectors import bulletins
+from lianfang.reporting.selectors import bulletins, dashboard
 from lianfang.reporting.services import bulletins as bulletin_services
 
 
@@ -76,19 +79,37 @@ def bulletin_build(request: HttpRequest) -> HttpResponse:
     return redirect("reporting:bulletin-detail", pk=bulletin.pk)
 
 
+def _display(bulletin: Bulletin) -> dict:
+    """The stored figures, labelled; a day not over when the figures were built says "as of" on its charts."""
+    context = display_context(bulletin)
+    partial = dashboard.partial_label(bulletin.date, bulletin.built_at)
+    if partial:
+        context["charts14"] = dashboard.chart_specs(context["trend14"], period=14, partial=partial)
+        context["charts30"] = dashboard.chart_specs(context["trend30"], period=30, partial=partial)
+    return context
+
+
 @login_required
 def bulletin_detail(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     bulletin = _visible_or_404(user, pk)
     can_change = bulletins.bulletin_can(viewer=user, bulletin=bulletin, action=Action.CHANGE)
+    is_draft = bulletin.status == BulletinStatus.DRAFT
     context = {
-        **display_context(bulletin),
+        **_display(bulletin),
         "can_change": can_change,
         "can_export": bulletins.bulletin_can(viewer=user, bulletin=bulletin, action=Action.EXPORT),
         "summary_form": SummaryForm(initial={"summary": bulletin.summary}),
         "reopen_form": ReopenForm(),
-        "is_draft": bulletin.status == BulletinStatus.DRAFT,
+        "is_draft": is_draft,
     }
+    if can_change and is_draft and request.GET.get("confirm") == "publish":
+        # The publish button came back here: units still have time to report. Say how many and which.
+        context["still_due"] = bulletins.units_still_due(bulletin=bulletin)
+        context["deadline"] = GroupSettings.load().report_deadline
+    if can_change and is_draft:
+        context["reported_since"] = since = bulletins.reported_since_built(bulletin=bulletin)
+        context["reported_since_names"] = pgettext("list separator", ", ").join(since)
     return render(request, "reporting/bulletin_detail.html", context)
 
 
@@ -110,7 +131,7 @@ def bulletin_summary(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The summary was saved."))
             return redirect("reporting:bulletin-detail", pk=bulletin.pk)
     context = {
-        **display_context(bulletin),
+        **_display(bulletin),
         "can_change": True,
         "can_export": bulletins.bulletin_can(viewer=user, bulletin=bulletin, action=Action.EXPORT),
         "summary_form": form,
@@ -147,6 +168,14 @@ def bulletin_rebuild(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def bulletin_publish(request: HttpRequest, pk: int) -> HttpResponse:
+    """Publish the draft. Before the report deadline, while units have not reported yet, it first asks:
+    the page comes back saying how many units and which, with "publish anyway"."""
+    user = request.user
+    bulletin = _visible_or_404(user, pk)
+    _ensure_action(user, bulletin, Action.CHANGE)
+    if request.POST.get("confirm") != "1" and bulletins.units_still_due(bulletin=bulletin):
+        url = reverse("reporting:bulletin-detail", args=[bulletin.pk])
+        return redirect(f"{url}?confirm=publish#publish-confirm")
     return _action(
         request,
         pk,

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from lianfang.core.scoping import Action
 from lianfang.org.scoping import has_any
@@ -24,12 +25,19 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     day = dashboard.parse_day(request.GET.get("date"))
     figures = dashboard.dashboard_figures(viewer=user, day=day)
+    # Today is not over: its figures are "as of" now, on the page and on the charts' last point.
+    now = timezone.now()
+    partial = dashboard.partial_label(day, now)
     context = {
         "figures": figures,
         "day": day,
-        "charts14": dashboard.chart_specs(figures["trends"]["14"], period=14),
-        "charts30": dashboard.chart_specs(figures["trends"]["30"], period=30),
+        "as_of": now if partial else None,
+        "charts14": dashboard.chart_specs(figures["trends"]["14"], period=14, partial=partial),
+        "charts30": dashboard.chart_specs(figures["trends"]["30"], period=30, partial=partial),
         "can_bulletins": has_any(user, "reporting.bulletin", Action.VIEW),
+        # Where a unit's name leads: its check-in completion, and its report of the day.
+        "can_completion": has_any(user, "health.unitdaystat", Action.VIEW),
+        "can_reports": has_any(user, "reporting.unitdailyreport", Action.VIEW),
         "control": control_figures(viewer=user, roots=dashboard.scope_roots(user, "health.unitdaystat"), day=day),
     }
     return render(request, "reporting/dashboard.html", context)

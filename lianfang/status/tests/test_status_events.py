@@ -55,11 +55,13 @@ def calls(monkeypatch):
     return seen
 
 
-def submit(person, *, temperature="36.5", place="", answers=None):
+def submit(person, *, temperature="36.5", place="", answers=None, mode="on_site"):
     return checkins.checkin_submit(
         actor=person.user,
         person=person,
-        data=CheckInData(temperature=temperature, location_code=place, answers=answers or seed_answers()),
+        data=CheckInData(
+            temperature=temperature, location_code=place, answers=answers or seed_answers(), work_mode=mode
+        ),
     )
 
 
@@ -108,7 +110,7 @@ def test_a_normal_check_in_of_a_yellow_person_recomputes_them(person, calls, dja
     status.recompute([person.pk])
     calls.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        submit(person)
+        submit(person, mode="remote")  # a yellow person may not check in on site
     assert calls == [[person.pk]]
 
 
