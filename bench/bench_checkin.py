@@ -142,7 +142,10 @@ def reuse(pg: str, *, forget: bool = False) -> tuple[list[str], dict]:
     if forget:
         from django.db import connection
 
-        with connection.cursor() as cur:
+        from lianfang.core.audit import purge_session
+
+        # The change log is append-only (a trigger on PostgreSQL): only the purge's session may delete it.
+        with purge_session(), connection.cursor() as cur:
             cur.execute(
                 "DELETE FROM core_objectchange WHERE content_type_id = "
                 "(SELECT id FROM django_content_type WHERE app_label = 'health' AND model = 'checkin')"
@@ -152,6 +155,7 @@ def reuse(pg: str, *, forget: bool = False) -> tuple[list[str], dict]:
                 "UPDATE health_unitdaystat SET reported = 0, fever = 0, flagged = 0, "
                 "on_site = 0, remote = 0, on_leave = 0"
             )
+        with connection.cursor() as cur:
             for table in ("health_checkin", "core_objectchange", "health_unitdaystat"):
                 cur.execute(f"VACUUM ANALYZE {table}")
     from django.utils import timezone

@@ -3,14 +3,16 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
+from lianfang.accounts.api import TokenView  # the token endpoint asks for the second factor too
 from lianfang.cases import api as cases_api
-from lianfang.core.api import AuditEventViewSet, JobViewSet, ObjectChangeViewSet, TokenView
+from lianfang.core.api import AuditEventViewSet, JobViewSet, ObjectChangeViewSet
 from lianfang.donations import api as donations_api
 from lianfang.health import api as health_api
 from lianfang.materials import api as materials_api
 from lianfang.notify import api as notify_api
 from lianfang.org.api import RoleAssignmentViewSet, UnitKindViewSet, UnitViewSet
 from lianfang.people.api import PersonViewSet, TagViewSet
+from lianfang.privacy import api as privacy_api
 from lianfang.reporting import api as reporting_api
 from lianfang.status import api as status_api
 
@@ -30,6 +32,7 @@ for app_api in (
     status_api,
     reporting_api,
     notify_api,
+    privacy_api,
     cases_api,
     materials_api,
     donations_api,

@@ -2,7 +2,8 @@
 
 Every Django management command works (``lianfang migrate``, ``lianfang createsuperuser`` …), plus
 Lianfang's own: ``lianfang serve`` (production-style server with the job consumer), ``lianfang demo``
-(the demo group, its logins, and the server) and ``lianfang load_demo``.
+(the demo group, its logins, and the server), ``lianfang load_demo``, and ``lianfang backup`` /
+``lianfang restore`` (the database and uploaded files in one archive, docs/operations.md).
 """
 
 from __future__ import annotations

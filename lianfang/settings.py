@@ -79,10 +79,17 @@ INSTALLED_APPS = [
     "django_htmx",
     "treebeard",
     "huey.contrib.djhuey",
+    # Sign-in protection (issue 11, docs/adr/0011-two-factor-django-otp.md): TOTP and recovery codes, lockout.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
     "lianfang.core",
     "lianfang.org",
     "lianfang.people",
+    "lianfang.accounts",
     "lianfang.notify",
+    "lianfang.privacy",
     "lianfang.health",
     "lianfang.cases",
     "lianfang.status",
@@ -101,10 +108,17 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "lianfang.core.middleware.RequestContextMiddleware",
+    # Personal data is never cached: private, no-store on the API and on signed-in pages (issue 11).
+    "lianfang.core.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle timeout, the sign-ins list, and the second factor on every page and API session.
+    "lianfang.accounts.middleware.SignInProtectionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "lianfang.urls"
@@ -174,7 +188,30 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Ten characters at least for the roles that must use a second factor.
+    {"NAME": "lianfang.accounts.validators.PrivilegedPasswordValidator"},
 ]
+# django-axes checks every authenticate() first (it needs the request: the login page and the token
+# endpoint pass it; tests that call client.login pass request=HttpRequest()).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed sign-ins count per account AND address together: nobody can lock a leader out from
+# elsewhere, and one NAT does not lock out a whole subsidiary (ADR 0011).
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_FAILURE_LIMIT = int(os.environ.get("LIANFANG_LOCKOUT_FAILURES", "5"))
+AXES_COOLOFF_TIME = int(os.environ.get("LIANFANG_LOCKOUT_MINUTES", "30")) / 60  # hours
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "lianfang.accounts.views.locked_out"
+AXES_VERBOSE = False
+# The address as the audit rows see it (X-Forwarded-For only behind the production proxy).
+AXES_CLIENT_IP_CALLABLE = "lianfang.core.middleware.client_ip"
+OTP_TOTP_ISSUER = "Lianfang"
+# The second factor for the roles the office names (GroupSettings.two_factor_roles). Off only where
+# no person signs in for real: the test suite (its tests of the second factor turn it on) and the
+# demo loader sets the roles empty instead, saying so.
+LIANFANG_TWO_FACTOR_ENFORCED = _env_bool("LIANFANG_TWO_FACTOR", default=not _env_bool("LIANFANG_TESTING"))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -214,7 +251,8 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "lianfang.people.authentication.TokenAuthentication",
+        # Service tokens (limited to endpoints, a subtree, an expiry) and the personal tokens before them.
+        "lianfang.accounts.authentication.ServiceTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -277,6 +315,11 @@ SPECTACULAR_SETTINGS = {
     },
     # Swagger UI would otherwise send the schema to an online validator: intranets have no internet.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # Every operation documents its refusals (400, 401, 403, 404) as well as its success.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "lianfang.core.schema.document_errors",
+    ],
 }
 
 # E-mail for reminders; without EMAIL_HOST messages go to the console (development).
@@ -300,6 +343,10 @@ LIANFANG_ROBOT_ALLOWED_HOSTS = [
 SESSION_COOKIE_AGE = int(os.environ.get("LIANFANG_SESSION_DAYS", "14")) * 24 * 3600
 # An activation link or QR code handed out by a liaison is valid this long (and only once).
 LIANFANG_ACTIVATION_DAYS = int(os.environ.get("LIANFANG_ACTIVATION_DAYS", "14"))
+# Audit events and the change log are kept this many days, then purged: at least 183 (six months,
+# 等保 2.0; a smaller value stops Lianfang at start, core's system check), three years by default
+# (PIPL Art. 56). Read through lianfang.core.append_only.audit_retention_days().
+LIANFANG_AUDIT_RETENTION_DAYS = os.environ.get("LIANFANG_AUDIT_RETENTION_DAYS", "1095")
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"

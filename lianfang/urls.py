@@ -17,14 +17,19 @@ def _namespace(name: str, *modules) -> tuple[list, str]:
     return [pattern for module in modules for pattern in module.urlpatterns], name
 
 
+# The API answers an unknown address in JSON, like its other refusals; pages get the page.
+handler404 = "lianfang.core.views.page_not_found"
+
 urlpatterns = [
     path("", include("lianfang.core.urls")),
     path("", include("lianfang.web.urls")),
     path("units/", include("lianfang.org.urls")),
     path("people/", include("lianfang.people.urls")),
+    path("account/", include("lianfang.accounts.urls")),
     path("health/", include(_namespace("health", health_urls, status_urls))),
     path("reports/", include("lianfang.reporting.urls")),
     path("notify/", include("lianfang.notify.urls")),
+    path("privacy/", include("lianfang.privacy.urls")),
     path("cases/", include("lianfang.cases.urls")),
     path("materials/", include(_namespace("materials", materials_urls, donations_urls))),
     path("i18n/", include("django.conf.urls.i18n")),

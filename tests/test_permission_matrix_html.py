@@ -125,6 +125,32 @@ def test_the_login_page_shows_to_visitors_and_sends_signed_in_users_home(world, 
 
 
 @pytest.mark.parametrize("actor", ACTORS)
+def test_my_sign_ins_opens_for_everyone_signed_in_and_lists_only_their_own(world, actor):
+    response = client_as(world, actor).get(reverse("accounts:sign-ins"))
+
+    if actor == ANONYMOUS:
+        assert is_login_redirect(response)
+    else:
+        assert response.status_code == 200
+        assert {s.user_id for s in response.context["sessions"]} <= {world.users[actor]}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+def test_the_sign_in_security_page_opens_only_for_a_role_that_may_see_service_tokens(world, actor):
+    client = client_as(world, actor)
+    before = db_state()
+    response = client.get(reverse("accounts:security"))
+
+    if actor == ANONYMOUS:
+        assert is_login_redirect(response)
+    elif may(actor, "accounts.servicetoken", Action.VIEW):
+        assert response.status_code == 200
+    else:
+        assert response.status_code == 403
+    assert db_state() == before
+
+
+@pytest.mark.parametrize("actor", ACTORS)
 def test_the_home_page_counts_exactly_the_units_the_role_may_view(world, actor):
     response = client_as(world, actor).get(reverse("home"))
 

@@ -16,3 +16,14 @@ class CasesConfig(AppConfig):
         contact_sources.register("checkins", selectors.checkin_contacts)
         # The home page: follow-up readings the user has to record today.
         todo_providers.register("cases", selectors.followup_todos)
+        # "My data" (PIPL Art. 45): the person's cases, contacts, isolation, follow-ups and care.
+        from lianfang.cases import personal_data
+        from lianfang.core.extensions import personal_data_sources
+
+        personal_data_sources.register("cases", personal_data.sections)
+        # Retention (PIPL Art. 19): how privacy's purge deletes cases with their contacts, isolation and care.
+        from lianfang.cases import retention
+        from lianfang.core.extensions import retention_providers
+
+        for provider in retention.PROVIDERS:
+            retention_providers.register(provider.key, provider)

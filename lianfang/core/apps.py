@@ -8,4 +8,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from lianfang.core import signals  # noqa: F401  (login/logout audit receivers)
+        from lianfang.core import checks, signals  # noqa: F401  (system checks; login/logout audit receivers)

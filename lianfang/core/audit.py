@@ -13,8 +13,13 @@ from django.db import connections, models, router
 from django.utils import timezone
 
 from lianfang.core import context
+from lianfang.core.append_only import purge_session
 from lianfang.core.bulk import _adapter, fast_insert
 from lianfang.core.models import AuditEvent, AuditKind, ChangeAction, ObjectChange
+
+# Rows written here are never changed or deleted, except by the purge inside ``purge_session`` (see
+# lianfang/core/append_only.py): the one door, named here too so that the purge finds it beside the writers.
+__all__ = ["purge_session", "record_change", "record_changes", "record_event", "snapshot"]
 
 
 def _jsonable(value: Any) -> Any:

@@ -1,6 +1,7 @@
-"""Writing .xlsx files that are safe to open: exports, error reports, bulletins.
+"""Writing .xlsx and .csv files that are safe to open: exports, error reports, bulletins.
 
-Every workbook Lianfang hands out goes through :func:`write_xlsx`, which
+Every workbook Lianfang hands out goes through :func:`write_xlsx`, and every CSV file through
+:func:`csv_response`; both write each cell through :func:`cell_value`, which
 
 * escapes text that a spreadsheet would run as a formula (CSV/formula injection, OWASP): a cell
   that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading single
@@ -11,6 +12,7 @@ Every workbook Lianfang hands out goes through :func:`write_xlsx`, which
 
 from __future__ import annotations
 
+import csv
 import datetime
 import decimal
 import io
@@ -19,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from django.http import FileResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -137,4 +139,44 @@ def xlsx_response(file: IO[bytes] | bytes, *, file_name: str) -> FileResponse:
     response = FileResponse(file, as_attachment=True, filename=file_name, content_type=XLSX_CONTENT_TYPE)
     # Personal data: never kept by a shared cache or the browser's back button.
     response["Cache-Control"] = "no-store"
+    return response
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+class _Echo:
+    """A file-like object whose ``write`` returns the line, so rows stream as they are written."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_text_value(value: Any) -> str:
+    """A value as a CSV cell: strings escaped like a workbook's cells, numbers (negative ones too),
+    dates and booleans written as they are, since only text can carry a formula."""
+    value = cell_value(value)
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def csv_lines(headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> Iterable[str]:
+    """The lines of a CSV file (UTF-8 with a BOM, so Excel opens Chinese text), every cell escaped."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff"
+    yield writer.writerow([csv_text_value(h) for h in headers])
+    for row in rows:
+        yield writer.writerow([csv_text_value(v) for v in row])
+
+
+def csv_response(headers: Sequence[Any], rows: Iterable[Sequence[Any]], *, file_name: str) -> StreamingHttpResponse:
+    """A streamed CSV download (rows are consumed as the response is sent)."""
+    response = StreamingHttpResponse(csv_lines(headers, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{file_name}"'
+    response["Cache-Control"] = "private, no-store"
     return response

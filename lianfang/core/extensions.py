@@ -301,3 +301,208 @@ def headcounts(viewer: Any, path: str) -> Headcounts:
     """Active people in the subtree at ``path`` that the viewer may see, by unit path."""
     provider = next(iter(headcount_providers), None)
     return provider(viewer, path) if provider else Headcounts()
+
+
+# --- personal data: categories, the collection gate, the person's own data (PIPL) -------------------
+#
+# Categories are declared by the apps that hold the data (privacy declares the check-in's and the
+# cases'; later apps add gate entries, duty, visitors…): the office sets a legal basis per category,
+# and later a retention. The collection gate is asked by every path that writes health data for a
+# person (the check-in, "same as last time", the morning check, the API) and answered by privacy
+# (no valid consent where consent is the basis: nothing is collected). The personal-data sources
+# answer the Art. 45 page "My data": every app returns the rows it holds about one person.
+
+
+@dataclass(frozen=True)
+class DataCategory:
+    """A category of personal data: ``key`` a slug stored in the database, ``label`` a lazy translation.
+
+    Retention (PIPL Art. 19: no longer than necessary): ``retention_days`` is the default the purge
+    keeps its rows, ``retention_floor`` and ``retention_ceiling`` the least and most the office may set
+    (a floor covers what the law or the epidemiological look-back needs; a ceiling what is necessary).
+    """
+
+    key: str
+    label: Any
+    retention_days: int = 180
+    retention_floor: int = 14
+    retention_ceiling: int = 3 * 365
+
+
+personal_data_categories: Registry[DataCategory] = Registry("personal data categories")
+
+
+def category_choices() -> list[tuple[str, str]]:
+    """(key, label) of every registered category, in registration order."""
+    return [(c.key, str(c.label)) for c in personal_data_categories]
+
+
+@dataclass(frozen=True)
+class CollectionRefusal:
+    """Why no health data may be collected for a person today: ``message`` is shown to whoever
+    enters it (the person, or a liaison at the morning check); ``action_url`` is where the person
+    can put it right (the notice and consent step)."""
+
+    message: str
+    categories: tuple[str, ...] = ()
+    action_url: str = ""
+    source: str = ""
+
+
+CollectionGate = Callable[[Sequence[int], datetime.date, Sequence[str]], Mapping[int, CollectionRefusal]]
+collection_gates: Registry[CollectionGate] = Registry("collection gates")
+
+
+def collection_refusals(
+    person_ids: Iterable[int], day: datetime.date, categories: Sequence[str]
+) -> dict[int, CollectionRefusal]:
+    """The people among ``person_ids`` whose data of ``categories`` may not be collected on ``day``,
+    with the first gate's reason; people no gate refuses are absent."""
+    ids = list(dict.fromkeys(person_ids))
+    refused: dict[int, CollectionRefusal] = {}
+    if not ids:
+        return refused
+    for gate in collection_gates:
+        for person_id, refusal in gate(ids, day, categories).items():
+            refused.setdefault(person_id, refusal)
+    return refused
+
+
+# --- retention: how each category's rows are purged ------------------------------------------------
+#
+# Asked by privacy's purge engine (the nightly job, ``lianfang purge``, the stand-down's purge), which
+# may import none of the apps that hold the data. Answered by health (check-ins and answers, trips),
+# cases (cases with contacts and isolation; follow-ups and care) and every later app with personal
+# data: each registers one ``PurgeProvider`` per model it purges, under its category.
+
+
+@dataclass(frozen=True)
+class PurgeTarget:
+    """Rows of one model whose retention date lies in ``month`` (its first day) and before ``before``.
+
+    ``whole_month`` is True when every day of the month is past retention: a provider may then take a
+    fast path (on PostgreSQL with the table partitioned by month, drop the month's partition after the
+    change log of its rows is redacted). ``batch`` is the most rows one transaction may delete, so that
+    the check-ins of the day are never held up for long.
+    """
+
+    month: datetime.date
+    before: datetime.date
+    whole_month: bool
+    batch: int = 2000
+    since: datetime.date | None = None  # a stand-down's purge: only rows dated from the period's start
+
+
+@dataclass(frozen=True)
+class PurgeProvider:
+    """How one model's personal data is purged, registered by the app that owns the model.
+
+    ``model`` is the model class (its change-log rows and audit events are redacted by the engine);
+    ``months(before, since)`` lists the first days of the months that hold rows to purge (dated before
+    ``before``, and from ``since`` when given); ``batches(target)`` yields lists of primary keys, each
+    deleted in its own short transaction by ``delete(pks)`` (which deletes dependants in a safe order
+    and returns the number of rows deleted per model label). ``related(pks)`` names the dependants
+    ``delete`` takes along (model → primary keys), so that their change log is redacted too;
+    ``oldest()`` the oldest date still held. ``order``: lower runs first.
+    """
+
+    key: str
+    category: str
+    model: Any
+    months: Callable[[datetime.date, datetime.date | None], Iterable[datetime.date]]
+    batches: Callable[[PurgeTarget], Iterable[Sequence[int]]]
+    delete: Callable[[Sequence[int]], Mapping[str, int]]
+    related: Callable[[Sequence[int]], Mapping[Any, Sequence[int]]] | None = None
+    oldest: Callable[[], datetime.date | None] | None = None
+    order: int = 100
+    # The whole-month fast path: ``partitioned(target)`` says whether the month's rows are a partition of
+    # their own; then the engine redacts their change log batch by batch and calls ``drop_month(target)``
+    # (drop the partition, returning the rows per model label) instead of deleting the rows in batches.
+    partitioned: Callable[[PurgeTarget], bool] | None = None
+    drop_month: Callable[[PurgeTarget], Mapping[str, int]] | None = None
+
+
+retention_providers: Registry[PurgeProvider] = Registry("purge providers")
+
+
+# Collection stopped for everyone (a stand-down, 应急结束): asked by what chases people to check in (the
+# reminder round, the home page's to-do), so that nobody is asked for data no path would accept.
+CollectionStop = Callable[[datetime.date], CollectionRefusal | None]
+collection_stops: Registry[CollectionStop] = Registry("collection stopped")
+
+
+def collection_stopped(day: datetime.date) -> CollectionRefusal | None:
+    """Why no health data is collected from anyone on ``day`` (the first stop that says so), or None."""
+    for stop in collection_stops:
+        refusal = stop(day)
+        if refusal is not None:
+            return refusal
+    return None
+
+
+@dataclass(frozen=True)
+class DataSection:
+    """One titled table of what Lianfang holds about a person: ``headers`` and ``rows`` of plain
+    values (strings, numbers, dates), ready for a page, a JSON download or a worksheet."""
+
+    key: str
+    title: str
+    headers: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+
+
+PersonalDataSource = Callable[[Any], Iterable[DataSection]]
+personal_data_sources: Registry[PersonalDataSource] = Registry("personal data sources")
+
+
+def personal_data_for(person: Any) -> list[DataSection]:
+    """Every source's sections about ``person``, in the order of the apps."""
+    return [section for source in personal_data_sources for section in source(person)]
+
+
+def section_from(key: str, title: Any, queryset: Any, fields: Sequence[str]) -> DataSection:
+    """A section of "My data" from a queryset: one column per field, headed by its verbose name,
+    choices in words, related objects by their name, lists and mappings as text."""
+    import json
+
+    model = queryset.model
+    meta_fields = [model._meta.get_field(name) for name in fields]
+    rows = []
+    for obj in queryset:
+        row = []
+        for f in meta_fields:
+            if getattr(f, "choices", None):
+                value: Any = getattr(obj, f"get_{f.name}_display")()
+            elif f.is_relation:
+                related = getattr(obj, f.name)
+                value = str(related) if related is not None else ""
+            else:
+                value = getattr(obj, f.attname)
+                if isinstance(value, list | dict):
+                    value = json.dumps(value, ensure_ascii=False)
+            row.append(value)
+        rows.append(row)
+    return DataSection(key=key, title=str(title), headers=[str(f.verbose_name) for f in meta_fields], rows=rows)
+
+
+def purge_months(queryset: Any, date_field: str, before: datetime.date, since: datetime.date | None = None) -> list:
+    """The first days of the months holding rows of ``queryset`` dated before ``before`` (and from
+    ``since``): a provider's ``months``."""
+    qs = queryset.filter(**{f"{date_field}__lt": before})
+    if since is not None:
+        qs = qs.filter(**{f"{date_field}__gte": since})
+    return list(qs.dates(date_field, "month"))
+
+
+def purge_batches(queryset: Any, date_field: str, target: PurgeTarget) -> Iterator[list[int]]:
+    """A provider's ``batches``: the month's rows day by day (each day one indexed query), in lists
+    of at most ``target.batch`` primary keys, read before any of them is deleted."""
+    start = max(target.month, target.since) if target.since else target.month
+    next_month = (target.month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    end = min(next_month, target.before)
+    day = start
+    while day < end:
+        pks = list(queryset.filter(**{date_field: day}).order_by("pk").values_list("pk", flat=True))
+        for i in range(0, len(pks), target.batch):
+            yield pks[i : i + target.batch]
+        day += datetime.timedelta(days=1)

@@ -8,7 +8,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from lianfang.core.querysets import RestrictedManager
+from lianfang.core import append_only
+from lianfang.core.querysets import AppendOnlyManager, RestrictedManager
 
 
 class ChangeAction(models.TextChoices):
@@ -17,7 +18,36 @@ class ChangeAction(models.TextChoices):
     DELETE = "delete", _("Deleted")
 
 
-class ObjectChange(models.Model):
+class AppendOnlyModel(models.Model):
+    """A record that is written once and never changed or deleted by the application.
+
+    Audit events and the change log are evidence (等保 2.0): ``save()`` of an existing row and
+    ``delete()`` refuse, as do the queryset's ``update()`` and ``delete()``; on PostgreSQL a trigger
+    refuses any other client too. Only the purge, inside
+    :func:`lianfang.core.append_only.purge_session`, may redact or expire rows.
+
+    The user and unit they name are protected: users and units are deactivated, never deleted, and a
+    deletion that would have to blank the audit trail's reference is refused rather than done.
+    """
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            append_only.refuse()
+        return super().save(*args, **kwargs)
+
+    save.alters_data = True  # type: ignore[attr-defined]
+
+    def delete(self, *args, **kwargs):
+        append_only.refuse()
+        return super().delete(*args, **kwargs)
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+
+
+class ObjectChange(AppendOnlyModel):
     """One write to one object: who, when, in which request, and the data before and after.
 
     Sensitive values (ID numbers, phones) are stored masked in the snapshots: the change log is
@@ -26,7 +56,7 @@ class ObjectChange(models.Model):
 
     time = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True, on_delete=models.PROTECT
     )
     user_name = models.CharField(_("user name"), max_length=150, blank=True)
     request_id = models.UUIDField(_("request id"), db_index=True)
@@ -36,12 +66,12 @@ class ObjectChange(models.Model):
     object_repr = models.CharField(_("object"), max_length=200)
     # The unit the object belonged to, so the log is scoped like the objects themselves.
     unit = models.ForeignKey(
-        "org.Unit", verbose_name=_("unit"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "org.Unit", verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     prechange_data = models.JSONField(_("before"), null=True, blank=True)
     postchange_data = models.JSONField(_("after"), null=True, blank=True)
 
-    objects = RestrictedManager()
+    objects = AppendOnlyManager()
     scope_unit_field = "unit"
 
     class Meta:
@@ -71,24 +101,24 @@ class AuditKind(models.TextChoices):
     SENSITIVE_READ = "sensitive_read", _("Read of health details")
 
 
-class AuditEvent(models.Model):
+class AuditEvent(AppendOnlyModel):
     """Something a person did that is not a change to one object: logins, imports, exports, unmasks."""
 
     time = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
     kind = models.CharField(_("event"), max_length=20, choices=AuditKind.choices, db_index=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), null=True, blank=True, on_delete=models.PROTECT
     )
     user_name = models.CharField(_("user name"), max_length=150, blank=True)
     request_id = models.UUIDField(_("request id"), db_index=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     unit = models.ForeignKey(
-        "org.Unit", verbose_name=_("unit"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "org.Unit", verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     object_repr = models.CharField(_("object"), max_length=200, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
 
-    objects = RestrictedManager()
+    objects = AppendOnlyManager()
     scope_unit_field = "unit"
 
     class Meta:

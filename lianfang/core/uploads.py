@@ -224,6 +224,8 @@ class SheetRows:
 
     rows: Iterator[tuple[Any, ...]]
     total: int | None
+    # The worksheet read ("" for a CSV file): the first visible one that has data, said in the result.
+    sheet: str = ""
 
 
 class UnreadableFile(ValidationError):
@@ -251,14 +253,29 @@ def open_rows(*, kind: SpreadsheetKind, data: bytes) -> Iterator[SheetRows]:
     try:
         if not workbook.worksheets:
             raise _unreadable(kind)
-        sheet = workbook.worksheets[0]
+        sheet = _first_sheet_with_data(workbook, kind)
         total = sheet.max_row
         # Read-only openpyxl stops at the dimension the file declares; some tools write a wrong one
         # ("A1"), which would silently drop rows. Count it for progress only and read every row.
         sheet.reset_dimensions()
-        yield SheetRows(rows=_guard(sheet.iter_rows(values_only=True), kind), total=total)
+        yield SheetRows(rows=_guard(sheet.iter_rows(values_only=True), kind), total=total, sheet=sheet.title)
     finally:
         workbook.close()
+
+
+def _first_sheet_with_data(workbook, kind: SpreadsheetKind):
+    """The first visible worksheet that has a value in any cell: a hidden sheet (a lookup list, an
+    old version) or an empty "cover" sheet before the data is passed over. When no visible sheet
+    has data, the first visible one, so the caller reports the file as empty."""
+    visible = [ws for ws in workbook.worksheets if getattr(ws, "sheet_state", "visible") == "visible"]
+    if not visible:
+        return workbook.worksheets[0]
+    for ws in visible:
+        ws.reset_dimensions()
+        for row in _guard(ws.iter_rows(values_only=True), kind):
+            if any(value is not None and str(value).strip() for value in row):
+                return ws
+    return visible[0]
 
 
 _fast_xml_lock = threading.Lock()

@@ -584,6 +584,17 @@ def _load(gen: Generator) -> demo_daily.DailySummary:
     daily = demo_daily.load_daily(rng=gen.rng, today=gen.today, users=users, group=group)
     _load_control_and_materials(gen, users, group)
     _refresh_report_counts()
+    # Anyone may try the office roles without an authenticator app: the demo turns the second factor
+    # off (seeding writes the row directly), and the logins table says so and where to turn it on.
+    from lianfang.org.models import GroupSettings
+
+    group_settings = GroupSettings.load()
+    group_settings.two_factor_roles = []
+    group_settings.save(update_fields=["two_factor_roles", "updated"])
+    # The office's privacy notice and everyone's consent, so check-ins stay open in the demo.
+    from lianfang.privacy import demo as privacy_demo
+
+    privacy_demo.load_demo(rng=gen.rng, today=gen.today, users=users, group=group)
     return daily
 
 
@@ -748,7 +759,11 @@ def logins_table() -> str:
     robots = _("No chat-group robots are set up in the demo: configure them under %(menu)s.") % {
         "menu": _("Manage") + " → " + _("Chat-group robots")
     }
-    return "\n".join([line(header), rule, *(line(r) for r in rows), "", robots])
+    two_factor = _(
+        "Two-factor sign-in is off in the demo, so these logins need no authenticator app; the office turns it on "
+        "under %(menu)s."
+    ) % {"menu": _("Manage") + " → " + _("Sign-in security")}
+    return "\n".join([line(header), rule, *(line(r) for r in rows), "", two_factor, robots])
 
 
 def _width(text: str) -> int:

@@ -24,6 +24,15 @@ class HealthConfig(AppConfig):
         from lianfang.notify.choices import ReminderKind
 
         extensions.todo_providers.register("health", checkin_todos)
+        # "My data" (PIPL Art. 45): the person's check-ins, answers and trips.
+        from lianfang.health import personal_data
+
+        extensions.personal_data_sources.register("health", personal_data.sections)
+        # Retention (PIPL Art. 19): how privacy's purge deletes check-ins and trips past their time.
+        from lianfang.health import retention
+
+        for provider in retention.PROVIDERS:
+            extensions.retention_providers.register(provider.key, provider)
         # The check-in reminders (e.g. 10:00 and 12:00), sent by notify's scheduler.
         extensions.reminder_rounds.register(
             ReminderKind.CHECKIN,

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from lianfang.core.extensions import Todo
+from lianfang.core.extensions import Todo, collection_stopped
 from lianfang.core.scoping import Action
 from lianfang.health.models import CheckIn, Question, RiskArea, Trip, UnitDayStat
 from lianfang.health.risk_index import RiskIndex
@@ -329,6 +329,8 @@ def checkin_todos(user, day: datetime.date) -> list[Todo]:
     """Your own check-in if it is not done yet; for whoever may check in for others (a liaison, a duty
     officer), the people in their scope who have not checked in yet."""
     todos: list[Todo] = []
+    if collection_stopped(day) is not None:
+        return todos  # the outbreak was declared over (stand-down): check-ins have ended
     own = Person.objects.filter(user=user, employment_status=EmploymentStatus.ACTIVE).first()
     if own is not None and not CheckIn.objects.filter(person=own, date=day).exists():
         todos.append(Todo(key="health.checkin", title=_("Check in for today"), url=reverse("health:checkin")))

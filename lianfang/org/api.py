@@ -18,6 +18,7 @@ from lianfang.core.api import (
     command,
     users_seen_in,
 )
+from lianfang.core.masking import mask_phone
 from lianfang.core.scoping import Action
 from lianfang.org import selectors, services
 from lianfang.org.filters import RoleAssignmentFilterSet, UnitFilterSet
@@ -51,6 +52,9 @@ class UnitKindViewSet(viewsets.ReadOnlyModelViewSet):
 # --- Units --------------------------------------------------------------------------------------
 
 
+PHONE_HELP = "In full only where you may unmask people (the unit page's rule), else masked: 138****5678."
+
+
 class UnitSerializer(StrictFieldsMixin, serializers.ModelSerializer):
     """A unit as the API shows and updates it. Moving and (de)activating have their own endpoints."""
 
@@ -67,6 +71,15 @@ class UnitSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         "parent": _("To move a unit, POST its new parent to /api/v1/units/<id>/move/."),
         "is_active": _("To deactivate or activate a unit, POST to /api/v1/units/<id>/deactivate/ or …/activate/."),
     }
+
+    def to_representation(self, instance: Unit) -> dict:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        if request is None or not selectors.contact_phones_visible(viewer=request.user, unit=instance):
+            for name in selectors.CONTACT_PHONE_FIELDS:
+                if name in data:
+                    data[name] = mask_phone(data[name])
+        return data
 
     class Meta:
         model = Unit
@@ -91,7 +104,11 @@ class UnitSerializer(StrictFieldsMixin, serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "depth", "is_active", "created", "updated"]
         # Uniqueness of ``code`` is checked by the service (full_clean), once, with the model's message.
-        extra_kwargs: dict[str, dict] = {"code": {"validators": []}}
+        extra_kwargs: dict[str, dict] = {
+            "code": {"validators": []},
+            "person_in_charge_phone": {"help_text": PHONE_HELP},
+            "liaison_phone": {"help_text": PHONE_HELP},
+        }
 
 
 class UnitCreateSerializer(UnitSerializer):
@@ -191,7 +208,7 @@ class UnitViewSet(
         return services.unit_set_active(actor=request.user, unit=unit, active=False)
 
     @command(
-        "Activate a unit again",
+        "Activate a unit and its subtree again",
         gives=UnitSerializer,
         reread=True,
         scope_action=Action.CHANGE,

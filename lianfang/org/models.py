@@ -105,6 +105,11 @@ class Unit(MP_Node):
         return self.short_name or self.name
 
 
+def default_two_factor_roles() -> list[str]:
+    """Office administrators, unit administrators and case managers: those who see or change the most."""
+    return [Role.GROUP_ADMIN.value, Role.UNIT_ADMIN.value, Role.CASE_MANAGER.value]
+
+
 class GroupSettings(models.Model):
     """The group's daily rhythm (one row): when check-in opens, reminders, the report deadline.
 
@@ -184,6 +189,19 @@ class GroupSettings(models.Model):
         blank=True,
         default="请不要到岗，居家休息并告知本单位联络人；如需就医，请佩戴口罩前往最近的发热门诊，避免乘坐公共交通。",
         help_text=_("Shown to a person right after a check-in with a fever: stay home, the nearest fever clinics."),
+    )
+    # Sign-in protection (issue 11): who must use a second factor, and when an idle office session ends.
+    two_factor_roles = models.JSONField(
+        _("roles that sign in with a second factor"),
+        default=default_two_factor_roles,
+        blank=True,
+        help_text=_("Role codes; people holding any of them must confirm each sign-in with a one-time code."),
+    )
+    idle_timeout_minutes = models.PositiveSmallIntegerField(
+        _("idle timeout for those roles (minutes)"),
+        default=30,
+        validators=[MaxValueValidator(24 * 60)],
+        help_text=_("A session of those roles ends after this long without a request; 0 turns it off."),
     )
     updated = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -29,6 +29,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "core.objectchange": frozenset({V}),
         "core.auditevent": frozenset({V}),
         "core.job": frozenset({V}),
+        # Sign-in protection (issue 11): service tokens; others' sign-ins, ended by the office (delete).
+        "accounts.servicetoken": frozenset({V, A, C}),
+        "accounts.usersession": frozenset({V, D}),
         "health.checkin": frozenset({V, A, C, E}),
         "health.question": frozenset({V, A, C}),
         "health.unitdaystat": frozenset({V, E}),
@@ -64,6 +67,17 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "donations.collection": frozenset({V, A, C, E}),
         "donations.fund": frozenset({V, A, C, E}),
         "donations.spending": frozenset({V, A, C, E, P}),
+        # Privacy (issue 11): the notice, legal bases and emergencies are set on the group itself;
+        # change on a consent record = review a withdrawal (records never change).
+        "privacy.privacynotice": frozenset({V, A, C}),
+        "privacy.legalbasis": frozenset({V, C}),
+        "privacy.emergencyperiod": frozenset({V, A, C}),
+        "privacy.consentrecord": frozenset({V, A, C, E}),
+        # Retention and purge (issue 11): set on the group itself; add on a receipt = start a purge run
+        # (a dry run from the page); a stand-down is proposed (add) and confirmed (change) by two admins.
+        "privacy.retentionpolicy": frozenset({V, C}),
+        "privacy.purgereceipt": frozenset({V, A, E}),
+        "privacy.standdown": frozenset({V, A, C}),
     },
     # The liaison keeps the unit's roster and calls its people, so sees phones and ID numbers
     # (each unmask is audited), but cannot grant roles or see the audit log.
@@ -94,6 +108,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "donations.collection": frozenset({V, A}),
         "donations.fund": frozenset({V}),
         "donations.spending": frozenset({V, A}),
+        # Paper consent of staff without phones (attested by the liaison), and the unit's register.
+        "privacy.consentrecord": frozenset({V, A}),
     },
     # The duty officer runs the morning check of the staff on duty.
     Role.DUTY_OFFICER: {

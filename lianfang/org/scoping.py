@@ -29,6 +29,11 @@ def _grants(user) -> list[tuple[str, str]]:
     return cached
 
 
+def roles_of(user) -> set[str]:
+    """The roles the user holds anywhere (from the same cached grants as every scope check)."""
+    return {role for role, _path in _grants(user)}
+
+
 def forget_grants(user) -> None:
     """Drop the cached grants after roles change, so the next check sees the new roles."""
     if hasattr(user, _CACHE_ATTR):
@@ -148,3 +153,24 @@ def all_units() -> QuerySet:
     from lianfang.org.models import Unit
 
     return Unit.objects.all()
+
+
+def narrow_to_subtree(user, path: str) -> None:
+    """Narrow this user object's scope to the subtree at ``path`` (a service token's unit).
+
+    Each grant is cut to the part of its subtree inside ``path``; grants elsewhere are dropped. It
+    changes this in-memory object only (the request's user), never the roles stored.
+    """
+    if user.is_superuser:
+        from lianfang.org.choices import Role
+
+        user.is_superuser = False
+        setattr(user, _CACHE_ATTR, [(Role.GROUP_ADMIN.value, path)])
+        return
+    narrowed = []
+    for role, granted in _grants(user):
+        if path.startswith(granted):
+            narrowed.append((role, path))
+        elif granted.startswith(path):
+            narrowed.append((role, granted))
+    setattr(user, _CACHE_ATTR, narrowed)

@@ -9,6 +9,17 @@ from django.db.models import QuerySet
 from lianfang.core.extensions import headcounts
 from lianfang.core.scoping import Action
 from lianfang.org.models import Unit
+from lianfang.org.scoping import can
+
+# A unit's contact phones (person in charge, liaison) are people's numbers: one rule for the unit page,
+# the API, the report status and every export (docs/api.md, "Personal data").
+CONTACT_PHONE_FIELDS = ("person_in_charge_phone", "liaison_phone")
+
+
+def contact_phones_visible(*, viewer, unit: Unit) -> bool:
+    """May the viewer see the unit's contact phones in full? Only where their role may unmask people
+    (the roster's rule); everyone else sees them masked, ``138****5678``."""
+    return can(viewer, Action.UNMASK, "people.person", unit)
 
 
 def unit_list(*, viewer, action: str = Action.VIEW) -> QuerySet[Unit]:

@@ -93,20 +93,29 @@ def unit_move(*, actor, unit: Unit, new_parent: Unit) -> Unit:
 
 @transaction.atomic
 def unit_set_active(*, actor, unit: Unit, active: bool) -> Unit:
-    """Deactivate (or reactivate) a unit. Deactivating a unit deactivates its subtree too."""
+    """Deactivate or activate a unit together with its subtree: deactivating a unit deactivates every
+    unit below it, and activating it activates them again, so one action undoes the other.
+
+    The unit's change-log entry says how many units below it changed (each also has its own entry);
+    the returned unit carries the number as ``subtree_changed`` for the caller's message.
+    """
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     ensure_can(actor, Action.CHANGE, Unit, unit)
     if active and not unit.is_root() and not Unit.objects.get_parent(unit).is_active:
         raise ValidationError(_("Activate the parent unit first."))
     if not active and unit.is_root():
         raise ValidationError(_("The group itself cannot be deactivated."))
-    targets = [unit] if active else list(Unit.objects.get_tree(unit).filter(is_active=True))
+    targets = list(Unit.objects.get_tree(unit).filter(is_active=not active).order_by("path"))
+    below = sum(1 for target in targets if target.pk != unit.pk)
     for target in targets:
         before = snapshot(target)
         target.is_active = active
         target.save(update_fields=["is_active", "updated"])
-        record_change(actor=actor, obj=target, action=ChangeAction.UPDATE, before=before)
+        extra = {"subtree_changed": below} if target.pk == unit.pk else None
+        record_change(actor=actor, obj=target, action=ChangeAction.UPDATE, before=before, extra_after=extra)
     ensure_in_scope(actor, unit, Action.CHANGE)
+    unit = Unit.objects.get(pk=unit.pk)
+    unit.subtree_changed = below  # type: ignore[attr-defined]  # for the caller's message
     return unit
 
 

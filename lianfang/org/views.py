@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from lianfang.core.extensions import headcounts
 from lianfang.core.forms import apply_service_errors
@@ -26,7 +27,7 @@ from lianfang.org import services
 from lianfang.org.forms import GroupSettingsForm, RoleAssignForm, UnitCreateForm, UnitForm, UnitMoveForm
 from lianfang.org.models import GroupSettings, RoleAssignment, Unit
 from lianfang.org.scoping import can, forget_grants, has_any
-from lianfang.org.selectors import TreeRow, unit_list, unit_tree_rows
+from lianfang.org.selectors import TreeRow, contact_phones_visible, unit_list, unit_tree_rows
 
 
 def _visible_unit_or_404(user, pk: int) -> Unit:
@@ -147,7 +148,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "headcount": headcount,
         "can_people": can_people,
         # Contact phones follow the roster's rule: in full only for those who may unmask people here.
-        "show_phones": can(user, Action.UNMASK, "people.person", unit),
+        "show_phones": contact_phones_visible(viewer=user, unit=unit),
         "roles": (
             list(RoleAssignment.objects.restrict(user, Action.VIEW).filter(unit=unit).select_related("user"))
             if can_see_roles
@@ -236,18 +237,37 @@ def unit_set_active(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         active = request.POST.get("active") == "1"
         try:
-            services.unit_set_active(actor=user, unit=unit, active=active)
+            changed = services.unit_set_active(actor=user, unit=unit, active=active)
         except ValidationError as exc:
             for message in exc.messages:
                 messages.error(request, message)
         else:
-            if active:
-                messages.success(request, _("“%(name)s” is active again.") % {"name": unit.name})
+            count = changed.subtree_changed
+            if active and count:
+                text = ngettext(
+                    "“%(name)s” and %(count)d sub-unit are active again.",
+                    "“%(name)s” and %(count)d sub-units are active again.",
+                    count,
+                )
+            elif active:
+                text = _("“%(name)s” is active again.")
+            elif count:
+                text = ngettext(
+                    "“%(name)s” and %(count)d sub-unit were deactivated.",
+                    "“%(name)s” and %(count)d sub-units were deactivated.",
+                    count,
+                )
             else:
-                messages.success(request, _("“%(name)s” and its sub-units were deactivated.") % {"name": unit.name})
+                text = _("“%(name)s” was deactivated.")
+            messages.success(request, text % {"name": unit.name, "count": count})
         return redirect("org:detail", pk=unit.pk)
-    active_below = unit_list(viewer=user).filter(path__startswith=unit.path, is_active=True).exclude(pk=unit.pk)
-    return render(request, "org/unit_set_active.html", {"unit": unit, "active_below": active_below.count()})
+    below = unit_list(viewer=user).filter(path__startswith=unit.path).exclude(pk=unit.pk)
+    context = {
+        "unit": unit,
+        "active_below": below.filter(is_active=True).count(),
+        "inactive_below": below.filter(is_active=False).count(),
+    }
+    return render(request, "org/unit_set_active.html", context)
 
 
 # --- roles -------------------------------------------------------------------------------------

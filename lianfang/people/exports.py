@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_event
-from lianfang.core.exports import Sheet, escape_formula, xlsx_bytes, xlsx_file
+from lianfang.core.exports import Sheet, cell_value, escape_formula, xlsx_bytes, xlsx_file
 from lianfang.core.masking import mask_id_number, mask_phone
 from lianfang.core.models import AuditKind
 from lianfang.core.scoping import Action
@@ -255,7 +255,13 @@ def roster_template(*, example_unit_code: str = "") -> bytes:
             allowed = _("A date, e.g. %(example)s") % {"example": datetime.date(2022, 2, 15).isoformat()}
         else:
             allowed = ""
-        help_sheet.append([column.header, _("Yes") if column.required else _("No"), str(column.help), allowed])
+        # Tag names are typed by the office: escaped like every exported cell.
+        help_sheet.append(
+            [
+                cell_value(v)
+                for v in (column.header, _("Yes") if column.required else _("No"), str(column.help), allowed)
+            ]
+        )
     help_sheet.append([])
     for note in (
         _("One row per person, under the header row. The example row may be overwritten or deleted."),
@@ -266,7 +272,7 @@ def roster_template(*, example_unit_code: str = "") -> bytes:
         _("Columns %(ignored)s may be kept for reference; they are not imported.")
         % {"ignored": "、".join((UNIT_NAME_HEADER, "序号"))},
     ):
-        help_sheet.append([note])
+        help_sheet.append([cell_value(note)])
     for letter, width in zip("ABCD", (14, 8, 70, 40), strict=True):
         help_sheet.column_dimensions[letter].width = width
     for row in help_sheet.iter_rows(min_row=2):

@@ -18,7 +18,13 @@ from lianfang.org.scoping import can, ensure_can, ensure_in_scope
 from lianfang.people.choices import EmploymentStatus
 from lianfang.people.models import Person, Tag
 from lianfang.people.signals import roster_changed
-from lianfang.people.validators import normalize_id_number, normalize_phone, validate_id_number, validate_phone
+from lianfang.people.validators import (
+    normalize_id_number,
+    normalize_person_name,
+    normalize_phone,
+    validate_id_number,
+    validate_phone,
+)
 
 PERSON_EDITABLE_FIELDS = frozenset(
     {
@@ -47,6 +53,8 @@ def _clean_person_fields(fields: dict[str, Any]) -> dict[str, Any]:
     for key in ("name", "employee_no", "returned_from"):
         if isinstance(cleaned.get(key), str):
             cleaned[key] = cleaned[key].strip()
+    if isinstance(cleaned.get("name"), str):
+        cleaned["name"] = normalize_person_name(cleaned["name"])
     if cleaned.get("id_number"):
         cleaned["id_number"] = normalize_id_number(cleaned["id_number"])
         try:

@@ -43,11 +43,30 @@ def validate_id_number(value: str) -> None:
         )
 
 
+_SPACES_RE = re.compile(r"\s+")  # every kind of space, the full-width U+3000 and no-break space too
+_CJK_RE = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
 def normalize_phone(value: str) -> str:
-    value = (value or "").strip().replace(" ", "")
+    """A phone as stored: spaces and a +86 prefix left out, and a mobile typed in groups
+    (``157-6679-0446``, ``157 6679 0446``) as its 11 digits. A landline keeps its area-code dash."""
+    value = _SPACES_RE.sub("", value or "")
     if value.startswith("+86"):
-        value = value[3:]
+        value = value[3:].lstrip("-")
+    digits = re.sub(r"[-.()]", "", value)
+    if _MOBILE_RE.match(digits):
+        return digits
     return value
+
+
+def normalize_person_name(value: str) -> str:
+    """A name as stored: a Chinese name loses every space typed inside it (``张　三`` → ``张三``, the
+    full-width space of a Chinese input method included); a Latin name keeps one normal space between
+    its parts."""
+    value = (value or "").strip()
+    if _CJK_RE.search(value):
+        return _SPACES_RE.sub("", value)
+    return _SPACES_RE.sub(" ", value)
 
 
 def validate_phone(value: str) -> None:

@@ -19,7 +19,14 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from lianfang.core.api import Pagination, RestrictedViewSet, StrictFieldsMixin, command, schema_requiring
+from lianfang.core.api import (
+    Pagination,
+    RestrictedViewSet,
+    StrictFieldsMixin,
+    command,
+    query_int,
+    schema_requiring,
+)
 from lianfang.core.audit import record_event
 from lianfang.core.models import AuditKind
 from lianfang.core.scoping import Action
@@ -216,11 +223,9 @@ class PersonStatusViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Rest
         params = self.request.query_params
         if params.get("colour"):
             qs = qs.filter(colour=params["colour"])
-        if params.get("person"):
-            try:
-                qs = qs.filter(person_id=int(params["person"]))
-            except ValueError:
-                raise exceptions.ValidationError({"person": [_("Give a person id.")]}) from None
+        person = query_int(params, "person", invalid=_("Give a person id."))
+        if person is not None:
+            qs = qs.filter(person_id=person)
         if params.get("unit"):
             try:
                 unit = units_where(self.request.user, PersonStatus, Action.VIEW).get(pk=int(params["unit"]))
@@ -297,12 +302,10 @@ class StatusChangeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Rest
 
     def get_queryset(self):
         qs = super().get_queryset()
-        raw = self.request.query_params.get("person")
-        if raw and self.action == "list":
-            try:
-                qs = qs.filter(person_id=int(raw))
-            except ValueError:
-                raise exceptions.ValidationError({"person": [_("Give a person id.")]}) from None
+        if self.action == "list":
+            person = query_int(self.request.query_params, "person", invalid=_("Give a person id."))
+            if person is not None:
+                qs = qs.filter(person_id=person)
         return qs
 
     def list(self, request, *args, **kwargs):

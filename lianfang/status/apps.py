@@ -20,6 +20,10 @@ class StatusConfig(AppConfig):
         # May this person come to work today? Asked by the check-in and everything that puts people
         # somewhere; answered from the status.
         extensions.checkin_guards.register("status", guards.work_verdicts)
+        # "My data" (PIPL Art. 45): the person's status history and its reasons.
+        from lianfang.status import personal_data
+
+        extensions.personal_data_sources.register("status", personal_data.sections)
 
 
 def _status_for_roster(sender, unit_ids, **kwargs) -> None:

@@ -89,6 +89,13 @@ MANAGE_PAGES = (
         gettext_lazy("Every robot message and e-mail sent, and the ones that failed."),
     ),
     (
+        "accounts.servicetoken",
+        Action.VIEW,
+        "accounts:security",
+        gettext_lazy("Sign-in security"),
+        gettext_lazy("Two-factor sign-in, idle timeout, locked sign-ins and service tokens for other systems."),
+    ),
+    (
         "core.objectchange",
         Action.VIEW,
         "audit-changes",
@@ -113,6 +120,37 @@ def manage_pages(user) -> list[tuple[str, str, str]]:
         # The group's rhythm is changed on the group itself, not on any unit.
         text = _("Check-in opening time, reminder times, report deadline, bulletin time, thresholds.")
         pages.insert(0, ("org:settings", _("Group settings"), text))
+    pages.extend(_privacy_pages(user))
+    return pages
+
+
+def _privacy_pages(user) -> list[tuple[str, str, str]]:
+    """The privacy pages: the office's (notice, legal bases, emergencies, retention, chain check: rights held
+    on the group itself), and the consent register for whoever may read it (liaisons, for their units)."""
+    from django.utils.translation import gettext as _
+
+    from lianfang.privacy import selectors as privacy
+
+    pages = []
+    if privacy.is_office(user, action=Action.VIEW):
+        pages.append(
+            (
+                "privacy:notices",
+                _("Privacy and personal data"),
+                _(
+                    "The privacy notice, the legal basis of each data category, emergency periods, retention, "
+                    "purge receipts and the stand-down."
+                ),
+            )
+        )
+    if privacy.may_see_register(user):
+        pages.append(
+            (
+                "privacy:register",
+                _("Consent register"),
+                _("Who has consented to health and whereabouts data, who has not, who withdrew; consent on paper."),
+            )
+        )
     return pages
 
 

@@ -88,9 +88,7 @@ def _responsible(request, unit, pk: int | None):
         return None
     user = isolation_services.responsible_choices(actor=request.user, unit=unit).filter(pk=pk).first()
     if user is None:
-        raise exceptions.ValidationError(
-            {"responsible": [_("Choose someone who holds a role in the person's unit to follow them up.")]}
-        )
+        raise exceptions.ValidationError({"responsible": [isolation_services.responsible_refusal()]})
     return user
 
 

@@ -46,7 +46,8 @@ from lianfang.notify.choices import MessageKind
 from lianfang.notify.services import message_send
 from lianfang.org.choices import Role
 from lianfang.org.models import GroupSettings, RoleAssignment, Unit
-from lianfang.org.scoping import can, ensure_in_scope, units_where
+from lianfang.org.roles import role_allows
+from lianfang.org.scoping import allowed_paths, can, ensure_in_scope, units_where
 from lianfang.people.models import Person
 
 TEMPERATURE_MIN = Decimal("34.0")
@@ -89,17 +90,52 @@ def isolation_range_end(isolation: Isolation) -> datetime.date:
 # --- responsible people -------------------------------------------------------------------------
 
 
-def responsible_choices(*, actor, unit: Unit) -> QuerySet:
-    """Users who may be made responsible for following up a person of ``unit``: anyone holding a role
-    on a unit inside the actor's isolation scope, or on the unit or its ancestors (the office), and
-    the actor."""
-    user_model = get_user_model()
-    scope = units_where(actor, Isolation, Action.ADD)
-    holders = RoleAssignment.objects.filter(Q(unit__in=scope) | Q(unit__path__in=ancestor_paths(unit))).values(
-        "user_id"
+def responsible_roles() -> list[str]:
+    """Roles whose holders may follow an isolated person up: those that may manage isolation (the
+    case team, the office), the unit's administrator (liaison) and its duty officers."""
+    managing = [role for role in Role.values if role_allows(role, "cases.isolation", Action.CHANGE)]
+    return [*managing, Role.UNIT_ADMIN, Role.DUTY_OFFICER]
+
+
+def responsible_refusal() -> str:
+    return _(
+        "Choose a case manager, the unit administrator (liaison) or a duty officer of the person's unit or of a "
+        "unit above it to follow them up."
     )
+
+
+def responsible_choices(*, actor, unit: Unit | None) -> QuerySet:
+    """Users who may be made responsible for following up a person of ``unit``: active users holding
+    one of :func:`responsible_roles` on the unit or a unit above it (their role covers the person),
+    and the actor, who may order isolation there.
+
+    Without a unit (a form before the person is known), those eligible for some unit where the actor
+    may order isolation; the service checks the person's own unit when the order is written.
+    """
+    user_model = get_user_model()
+    roles = responsible_roles()
+    if unit is not None:
+        holders = RoleAssignment.objects.filter(role__in=roles, unit__path__in=ancestor_paths(unit))
+    else:
+        scope = units_where(actor, Isolation, Action.ADD)
+        above = {path for root in allowed_paths(actor, "cases.isolation", Action.ADD) for path in _path_and_above(root)}
+        holders = RoleAssignment.objects.filter(Q(unit__in=scope) | Q(unit__path__in=above), role__in=roles)
     pk = getattr(actor, "pk", None)
-    return user_model.objects.filter(Q(pk__in=holders) | Q(pk=pk), is_active=True).order_by("username")
+    return user_model.objects.filter(Q(pk__in=holders.values("user_id")) | Q(pk=pk), is_active=True).order_by(
+        "username"
+    )
+
+
+def _path_and_above(path: str) -> list[str]:
+    step = Unit.steplen
+    return [path[:end] for end in range(step, len(path) + 1, step)]
+
+
+def ensure_may_be_responsible(*, actor, unit: Unit, responsible) -> None:
+    """Refuse (400 on the API, a form error on the page) a responsible person who holds no eligible role
+    over the isolated person's unit: they would read the isolation and write its follow-ups."""
+    if not responsible_choices(actor=actor, unit=unit).filter(pk=responsible.pk).exists():
+        raise ValidationError({"responsible": responsible_refusal()})
 
 
 # --- orders -------------------------------------------------------------------------------------
@@ -197,10 +233,7 @@ def isolation_order(
     if contact is not None and contact.person_id != person.pk:
         raise ValidationError({"contact": _("This contact record is another person's.")})
     responsible = responsible or actor
-    if not responsible_choices(actor=actor, unit=unit).filter(pk=responsible.pk).exists():
-        raise ValidationError(
-            {"responsible": _("Choose someone who holds a role in the person's unit to follow them up.")}
-        )
+    ensure_may_be_responsible(actor=actor, unit=unit, responsible=responsible)
     other = _overlapping(person, start_on, planned_end_on)
     if other is not None:
         _refuse_overlap(other)
@@ -266,10 +299,7 @@ def isolation_change_end(
     if other is not None:
         _refuse_overlap(other)
     if responsible is not None and responsible.pk != isolation.responsible_id:
-        if not responsible_choices(actor=actor, unit=isolation.unit).filter(pk=responsible.pk).exists():
-            raise ValidationError(
-                {"responsible": _("Choose someone who holds a role in the person's unit to follow them up.")}
-            )
+        ensure_may_be_responsible(actor=actor, unit=isolation.unit, responsible=responsible)
         isolation.responsible = responsible
     before = snapshot(isolation)
     if isolation.kind == IsolationKind.CENTRAL and monitoring_end_on is None and isolation.monitoring_end_on:

@@ -8,13 +8,13 @@ not exist (404). Every page that shows case details writes an audit event (``SEN
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.html import format_html
@@ -37,6 +37,7 @@ from lianfang.cases.models import CareAssignment, Case, Contact, Isolation
 from lianfang.cases.services import base, cases
 from lianfang.cases.services import contacts as contact_services
 from lianfang.core.audit import record_event
+from lianfang.core.exports import csv_response
 from lianfang.core.forms import apply_service_errors
 from lianfang.core.models import AuditKind
 from lianfang.core.scoping import Action
@@ -118,14 +119,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
     return render_page(request, template, context)
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 @never_cache
 @login_required
-def case_export(request: HttpRequest) -> HttpResponse:
+def case_export(request: HttpRequest) -> HttpResponseBase:
     """The filtered list as CSV (UTF-8 with BOM, so Excel opens it); the export is audited."""
     user = request.user
     if not has_any(user, CASE, Action.EXPORT):
@@ -146,27 +142,22 @@ def case_export(request: HttpRequest) -> HttpResponse:
         _("Treated at"),
     ]
 
-    def rows():
-        yield "\ufeff"
-        writer = csv.writer(_Echo())
-        yield writer.writerow(header)
-        for case in qs.iterator(chunk_size=500):
-            yield writer.writerow(
-                [
-                    case.number,
-                    case.display_name,
-                    case.unit.name,
-                    case.get_status_display(),
-                    case.reported_on,
-                    case.onset_on or "",
-                    case.confirmed_on or "",
-                    case.isolated_on or "",
-                    case.get_treatment_display(),
-                ]
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="cases-{timezone.localdate().isoformat()}.csv"'
+    rows = (
+        [
+            case.number,
+            case.display_name,
+            case.unit.name,
+            case.get_status_display(),
+            case.reported_on,
+            case.onset_on,
+            case.confirmed_on,
+            case.isolated_on,
+            case.get_treatment_display(),
+        ]
+        for case in qs.iterator(chunk_size=500)
+    )
+    # Every cell through the one writer that escapes formulas (a name typed as "=HYPERLINK(...)").
+    response = csv_response(header, rows, file_name=f"cases-{timezone.localdate().isoformat()}.csv")
     return response
 
 

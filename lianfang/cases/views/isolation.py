@@ -83,6 +83,7 @@ def isolation_create(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     initial: dict[str, Any] = {}
     case = contact = None
+    known_unit = None  # the isolated person's unit, when the link says who it is
     source = request.POST if request.method == "POST" else request.GET
     if source.get("case"):
         case = get_object_or_404(selectors.case_list(viewer=user), pk=_int(source.get("case")))
@@ -99,8 +100,14 @@ def isolation_create(request: HttpRequest) -> HttpResponse:
         if person is None:
             raise Http404
         initial["employee_no"] = person.employee_no
+        known_unit = person.unit
+    # Only eligible users are offered; before the person is known, those eligible somewhere in the
+    # actor's isolation scope (the service checks the person's own unit).
     responsible_qs = isolation_services.responsible_choices(
-        actor=user, unit=(case.person.unit if case and case.person_id else None) or _root_unit()
+        actor=user,
+        unit=known_unit
+        or (case.person.unit if case and case.person_id else None)
+        or (contact.person.unit if contact and contact.person_id else None),
     )
     form = IsolationForm(request.POST or None, viewer=user, responsible_qs=responsible_qs, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -144,12 +151,6 @@ def _int(value) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise Http404 from None
-
-
-def _root_unit():
-    from lianfang.org.models import Unit
-
-    return Unit.objects.filter(depth=1).order_by("path").first()
 
 
 @never_cache

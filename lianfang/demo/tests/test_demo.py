@@ -10,6 +10,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import Q
+from django.http import HttpRequest  # django-axes checks every authenticate(): it needs the request
 from django.utils import timezone
 
 from lianfang.core.fields import blind_index
@@ -154,8 +155,9 @@ def test_whereabouts_classes_have_the_dates_they_need():
 
 def test_every_persona_logs_in_with_the_printed_password():
     for persona in demo.PERSONAS:
-        assert authenticate(username=persona.username, password=demo.DEMO_PASSWORD) is not None, persona.username
-    assert authenticate(username="admin", password="wrong-password") is None
+        user = authenticate(HttpRequest(), username=persona.username, password=demo.DEMO_PASSWORD)
+        assert user is not None, persona.username
+    assert authenticate(HttpRequest(), username="admin", password="wrong-password") is None
 
 
 def test_no_persona_is_a_superuser_the_group_office_works_through_its_role():

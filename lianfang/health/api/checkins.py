@@ -19,7 +19,7 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -31,9 +31,9 @@ from lianfang.health import selectors
 from lianfang.health.choices import CheckInSource, QuestionKind, Symptom, WorkMode
 from lianfang.health.filters import CheckInFilterSet
 from lianfang.health.models import CheckIn, Question, QuestionVersion, UnitDayStat
-from lianfang.health.services import checkins, questions
+from lianfang.health.services import checkins, questions, reminders
 from lianfang.org.models import Unit
-from lianfang.org.scoping import can, has_any, units_where
+from lianfang.org.scoping import has_any, units_where
 from lianfang.people.models import Person
 
 # --- check-ins ----------------------------------------------------------------------------------
@@ -444,7 +444,18 @@ class CompletionViewSet(viewsets.ViewSet):
     @extend_schema(
         summary="Completion per day over the last days",
         parameters=[OpenApiParameter("days", int), OpenApiParameter("unit", int)],
-        responses={200: dict},
+        responses={
+            200: inline_serializer(
+                "CompletionTrendDay",
+                {
+                    "date": serializers.DateField(),
+                    "expected": serializers.IntegerField(help_text="People expected to check in."),
+                    "reported": serializers.IntegerField(help_text="Check-ins of the day."),
+                    "fever": serializers.IntegerField(),
+                },
+                many=True,
+            )
+        },
     )
     @action(detail=False, methods=["get"])
     def trend(self, request):
@@ -467,12 +478,13 @@ class NonReporterSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_phone(self, person: Person) -> str:
-        user = self.context["request"].user
-        return person.phone if can(user, Action.UNMASK, Person, person.unit) else mask_phone(person.phone)
+        # The numbers shown in full were revealed (and audited) once for the page by the view.
+        return self.context.get("phones", {}).get(person.pk) or mask_phone(person.phone)
 
 
 class NonReporterViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
-    """Active people in scope who have not checked in for the day (phones masked unless unmask)."""
+    """Active people in scope who have not checked in for the day: phones masked unless the viewer may
+    unmask them, like the page, and one audit event per response naming how many numbers it showed."""
 
     serializer_class = NonReporterSerializer
     pagination_class = Pagination
@@ -487,4 +499,9 @@ class NonReporterViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
 
     @extend_schema(summary="People who have not checked in", parameters=DAY_AND_UNIT)
     def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+        day, unit = _day(request), _unit(request, CheckIn)
+        page = self.paginate_queryset(self.get_queryset().select_related("unit"))
+        people = list(page) if page is not None else []
+        phones = reminders.non_reporter_phones_reveal(actor=request.user, people=people, date=day, unit=unit)
+        context = {**self.get_serializer_context(), "phones": phones}
+        return self.get_paginated_response(self.get_serializer_class()(people, many=True, context=context).data)

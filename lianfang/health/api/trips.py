@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
-from lianfang.core.api import RestrictedViewSet, StrictFieldsMixin, schema_requiring
+from lianfang.core.api import RestrictedViewSet, StrictFieldsMixin, query_int, schema_requiring
 from lianfang.core.audit import record_event
 from lianfang.core.models import AuditKind
 from lianfang.core.scoping import Action
@@ -93,12 +93,10 @@ class TripViewSet(
 
     def get_queryset(self):
         qs = super().get_queryset()
-        raw = self.request.query_params.get("person")
-        if raw and self.action == "list":
-            try:
-                qs = qs.filter(person_id=int(raw))
-            except ValueError:
-                raise exceptions.ValidationError({"person": [_("Give a person id.")]}) from None
+        if self.action == "list":
+            person = query_int(self.request.query_params, "person", invalid=_("Give a person id."))
+            if person is not None:
+                qs = qs.filter(person_id=person)
         return qs
 
     def get_serializer_class(self):

@@ -29,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_change, snapshot
-from lianfang.core.extensions import WorkVerdict, checkin_written, work_verdicts
+from lianfang.core.extensions import WorkVerdict, checkin_written, collection_refusals, work_verdicts
 from lianfang.core.models import ChangeAction
 from lianfang.core.scoping import Action
 from lianfang.health import cache as config_cache
@@ -42,6 +42,10 @@ from lianfang.org.scoping import can, ensure_in_scope
 from lianfang.people import counts
 from lianfang.people.choices import EmploymentStatus
 from lianfang.people.models import Person
+
+# The categories of personal data a check-in collects (lianfang.privacy.choices.CHECKIN_CATEGORIES):
+# the body's readings and answers, and where the person is.
+CHECKIN_DATA_CATEGORIES = ("health", "whereabouts")
 
 # The reading a proxy check (晨检) enters for "all normal" when the checker types nothing.
 DEFAULT_NORMAL_TEMPERATURE = Decimal("36.5")
@@ -486,6 +490,10 @@ def checkin_submit(
         "reported_by": actor if getattr(actor, "is_authenticated", False) else None,
     }
 
+    # The consent gate (lianfang.privacy): no health data without a legal basis for collecting it.
+    refusal = collection_refusals([person.pk], day, CHECKIN_DATA_CATEGORIES).get(person.pk)
+    if refusal is not None:
+        raise ValidationError({"consent": [refusal.message]})
     verdict = work_verdict(person, day)
     if verdict is not None and not verdict.may_check_in:
         raise ValidationError({"work_mode": [verdict.label]})
@@ -621,9 +629,13 @@ def checkin_proxy_submit(*, actor, entries: Sequence[ProxyEntry], date: datetime
     day = date or timezone.localdate()
     existing = {c.person_id: c for c in CheckIn.objects.filter(person__in=[e.person for e in entries], date=day)}
     verdicts = work_verdicts([e.person.pk for e in entries], day)
+    refused = collection_refusals([e.person.pk for e in entries], day, CHECKIN_DATA_CATEGORIES)
     for entry in entries:
         if not can(actor, Action.ADD, CheckIn, entry.person.unit):
             raise PermissionDenied
+        if entry.person.pk in refused:
+            errors[str(entry.person.pk)] = [refused[entry.person.pk].message]
+            continue
         try:
             parse_temperature(entry.temperature)
         except ValidationError as exc:

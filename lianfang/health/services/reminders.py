@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from lianfang.core.audit import record_event
+from lianfang.core.extensions import collection_stopped
 from lianfang.core.models import AuditKind
 from lianfang.core.scoping import SYSTEM_VIEWER, Action
 from lianfang.health.models import CheckIn
@@ -84,6 +85,8 @@ def checkin_round_send(*, day: datetime.date, at: datetime.time) -> RoundResult 
     listing their units, and an e-mail if they have an address; (c) each active robot gets its
     unit's completion with the missing names masked.
     """
+    if collection_stopped(day) is not None:
+        return None  # the outbreak was declared over (stand-down): nobody is asked to check in
     settings = GroupSettings.load()
     with transaction.atomic():
         run = round_claim(ReminderKind.CHECKIN, day, at)

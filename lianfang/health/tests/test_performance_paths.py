@@ -16,6 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -28,6 +29,7 @@ from lianfang.health.services.checkins import CheckInData
 from lianfang.health.tests.factories import employee, seed_answers
 from lianfang.org.models import GroupSettings
 from lianfang.people.authentication import TokenAuthentication
+from lianfang.privacy import gate as privacy_gate
 from lianfang.status import engine
 from lianfang.testing import UserFactory, make_tree
 
@@ -66,6 +68,7 @@ def warm(tree) -> None:
     config_cache.group_settings()
     ContentType.objects.get_for_model(CheckIn)
     engine._reload_hot()
+    privacy_gate.warm(timezone.localdate())  # the consent gate's copy of the notice and the bases
 
 
 def statements(captured) -> list[str]:

@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from lianfang.core.audit import record_event
-from lianfang.core.extensions import work_verdicts
+from lianfang.core.extensions import collection_refusals, work_verdicts
 from lianfang.core.masking import mask_phone
 from lianfang.core.models import AuditKind
 from lianfang.core.scoping import Action
@@ -37,6 +37,7 @@ from lianfang.notify import selectors as notify_selectors
 from lianfang.org.models import GroupSettings, Unit
 from lianfang.org.scoping import can, has_any, units_where
 from lianfang.people.models import Person
+from lianfang.privacy import gate as privacy_gate
 
 # --- personal check-in -------------------------------------------------------------------------
 
@@ -86,6 +87,10 @@ def checkin(request: HttpRequest) -> HttpResponse:
     if asked and _parse_day(asked) is None:
         context = {"message": _("“%(value)s” is not a date.") % {"value": asked[:20]}, "person": person}
         return render(request, "health/checkins/date_refused.html", context, status=400)
+    # Before the first check-in, and again after a substantive change of the privacy notice: the
+    # notice and the consent step (under the emergency basis, the notice once), then back here.
+    if privacy_gate.notice_step(person.pk, day, checkins.CHECKIN_DATA_CATEGORIES):
+        return redirect(f"{reverse('privacy:notice-step')}?next={request.get_full_path()}")
     existing = CheckIn.objects.filter(person=person, date=day).first()
     last = checkins.last_checkin(person, day)
     verdict = checkins.work_verdict(person, day)
@@ -284,6 +289,7 @@ def proxy(request: HttpRequest) -> HttpResponse:
         people = list(page.object_list) if page is not None else []
     existing = {c.person_id: c for c in CheckIn.objects.filter(person__in=people, date=day)}
     verdicts = work_verdicts([p.pk for p in people], day)
+    refused = collection_refusals([p.pk for p in people], day, checkins.CHECKIN_DATA_CATEGORIES)
     may_read_reasons = {p.pk: can(user, Action.UNMASK, "status.personstatus", p.unit) for p in people}
     errors: dict[str, list[str]] = {}
     values: dict[str, str] = {}
@@ -299,6 +305,8 @@ def proxy(request: HttpRequest) -> HttpResponse:
             default_mode = verdict.mode if verdict is not None and verdict.mode else WorkMode.ON_SITE
             mode = request.POST.get(f"m_{person.pk}") or default_mode
             values[str(person.pk)], modes[str(person.pk)] = raw, mode
+            if not raw and all_normal and person.pk in refused:
+                continue  # no consent: nothing may be recorded for them (the row says why)
             if not raw and all_normal and person.pk not in existing:
                 if verdict is not None and not verdict.may_work:
                     skipped.append(person)  # not measured at the door: they may not come to work
@@ -347,6 +355,7 @@ def proxy(request: HttpRequest) -> HttpResponse:
                 ),
                 "modes": work_mode_choices(verdict),
                 "errors": errors.get(str(person.pk), []),
+                "refusal": refused.get(person.pk),
             }
         )
     if shown_reasons:

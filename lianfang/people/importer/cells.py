@@ -21,7 +21,13 @@ from django.utils.translation import gettext as _
 from lianfang.core.exports import unescape_formula
 from lianfang.people.importer.format import CHOICE_DEFAULTS, CHOICE_LABELS, allowed_values_text, choice_lookup
 from lianfang.people.models import Tag
-from lianfang.people.validators import normalize_id_number, normalize_phone, validate_id_number, validate_phone
+from lianfang.people.validators import (
+    normalize_id_number,
+    normalize_person_name,
+    normalize_phone,
+    validate_id_number,
+    validate_phone,
+)
 
 _TAG_SPLIT = re.compile(r"[,，、;；/\s]+")
 _DATE_TEXT = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?$")
@@ -93,7 +99,11 @@ class CellConverters:
         return text or None
 
     def _name(self, raw: Any) -> str | None:
-        return self._limited(raw, 60)
+        # "张　三" typed with a full-width space is 张三, as the roster and the check-in search know it.
+        text = normalize_person_name(self._text(raw))
+        if len(text) > 60:
+            raise CellError(_("Too long: at most %(max)d characters.") % {"max": 60})
+        return text or None
 
     def _returned_from(self, raw: Any) -> str:
         return self._limited(raw, 60) or ""

@@ -82,6 +82,7 @@ class RosterReader:
     """Reads and checks one roster file for one actor; :class:`~.run.RosterImporter` adds the write."""
 
     def __init__(self, *, actor, job: Job | None = None):
+        self.sheet_name = ""  # the worksheet read, once read (the result says which)
         self.actor = actor
         self.job = job
         self.errors: list[dict[str, Any]] = []
@@ -162,6 +163,7 @@ class RosterReader:
         rows: list[Row] = []
         seen: dict[str, int] = {}
         with open_rows(kind=kind, data=data) as sheet:
+            self.sheet_name = sheet.sheet
             iterator = iter(sheet.rows)
             layout = self._read_header(iterator)
             self.fields_in_file = {column.field for _index, column in layout.columns}

@@ -218,7 +218,13 @@ class RosterImporter(RosterReader):
                 ]
             ) from None
         self.timings["write"] = time.perf_counter() - self._write_started
-        return {"rows": len(rows), **counts, "seconds": {k: round(v, 2) for k, v in self.timings.items()}}
+        return {
+            "rows": len(rows),
+            **counts,
+            # Which worksheet was read (the first visible one with data), so a surprise is visible.
+            "sheet": self.sheet_name,
+            "seconds": {k: round(v, 2) for k, v in self.timings.items()},
+        }
 
     def _write(self, rows: list[Row]) -> dict[str, int]:
         total = len(rows)

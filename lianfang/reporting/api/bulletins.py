@@ -24,7 +24,9 @@ from lianfang.reporting.services import bulletins as bulletin_services
 
 
 class BulletinListSerializer(serializers.ModelSerializer):
-    published_by: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    published_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True
+    )
 
     class Meta:
         model = Bulletin

@@ -25,8 +25,9 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from lianfang.core.api import Pagination, RestrictedViewSet, ScopedUnitField, StrictFieldsMixin, command
+from lianfang.core.api import Pagination, RestrictedViewSet, ScopedUnitField, StrictFieldsMixin, command, query_date
 from lianfang.core.extensions import feed_counts
+from lianfang.core.masking import mask_phone
 from lianfang.core.scoping import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import can, has_any
@@ -163,7 +164,13 @@ class ReportStatusRowSerializer(serializers.Serializer):
     report = serializers.IntegerField(source="report.pk", allow_null=True, default=None)
     submitted_at = serializers.DateTimeField(source="report.submitted_at", allow_null=True, default=None)
     liaison = serializers.CharField(source="unit.liaison", help_text="Whom to call about a missing report.")
-    liaison_phone = serializers.CharField(source="unit.liaison_phone")
+    liaison_phone = serializers.SerializerMethodField(
+        help_text="In full only for a missing report and a viewer who may unmask people there (the page's rule), "
+        "else masked: 138****5678."
+    )
+
+    def get_liaison_phone(self, row) -> str:
+        return row.unit.liaison_phone if row.liaison_phone_visible else mask_phone(row.unit.liaison_phone)
 
 
 class ReportDayLineSerializer(serializers.Serializer):
@@ -198,9 +205,9 @@ def _today_or(date):
 def _past_or_today(raw: str | None) -> datetime.date:
     """``?date=``: today when left out; a day in the future is refused (nothing is due yet)."""
     today = timezone.localdate()
-    if not raw:
+    date = query_date({"date": raw})
+    if date is None:
         return today
-    date = serializers.DateField().run_validation(raw)
     if date > today:
         raise exceptions.ValidationError({"date": [_("Give today or an earlier day.")]})
     return date
@@ -372,8 +379,7 @@ class UnitReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Restri
         detail=False, methods=["get"], url_path="status", url_name="status", filter_backends=[], pagination_class=None
     )
     def day_status(self, request):
-        raw = request.query_params.get("date")
-        date = _today_or(serializers.DateField().run_validation(raw) if raw else None)
+        date = _today_or(query_date(request.query_params))
         rows = reports.report_status_by_unit(viewer=request.user, date=date)
         totals = reports.report_status_totals(viewer=request.user, date=date)
         deadline = reports.report_deadline_at(date)

@@ -370,8 +370,9 @@ def report_field_create(
     source: str = "",
     required: bool = False,
     sort: int = 100,
+    is_active: bool = True,
 ) -> ReportField:
-    """Add a line to every unit's report from now on."""
+    """Add a line to every unit's report from now on (or, added inactive, once it is activated)."""
     _ensure_template_editor(actor, Action.ADD)
     field = ReportField(
         code=code.strip(),
@@ -381,6 +382,7 @@ def report_field_create(
         source=source,
         required=required,
         sort=sort,
+        is_active=is_active,
     )
     _check_field(field)
     field.save()

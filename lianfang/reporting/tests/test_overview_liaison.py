@@ -68,3 +68,20 @@ def test_a_leader_sees_the_liaison_with_the_phone_masked(day_with_a_missing_unit
 def test_a_missing_unit_without_a_liaison_says_so(tree):
     html = page_for(user_with_role(Role.GROUP_ADMIN, tree.group))
     assert "No liaison recorded for this unit." in row_of(html, "B")
+
+
+def test_the_report_status_api_masks_the_liaison_phone_like_the_page(day_with_a_missing_unit):
+    # Issue 11: the API returned the number in full to everyone who reads the report status.
+    from rest_framework.test import APIClient
+
+    def phones(user) -> dict[str, str]:
+        client = APIClient()
+        client.force_authenticate(user)
+        body = client.get(reverse("api:unitreport-status")).json()
+        return {row["unit_code"]: row["liaison_phone"] for row in body["units"]}
+
+    office = phones(user_with_role(Role.GROUP_ADMIN, day_with_a_missing_unit.group))
+    assert office["B"] == "13900000002"  # missing: whom to call, in full for those who may unmask
+    assert office["A"] == "139****0001"  # reported: masked, as the page does not show it either
+    leader = phones(user_with_role(Role.LEADER, day_with_a_missing_unit.group))
+    assert leader["B"] == "139****0002" and leader["A"] == "139****0001"
