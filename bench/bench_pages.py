@@ -45,9 +45,9 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.test import Client
-    from django.contrib.auth import get_user_model
     from django.test.utils import setup_test_environment
 
     call_command("migrate", verbosity=0)

@@ -285,7 +285,7 @@ class RetentionViewSet(OfficeOnlyMixin, viewsets.ViewSet):
 class PurgeReceiptSerializer(serializers.ModelSerializer):
     deleted = serializers.IntegerField(read_only=True)
     redacted = serializers.IntegerField(read_only=True)
-    period = serializers.CharField(source="stand_down.period.name", default=None, read_only=True)
+    period = serializers.CharField(source="stand_down.period.name", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = PurgeReceipt

@@ -502,9 +502,9 @@ def checkin_submit(
     checkin.full_clean(exclude=_FK_FIELDS, validate_unique=False, validate_constraints=False)
     created = _insert_if_absent(checkin)
     if created:
-        refusal = work_mode_refusal(verdict, checkin.work_mode)
-        if refusal:
-            raise ValidationError({"work_mode": [refusal]})  # rolls the insert back
+        mode_refusal = work_mode_refusal(verdict, checkin.work_mode)
+        if mode_refusal:
+            raise ValidationError({"work_mode": [mode_refusal]})  # rolls the insert back
         _move_stats(None, checkin)
         record_change(actor=actor, obj=checkin, action=ChangeAction.CREATE)
         action = Action.ADD
@@ -523,9 +523,9 @@ def checkin_submit(
         # A correction that keeps the day's mode is not judged again: the status may come from this
         # very check-in (a mistyped fever), and the correction is what clears it.
         if values["work_mode"] != existing.work_mode:
-            refusal = work_mode_refusal(verdict, values["work_mode"])
-            if refusal:
-                raise ValidationError({"work_mode": [refusal]})
+            mode_refusal = work_mode_refusal(verdict, values["work_mode"])
+            if mode_refusal:
+                raise ValidationError({"work_mode": [mode_refusal]})
         before = snapshot(existing)
         was_flagged_for = set(existing.flag_reasons) if existing.is_flagged else set()
         checkin = existing
