@@ -141,6 +141,19 @@ def ensure_in_scope(user, obj: Model, action: str) -> None:
         raise PermissionDenied
 
 
+def holds_on_group(user, model: type[Model] | Model | str, action: str) -> bool:
+    """Does the user hold the action on the group itself (a root of the unit tree), where the group's
+    own settings, notices and bases live? Answered from the cached grants: no query."""
+    if _is_anonymous(user):
+        return False
+    if user.is_superuser:
+        return True
+    from lianfang.org.models import Unit
+
+    label = model if isinstance(model, str) else model._meta.label_lower
+    return any(len(path) == Unit.steplen for path in allowed_paths(user, label, action))
+
+
 def has_any(user, model_label: str, action: str) -> bool:
     """Does the user hold the action anywhere (for showing menu entries and buttons)?"""
     if _is_anonymous(user):

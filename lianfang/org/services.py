@@ -173,10 +173,9 @@ def group_root() -> Unit | None:
 
 def can_change_group_settings(user) -> bool:
     """The group's rhythm is the group office's: the right must be held on the group itself."""
-    from lianfang.org.scoping import can
+    from lianfang.org.scoping import holds_on_group
 
-    root = group_root()
-    return root is not None and can(user, Action.CHANGE, GroupSettings, root)
+    return holds_on_group(user, GroupSettings, Action.CHANGE)
 
 
 @transaction.atomic

@@ -22,18 +22,11 @@ from lianfang.privacy.choices import CHECKIN_CATEGORIES, Basis, ConsentAction
 from lianfang.privacy.models import ConsentRecord, EmergencyPeriod, LegalBasis, PrivacyNotice
 
 
-def group_root():
-    from lianfang.org.models import Unit
-
-    return Unit.objects.filter(depth=1).order_by("path").first()
-
-
 def is_office(user, model: Any = PrivacyNotice, action: str = Action.CHANGE) -> bool:
     """Notices, bases and periods are the group office's: the right must be held on the group itself."""
-    from lianfang.org.scoping import can
+    from lianfang.org.scoping import holds_on_group
 
-    root = group_root()
-    return root is not None and can(user, action, model, root)
+    return holds_on_group(user, model, action)
 
 
 def own_person(*, viewer) -> Person | None:

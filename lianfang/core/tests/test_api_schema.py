@@ -11,7 +11,13 @@ from drf_spectacular.generators import SchemaGenerator
 pytestmark = pytest.mark.django_db
 
 # Collection actions whose body may be empty (a day defaults to today), so nothing is required.
-NOTHING_REQUIRED = {"/api/v1/checkins/same-as-yesterday/"}
+# Actions whose every field has a default: yourself, today, every category, every kind of data.
+NOTHING_REQUIRED = {
+    "/api/v1/checkins/same-as-yesterday/",
+    "/api/v1/privacy/consents/give/",
+    "/api/v1/privacy/consents/withdraw/",
+    "/api/v1/privacy/purge-receipts/dry-run/",
+}
 
 
 @pytest.fixture(scope="module")
