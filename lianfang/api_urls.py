@@ -5,8 +5,10 @@ from rest_framework.routers import DefaultRouter
 
 from lianfang.accounts.api import TokenView  # the token endpoint asks for the second factor too
 from lianfang.cases import api as cases_api
+from lianfang.command import api as command_api
 from lianfang.core.api import AuditEventViewSet, JobViewSet, ObjectChangeViewSet
 from lianfang.donations import api as donations_api
+from lianfang.duty import api as duty_api
 from lianfang.health import api as health_api
 from lianfang.materials import api as materials_api
 from lianfang.notify import api as notify_api
@@ -34,6 +36,8 @@ for app_api in (
     notify_api,
     privacy_api,
     cases_api,
+    duty_api,
+    command_api,
     materials_api,
     donations_api,
 ):

@@ -93,6 +93,8 @@ INSTALLED_APPS = [
     "lianfang.health",
     "lianfang.cases",
     "lianfang.status",
+    "lianfang.duty",
+    "lianfang.command",
     "lianfang.materials",
     "lianfang.donations",
     "lianfang.reporting",
@@ -306,12 +308,25 @@ SPECTACULAR_SETTINGS = {
         "DonationDirectionEnum": "lianfang.donations.choices.Direction",
         "DonationKindEnum": "lianfang.donations.choices.DonationKind",
         "SpendingStatusEnum": "lianfang.donations.choices.SpendingStatus",
+        # Urgent matters (command app, issue 12).
+        "UrgentMatterKindEnum": "lianfang.command.choices.MatterKind",
+        "UrgentMatterStateEnum": "lianfang.command.choices.MatterState",
+        "UrgentReportKindEnum": "lianfang.command.choices.ReportKind",
+        "UrgentHopViaEnum": "lianfang.command.choices.HopVia",
         # Requests, offers, transfers and rebalancing (materials).
         "MaterialRequestStatusEnum": "lianfang.materials.choices.RequestStatus",
         "OfferStatusEnum": "lianfang.materials.choices.OfferStatus",
         "TransferStatusEnum": "lianfang.materials.choices.TransferStatus",
         "ProposalStatusEnum": "lianfang.materials.choices.ProposalStatus",
         "UrgencyEnum": "lianfang.materials.choices.Urgency",
+        # Duty (issue 12).
+        "RoleEnum": "lianfang.org.choices.Role",
+        "DutyMemberRoleEnum": "lianfang.duty.choices.MemberRole",
+        "DutyEntryKindEnum": "lianfang.duty.choices.EntryKind",
+        "DutyPatternEnum": "lianfang.duty.choices.Pattern",
+        "DutyPhoneCheckEnum": "lianfang.duty.choices.PhoneCheck",
+        "DutyHandoverStatusEnum": "lianfang.duty.choices.HandoverStatus",
+        "DutySwapStatusEnum": "lianfang.duty.choices.SwapStatus",
     },
     # Swagger UI would otherwise send the schema to an online validator: intranets have no internet.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
@@ -338,6 +353,19 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "lianfang@localhost")
 LIANFANG_ROBOT_ALLOWED_HOSTS = [
     h.strip().lower() for h in os.environ.get("LIANFANG_ROBOT_ALLOWED_HOSTS", "").split(",") if h.strip()
 ]
+
+# SMS for urgent matters (lianfang/notify/sms.py, docs/notifications.md "SMS"): "none" (the default:
+# nothing is sent, every attempt is recorded as not sent), "aliyun" (Alibaba Cloud SMS) or "tencent"
+# (Tencent Cloud SMS). The sign name (签名) and template (模板 code or id) are approved by the provider.
+LIANFANG_SMS_PROVIDER = os.environ.get("LIANFANG_SMS_PROVIDER", "none").strip().lower() or "none"
+LIANFANG_SMS_ACCESS_KEY_ID = os.environ.get("LIANFANG_SMS_ACCESS_KEY_ID", "")
+LIANFANG_SMS_ACCESS_KEY_SECRET = os.environ.get("LIANFANG_SMS_ACCESS_KEY_SECRET", "")
+LIANFANG_SMS_SIGN_NAME = os.environ.get("LIANFANG_SMS_SIGN_NAME", "")
+LIANFANG_SMS_TEMPLATE = os.environ.get("LIANFANG_SMS_TEMPLATE", "")
+LIANFANG_SMS_SDK_APP_ID = os.environ.get("LIANFANG_SMS_SDK_APP_ID", "")  # Tencent Cloud only
+LIANFANG_SMS_REGION = os.environ.get("LIANFANG_SMS_REGION", "")  # empty: cn-hangzhou / ap-guangzhou
+LIANFANG_SMS_ENDPOINT = os.environ.get("LIANFANG_SMS_ENDPOINT", "")  # empty: the provider's own address
+LIANFANG_SMS_TIMEOUT = float(os.environ.get("LIANFANG_SMS_TIMEOUT", "5"))
 
 # A phone stays signed in this long, so a normal day's check-in is one tap.
 SESSION_COOKIE_AGE = int(os.environ.get("LIANFANG_SESSION_DAYS", "14")) * 24 * 3600

@@ -31,6 +31,8 @@ urlpatterns = [
     path("notify/", include("lianfang.notify.urls")),
     path("privacy/", include("lianfang.privacy.urls")),
     path("cases/", include("lianfang.cases.urls")),
+    path("duty/", include("lianfang.duty.urls")),
+    path("urgent/", include("lianfang.command.urls")),
     path("materials/", include(_namespace("materials", materials_urls, donations_urls))),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("lianfang.api_urls")),

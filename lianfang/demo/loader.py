@@ -595,6 +595,12 @@ def _load(gen: Generator) -> demo_daily.DailySummary:
     from lianfang.privacy import demo as privacy_demo
 
     privacy_demo.load_demo(rng=gen.rng, today=gen.today, users=users, group=group)
+    from lianfang.duty import demo as duty_demo  # a month of rosters, a day's log and handover
+
+    duty_demo.load_demo(rng=gen.rng, today=gen.today, users=users, group=group)
+    from lianfang.command import demo as command_demo  # urgent matters: one resolved in time, one escalated
+
+    command_demo.load_demo(rng=gen.rng, today=gen.today, users=users, group=group)
     return daily
 
 

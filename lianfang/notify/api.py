@@ -194,6 +194,7 @@ class RobotViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedV
 class DeliverySerializer(serializers.ModelSerializer):
     robot_name = serializers.CharField(source="robot.name", read_only=True, default=None)
     unit_name = serializers.CharField(source="unit.name", read_only=True, default=None)
+    phone = serializers.CharField(source="masked_phone", read_only=True, help_text="SMS: the number, masked.")
 
     class Meta:
         model = Delivery
@@ -203,6 +204,7 @@ class DeliverySerializer(serializers.ModelSerializer):
             "robot",
             "robot_name",
             "email",
+            "phone",
             "unit",
             "unit_name",
             "kind",
@@ -219,7 +221,7 @@ class DeliverySerializer(serializers.ModelSerializer):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List deliveries (robot messages and e-mails) with their status"),
+    list=extend_schema(summary="List deliveries (robot messages, e-mails and SMS) with their status"),
     retrieve=extend_schema(summary="One delivery"),
 )
 class DeliveryViewSet(ReadOnlyRestrictedViewSet):

@@ -12,6 +12,7 @@ class RobotKind(models.TextChoices):
 class DeliveryChannel(models.TextChoices):
     ROBOT = "robot", _("Chat-group robot")
     EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
 
 
 class DeliveryStatus(models.TextChoices):
@@ -38,6 +39,7 @@ class MessageKind(models.TextChoices):
     REPORT_LATE = "report_late", _("Daily report late or missing")
     REPORT_ESCALATION = "report_escalation", _("Late and missing reports (office)")
     ROBOT_TEST = "robot_test", _("Test message")
+    SMS_TEST = "sms_test", _("SMS test message")
     # Prevention and control (cases app) and materials.
     CASE_ALERT = "case_alert", _("New suspected or confirmed case")
     CONTACT_NOTICE = "contact_notice", _("Close contact: isolate")

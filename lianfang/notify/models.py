@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.fields import EncryptedCharField
+from lianfang.core.masking import mask_phone
 from lianfang.core.querysets import RestrictedManager
 from lianfang.notify.choices import DeliveryChannel, DeliveryStatus, ReminderKind, RobotKind
 
@@ -65,9 +66,10 @@ class RobotChannel(models.Model):
 
 
 class Delivery(models.Model):
-    """One message to one outside channel (a robot or an e-mail address), with its attempts.
+    """One message to one outside channel (a robot, an e-mail address or a mobile number), with its attempts.
 
     A failed delivery is retried with back-off and stays visible to the office: never silent.
+    An SMS keeps its number encrypted (``phone``) and pages show it masked (``masked_phone``).
     """
 
     channel = models.CharField(_("channel"), max_length=6, choices=DeliveryChannel.choices)
@@ -80,6 +82,11 @@ class Delivery(models.Model):
         related_name="deliveries",
     )
     email = models.EmailField(_("e-mail address"), blank=True)
+    # SMS (lianfang.notify.sms): the number, encrypted and never shown in full; the template's
+    # variables, kept so that a retry sends the same message; the provider's id for the message.
+    phone = EncryptedCharField(_("mobile number"), blank=True)
+    template_params = models.JSONField(_("template variables"), default=dict, blank=True)
+    external_id = models.CharField(_("provider's message id"), max_length=100, blank=True)
     unit = models.ForeignKey(
         "org.Unit", verbose_name=_("unit"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -100,6 +107,8 @@ class Delivery(models.Model):
 
     objects = RestrictedManager()
     scope_unit_field = "unit"
+    # The change log (a retry by hand) never copies a mobile number.
+    audit_exclude = ("phone",)
 
     class Meta:
         verbose_name = _("delivery")
@@ -109,6 +118,11 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} {self.subject or self.kind}"
+
+    @property
+    def masked_phone(self) -> str:
+        """The SMS number as pages and the API show it: ``138****5678``."""
+        return mask_phone(self.phone)
 
 
 class ReminderRun(models.Model):

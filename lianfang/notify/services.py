@@ -25,6 +25,7 @@ from lianfang.notify.choices import DeliveryChannel, DeliveryStatus, MessageKind
 from lianfang.notify.models import Delivery, Message, RobotChannel, UnitReminder
 from lianfang.notify.robots import RobotError, robot_post, supports_mentions, validate_robot
 from lianfang.notify.selectors import UNIT_REMINDER_INTERVAL
+from lianfang.notify.sms import sms_deliver
 from lianfang.org.models import Unit
 from lianfang.org.scoping import can, ensure_can, ensure_in_scope
 from lianfang.people.models import Person
@@ -265,6 +266,9 @@ def delivery_email_enqueue(*, email: str, unit: Unit | None, kind: str, subject:
 
 def _deliver(delivery: Delivery) -> None:
     """One attempt over the wire; raises with a readable reason on failure."""
+    if delivery.channel == DeliveryChannel.SMS:
+        sms_deliver(delivery)
+        return
     if delivery.channel == DeliveryChannel.ROBOT:
         robot = delivery.robot
         if robot is None:

@@ -21,6 +21,8 @@ class Role(models.TextChoices):
     # Sees case and contact details (流调 / 病例管理) for the unit's subtree; nobody else below the office does.
     CASE_MANAGER = "case_manager", _("Case manager")
     MATERIALS_KEEPER = "materials_keeper", _("Materials keeper")
+    # 总带班领导: approves duty swaps and watches the duty rosters and logs of the unit's subtree.
+    DUTY_LEADER = "duty_leader", _("Overall duty leader")
     INSPECTOR = "inspector", _("Inspector")
     LEADER = "leader", _("Leader (read-only)")
     EMPLOYEE = "employee", _("Employee (self only)")

@@ -78,6 +78,19 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "privacy.retentionpolicy": frozenset({V, C}),
         "privacy.purgereceipt": frozenset({V, A, E}),
         "privacy.standdown": frozenset({V, A, C}),
+        # Duty (issue 12): the office decides which units keep duty (posts), may override any roster
+        # and approve any swap (approve), and sees every gap, conflict and unaccepted handover.
+        "duty.dutypost": frozenset({V, A, C, D, E}),
+        "duty.shift": frozenset({V, A, C, D, E, P}),
+        "duty.leave": frozenset({V, A, C, D}),
+        "duty.swap": frozenset({V, A, C, P}),
+        "duty.coveragegap": frozenset({V}),
+        "duty.shiftconflict": frozenset({V}),
+        "duty.logentry": frozenset({V, A, C, E}),
+        "duty.handover": frozenset({V, A, C}),
+        # Urgent matters (issue 12): report, act at any level (change), close; the levels' limits.
+        "command.urgentmatter": frozenset({V, A, C, E}),
+        "command.severitylevel": frozenset({V, C}),
     },
     # The liaison keeps the unit's roster and calls its people, so sees phones and ID numbers
     # (each unmask is audited), but cannot grant roles or see the audit log.
@@ -110,6 +123,17 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "donations.spending": frozenset({V, A}),
         # Paper consent of staff without phones (attested by the liaison), and the unit's register.
         "privacy.consentrecord": frozenset({V, A}),
+        # Duty (issue 12): the liaison keeps the unit's roster (shifts, leave) and reads its log.
+        "duty.dutypost": frozenset({V}),
+        "duty.shift": frozenset({V, A, C, D, E}),
+        "duty.leave": frozenset({V, A, C, D}),
+        "duty.swap": frozenset({V, A}),
+        "duty.coveragegap": frozenset({V}),
+        "duty.shiftconflict": frozenset({V}),
+        "duty.logentry": frozenset({V, E}),
+        "duty.handover": frozenset({V}),
+        # Urgent matters (issue 12): report for the unit, act at its level (acknowledge, forward, resolve).
+        "command.urgentmatter": frozenset({V, A, C}),
     },
     # The duty officer runs the morning check of the staff on duty.
     Role.DUTY_OFFICER: {
@@ -119,12 +143,25 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "health.unitdaystat": frozenset({V}),
         "reporting.unitdailyreport": frozenset({V}),
         "status.personstatus": frozenset({V}),
+        # Keeps the duty log, hands over and takes over, asks for swaps (add) and answers them (change).
+        "duty.dutypost": frozenset({V}),
+        "duty.shift": frozenset({V}),
+        "duty.leave": frozenset({V}),
+        "duty.swap": frozenset({V, A, C}),
+        "duty.coveragegap": frozenset({V}),
+        "duty.shiftconflict": frozenset({V}),
+        "duty.logentry": frozenset({V, A, C}),
+        "duty.handover": frozenset({V, A, C}),
+        # Urgent matters (issue 12): the duty room reports, acknowledges, forwards and resolves.
+        "command.urgentmatter": frozenset({V, A, C}),
     },
     # At the gate: the colour decides entry.
     Role.CHECKPOINT: {
         "org.unit": frozenset({V}),
         "people.person": frozenset({V}),
         "status.personstatus": frozenset({V}),
+        # Urgent matters (issue 12): a checkpoint incident is reported from the gate.
+        "command.urgentmatter": frozenset({V, A}),
     },
     # Cases, contacts, isolation and care of the unit's subtree: the only role below the office that
     # sees case details (every read audited); calls people, so sees phones.
@@ -142,6 +179,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "cases.careassignment": frozenset({V, A, C}),
         "cases.carecontact": frozenset({V, A, C}),
         "cases.clusteralert": frozenset({V}),
+        # Urgent matters (issue 12): a suspected case at work is reported at once.
+        "command.urgentmatter": frozenset({V, A}),
     },
     # Keeps the unit's store: issues, receives, counts, ships and receives transfers, records donations.
     Role.MATERIALS_KEEPER: {
@@ -157,12 +196,31 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "donations.collection": frozenset({V}),
         "donations.fund": frozenset({V}),
         "donations.spending": frozenset({V, A}),
+        # Urgent matters (issue 12): a shortage that stops front-line work.
+        "command.urgentmatter": frozenset({V, A}),
+    },
+    # The overall duty leader (总带班领导) of the unit's subtree: approves swaps, may edit the roster,
+    # reads the logs and handovers and sees the gaps.
+    Role.DUTY_LEADER: {
+        "org.unit": frozenset({V}),
+        "people.person": frozenset({V}),
+        "duty.dutypost": frozenset({V}),
+        "duty.shift": frozenset({V, A, C, E}),
+        "duty.leave": frozenset({V, A, C}),
+        "duty.swap": frozenset({V, A, C, P}),
+        "duty.coveragegap": frozenset({V}),
+        "duty.shiftconflict": frozenset({V}),
+        "duty.logentry": frozenset({V, E}),
+        "duty.handover": frozenset({V}),
+        # Urgent matters (issue 12): the overall duty leader acts at the levels of the subtree.
+        "command.urgentmatter": frozenset({V, A, C, E}),
     },
     Role.INSPECTOR: {
         "org.unit": frozenset({V}),
         "health.unitdaystat": frozenset({V}),
         "reporting.unitdailyreport": frozenset({V}),
         "reporting.raiseditem": frozenset({V}),
+        "command.urgentmatter": frozenset({V}),
     },
     Role.LEADER: {
         "org.unit": frozenset({V, E}),
@@ -187,6 +245,14 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "donations.collection": frozenset({V, E}),
         "donations.fund": frozenset({V, E}),
         "donations.spending": frozenset({V, E}),
+        "duty.dutypost": frozenset({V}),
+        "duty.shift": frozenset({V, E}),
+        "duty.swap": frozenset({V}),
+        "duty.coveragegap": frozenset({V}),
+        "duty.shiftconflict": frozenset({V}),
+        "duty.logentry": frozenset({V, E}),
+        "duty.handover": frozenset({V}),
+        "command.urgentmatter": frozenset({V, E}),
     },
     Role.EMPLOYEE: {},
 }

@@ -1,0 +1,21 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DutyConfig(AppConfig):
+    name = "lianfang.duty"
+    label = "duty"
+    verbose_name = _("Duty")
+
+    def ready(self) -> None:
+        from lianfang.core.extensions import contact_sources, personal_data_sources, todo_providers
+
+        # The unit daily report and the bulletin: duty log entries and unaccepted handovers of the day.
+        from lianfang.duty import feeds, personal_data, selectors  # noqa: F401
+
+        # Suggested close contacts: people on the same duty shift as the case.
+        contact_sources.register("duty", selectors.shift_contacts)
+        # The home page: swaps to answer or approve.
+        todo_providers.register("duty", selectors.todos_for)
+        # "My data" (PIPL Art. 45): the person's shifts, leave and the log entries they recorded.
+        personal_data_sources.register("duty", personal_data.sections)
