@@ -24,6 +24,7 @@ from lianfang.people.choices import EmploymentStatus
 from lianfang.people.models import Person
 
 BACK, AHEAD = 21, 10
+_PERSONAS_OFF_ROSTER = ("admin", "leader", "liaison", "checkpoint", "inspector", "epi", "keeper", "employee")
 
 LOG = [
     (8, 35, EntryKind.EVENT, "", "交接班完毕，值班电话、传真、值班手机测试正常。", ""),
@@ -58,10 +59,12 @@ LOG = [
 
 
 def _pool(unit: Unit) -> list[Person]:
+    # The demo's personas with their own jobs (the employee, the keeper, the case manager…) are kept off
+    # the rosters, so each signs in to the pages of their role; the duty officer persona is rostered.
     return list(
-        Person.objects.filter(unit__path__startswith=unit.path, employment_status=EmploymentStatus.ACTIVE).order_by(
-            "pk"
-        )
+        Person.objects.filter(unit__path__startswith=unit.path, employment_status=EmploymentStatus.ACTIVE)
+        .exclude(user__username__in=_PERSONAS_OFF_ROSTER)
+        .order_by("pk")
     )
 
 

@@ -393,3 +393,10 @@ def todos_for(user, day: datetime.date) -> list[Todo]:
             Todo(key="duty.swaps", title=_("Duty swaps to answer"), url=reverse("duty:swaps"), count=asked + to_approve)
         )
     return found
+
+
+def is_on_a_roster(person) -> bool:
+    """Is the person on any duty roster (a shift not yet over)? Opens the duty pages to them."""
+    from django.utils import timezone
+
+    return ShiftMember.objects.filter(person=person, shift__ends_at__gt=timezone.now()).exists()

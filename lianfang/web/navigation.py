@@ -75,6 +75,13 @@ MANAGE_PAGES = (
         gettext_lazy("Add and update people from an .xlsx or .csv file."),
     ),
     (
+        "duty.dutypost",
+        Action.ADD,
+        "duty:post-create",
+        gettext_lazy("Units that keep duty"),
+        gettext_lazy("Which units keep a duty room, their duty phone and shift times; rosters are made from a rota."),
+    ),
+    (
         "notify.robotchannel",
         Action.VIEW,
         "notify:robots",
@@ -120,6 +127,17 @@ def manage_pages(user) -> list[tuple[str, str, str]]:
         # The group's rhythm is changed on the group itself, not on any unit.
         text = _("Check-in opening time, reminder times, report deadline, bulletin time, thresholds.")
         pages.insert(0, ("org:settings", _("Group settings"), text))
+    if has_any(user, "command.severitylevel", Action.CHANGE):
+        from lianfang.command.services.levels import may_edit_levels
+
+        if may_edit_levels(user):
+            pages.append(
+                (
+                    "command:levels",
+                    _("Urgent matters: levels and time limits"),
+                    _("Minutes each level has to acknowledge and to report in writing, per severity level."),
+                )
+            )
     pages.extend(_privacy_pages(user))
     return pages
 
@@ -298,6 +316,7 @@ def menu_for(user, *, cases_home: str | None, own_person) -> list[MenuEntry]:
             [_link(flag, title, name) for flag, _label, _action, name, title in MATERIALS_PAGES if materials[flag]],
             "materials",
         ),
+        _group("duty", pgettext_lazy("menu", "Duty"), _duty_links(user, own_person), "duty", "command"),
         _link("units", pgettext_lazy("menu", "Units"), "org:tree", "org:detail", "org:edit", "org:create", "org:move")
         if can("org.unit", Action.VIEW)
         else None,
@@ -310,6 +329,36 @@ def menu_for(user, *, cases_home: str | None, own_person) -> list[MenuEntry]:
     return [entry for entry in entries if entry is not None]
 
 
+def _duty_links(user, own_person) -> list[MenuLink | None]:
+    """Duty (值班值守): who is on duty, coverage and handovers, swaps, urgent matters. The duty pages
+    open for a duty role, or for anyone on a roster (the security company's staff keeping the group's
+    duty room); that is asked only of people without such a role."""
+
+    def can(label: str, action: str) -> bool:
+        return has_any(user, label, action)
+
+    on_roster = False
+    if own_person is not None and not can("duty.dutypost", Action.VIEW):
+        from lianfang.duty.selectors import is_on_a_roster
+
+        on_roster = is_on_a_roster(own_person)
+    duty_viewer = on_roster or can("duty.dutypost", Action.VIEW)
+    return [
+        _link("on-duty", pgettext_lazy("menu", "On duty now"), "duty:index", *_DUTY_PAGES) if duty_viewer else None,
+        _link("coverage", pgettext_lazy("menu", "Coverage and handovers"), "duty:gaps") if duty_viewer else None,
+        _link("swaps", pgettext_lazy("menu", "Duty swaps"), "duty:swaps")
+        if on_roster or can("duty.swap", Action.VIEW)
+        else None,
+        _link("urgent", pgettext_lazy("menu", "Urgent matters"), "command:board", "command:detail", "command:act")
+        if can("command.urgentmatter", Action.VIEW)
+        else None,
+        _link("urgent-new", pgettext_lazy("menu", "Report an urgent matter"), "command:new")
+        if can("command.urgentmatter", Action.ADD)
+        else None,
+    ]
+
+
+_DUTY_PAGES = ("duty:roster", "duty:roster-print", "duty:log", "duty:log-print", "duty:shift", "duty:post-edit")
 _BULLETIN_PAGES = ("reporting:bulletin-detail", "reporting:bulletin-print")
 _STATUS_PAGES = ("health:status-people", "health:status-return", "health:person-history")
 

@@ -12,8 +12,7 @@ from lianfang.command.models import SeverityLevel
 from lianfang.core.audit import record_change, snapshot
 from lianfang.core.models import ChangeAction
 from lianfang.core.scoping import Action
-from lianfang.org.models import Unit
-from lianfang.org.scoping import can
+from lianfang.org.scoping import holds_on_group
 
 EDITABLE = (
     "name",
@@ -38,8 +37,7 @@ def ensure_default_levels() -> int:
 
 
 def may_edit_levels(user) -> bool:
-    root = Unit.objects.filter(depth=1).order_by("path").first()
-    return root is not None and can(user, Action.CHANGE, "command.severitylevel", root)
+    return holds_on_group(user, "command.severitylevel", Action.CHANGE)
 
 
 @transaction.atomic

@@ -255,7 +255,9 @@ def swaps(request: HttpRequest) -> HttpResponse:
     """Swaps the viewer asked, was asked, or may approve."""
     rows = list(selectors.swaps_for(viewer=request.user)[:200])
     if not rows and not has_any(request.user, "duty.swap", Action.VIEW):
-        raise PermissionDenied
+        own = getattr(request.user, "person", None)
+        if own is None or not selectors.is_on_a_roster(own):
+            raise PermissionDenied
     me = request.user.pk
     for swap in rows:
         unit = swap.shift.post.unit

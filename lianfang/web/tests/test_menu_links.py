@@ -118,11 +118,13 @@ def test_the_office_finds_materials_and_manage_pages_in_submenus_and_the_unit_re
         "status",
         "cases",
         "materials",
+        "duty",
         "units",
         "people",
         "inbox",
         "manage",
     ]
+    assert menu["duty"] == ["on-duty", "coverage", "swaps", "urgent", "urgent-new"]
     assert {"stock", "requests", "transfers", "donations"} <= set(menu["materials"])
     assert {"manage-hub", "org:settings", "people:import", "audit-changes"} <= set(menu["manage"])
     assert menu["reports"] == ["dashboard", "report", "overview", "bulletins", "raised"]
