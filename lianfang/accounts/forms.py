@@ -14,6 +14,8 @@ from lianfang.org.scoping import units_where
 
 
 class CodeForm(forms.Form):
+    template_name = "core/_form.html"
+
     code = forms.CharField(
         label=_("One-time code"),
         max_length=20,
@@ -49,7 +51,10 @@ class ServiceTokenForm(forms.Form):
     endpoints = forms.CharField(
         label=_("Endpoints"),
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_('One per line: a route name such as "person" or a path under /api/v1/ such as "people/".'),
+        help_text=_(
+            "Which parts of the API the system may use, one per line: a name from the list below (person "
+            "allows the people roster), or an address from the list ending in a slash (people/)."
+        ),
     )
     days = forms.IntegerField(
         label=_("Valid for (days)"),

@@ -10,6 +10,42 @@ from django.utils.translation import pgettext_lazy
 
 from lianfang.core.querysets import RestrictedManager
 
+# (marker in the user agent, name), the first match wins: Edge and Opera also say "Chrome", Chrome
+# also says "Safari", the WeChat and DingTalk browsers say all of them.
+BROWSERS = (
+    ("MicroMessenger", _("WeChat")),
+    ("DingTalk", _("DingTalk")),
+    ("Edg", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("FxiOS", "Firefox"),
+    ("CriOS", "Chrome"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+SYSTEMS = (
+    ("HarmonyOS", "HarmonyOS"),
+    ("Windows", "Windows"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Android", "Android"),
+    ("CrOS", "ChromeOS"),
+    ("Mac OS X", "macOS"),
+    ("Macintosh", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
+def device_label(user_agent: str) -> str:
+    """A browser's user agent as people name it: "Chrome · Windows", "WeChat · iOS"; a program that
+    is no browser by its first word ("python-requests"). No parsing library: a list to recognise is enough."""
+    agent = user_agent or ""
+    browser = next((str(name) for marker, name in BROWSERS if marker in agent), "")
+    system = next((name for marker, name in SYSTEMS if marker in agent), "")
+    if browser or system:
+        return " · ".join(part for part in (browser, system) if part)
+    return agent.split(" ")[0].split("/")[0][:40]
+
 
 class ServiceToken(models.Model):
     """An API token for a machine client (an HR system feeding accounts), issued by the group office.
@@ -79,3 +115,7 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.ip or '—'}"
+
+    @property
+    def device(self) -> str:
+        return device_label(self.user_agent)

@@ -190,8 +190,29 @@ def security(request: HttpRequest) -> HttpResponse:
         "locks": selectors.locked_accounts(viewer=user),
         "is_office": selectors.is_office(user),
         "limit": settings.AXES_FAILURE_LIMIT,
+        "api_names": _api_names(),
     }
     return render(request, "accounts/security.html", context)
+
+
+def _api_names() -> list[tuple[str, str]]:
+    """(name, address) of each list the API offers, for the token form: the names a token's endpoints
+    may hold (a name allows every route of that part of the API)."""
+    from django.urls import URLResolver, get_resolver
+
+    names: dict[str, str] = {}
+
+    def walk(resolver: URLResolver, prefix: str) -> None:
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern, prefix + str(pattern.pattern))
+            elif pattern.name and pattern.name.endswith("-list") and prefix.startswith("api/v1/"):
+                address = str(pattern.pattern).lstrip("^").rstrip("$")
+                if "(" not in address and "<" not in address:
+                    names.setdefault(pattern.name.removesuffix("-list"), address)
+
+    walk(get_resolver(), "")
+    return sorted(names.items(), key=lambda item: item[1])
 
 
 @require_POST

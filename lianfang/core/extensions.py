@@ -460,25 +460,45 @@ def personal_data_for(person: Any) -> list[DataSection]:
     return [section for source in personal_data_sources for section in source(person)]
 
 
-def section_from(key: str, title: Any, queryset: Any, fields: Sequence[str]) -> DataSection:
+def join_words(items: Iterable[Any]) -> str:
+    """Items as one phrase: 发热、咳嗽 in Chinese, "Fever, Cough" in English."""
+    from django.utils.translation import get_language
+
+    separator = ", " if (get_language() or "").startswith("en") else "、"
+    return separator.join(str(item) for item in items)
+
+
+def section_from(
+    key: str,
+    title: Any,
+    queryset: Any,
+    fields: Sequence[str],
+    formatters: Mapping[str, Callable[[Any], Any]] | None = None,
+) -> DataSection:
     """A section of "My data" from a queryset: one column per field, headed by its verbose name,
-    choices in words, related objects by their name, lists and mappings as text."""
+    choices in words, related objects by their name, lists as a phrase. ``formatters`` turn a
+    field's stored value into words where the model has no choices for it (a list of codes)."""
     import json
 
     model = queryset.model
     meta_fields = [model._meta.get_field(name) for name in fields]
+    formatters = formatters or {}
     rows = []
     for obj in queryset:
         row = []
         for f in meta_fields:
-            if getattr(f, "choices", None):
-                value: Any = getattr(obj, f"get_{f.name}_display")()
+            if f.name in formatters:
+                value: Any = formatters[f.name](getattr(obj, f.attname))
+            elif getattr(f, "choices", None):
+                value = getattr(obj, f"get_{f.name}_display")()
             elif f.is_relation:
                 related = getattr(obj, f.name)
                 value = str(related) if related is not None else ""
             else:
                 value = getattr(obj, f.attname)
-                if isinstance(value, list | dict):
+                if isinstance(value, list):
+                    value = join_words(value)
+                elif isinstance(value, dict):
                     value = json.dumps(value, ensure_ascii=False)
             row.append(value)
         rows.append(row)

@@ -5,11 +5,37 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 
-from lianfang.core.extensions import DataSection, section_from
+from lianfang.core.extensions import DataSection, join_words, section_from
+from lianfang.health.choices import QuestionKind, Symptom
 from lianfang.health.models import CheckIn, QuestionVersion, Trip
+
+
+def _symptoms(codes: Any) -> str:
+    labels = dict(Symptom.choices)
+    return join_words(labels.get(code, code) for code in codes or [])
+
+
+def _option_label(choice: dict) -> str:
+    if (get_language() or "").startswith("en") and choice.get("label_en"):
+        return choice["label_en"]
+    return str(choice.get("label") or choice.get("value") or "")
+
+
+def _answer_text(version: QuestionVersion | None, answer: Any) -> Any:
+    """An answer in the words the person saw: the option's label, 是/否, a list as a phrase."""
+    if answer is None or answer == "" or answer == []:
+        return ""
+    labels = {str(c["value"]): _option_label(c) for c in (version.choices if version else None) or []}
+    if isinstance(answer, list):
+        return join_words(labels.get(str(a), str(a)) for a in answer)
+    if version is not None and version.kind == QuestionKind.YES_NO:
+        return _("Yes") if answer == "yes" else _("No")
+    if isinstance(answer, bool):
+        return _("Yes") if answer else _("No")
+    return labels.get(str(answer), answer)
 
 
 def sections(person: Any) -> list[DataSection]:
@@ -19,13 +45,18 @@ def sections(person: Any) -> list[DataSection]:
         pgettext("personal data", "Check-ins"),
         checkins,
         ["date", "temperature", "symptoms", "symptom_note", "location_name", "work_mode", "is_fever", "source", "unit"],
+        formatters={"symptoms": _symptoms},
     )
     # The answers in the words of the question version that was answered.
     answers = [(c.date, c.answers) for c in checkins]
     ids = {int(k) for _d, a in answers for k in a if str(k).isdigit()}
-    labels = {str(v.pk): v.label for v in QuestionVersion.objects.filter(pk__in=ids)}
+    versions = {str(v.pk): v for v in QuestionVersion.objects.filter(pk__in=ids)}
     answer_rows = [
-        (day, labels.get(str(key), str(key)), ", ".join(map(str, value)) if isinstance(value, list) else value)
+        (
+            day,
+            versions[str(key)].label if str(key) in versions else str(key),
+            _answer_text(versions.get(str(key)), value),
+        )
         for day, given in answers
         for key, value in given.items()
     ]

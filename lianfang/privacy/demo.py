@@ -15,24 +15,29 @@ from django.utils import timezone
 
 from lianfang.people.models import Person
 from lianfang.privacy import services
-from lianfang.privacy.choices import CHECKIN_CATEGORIES, Basis, Channel, ConsentAction
+from lianfang.privacy.choices import CHECKIN_CATEGORIES, HEALTH, RETENTION, WHEREABOUTS, Basis, Channel, ConsentAction
 from lianfang.privacy.models import ConsentChainHead, ConsentRecord
 
 NOTICE_TITLE = "联防平台个人信息处理告知书"
 NOTICE_TITLE_EN = "Lianfang privacy notice"
-NOTICE_BODY = """为做好疫情防控，集团及各成员单位通过联防平台处理您的以下个人信息：
+# The notice states the retention the purge applies: the defaults of choices.RETENTION.
+HEALTH_DAYS = RETENTION[HEALTH][0]
+WHEREABOUTS_DAYS = RETENTION[WHEREABOUTS][0]
+NOTICE_BODY = f"""为做好疫情防控，集团及各成员单位通过联防平台处理您的以下个人信息：
 一、收集的信息：每日体温、症状及防控问答（健康信息），当日所在地及行程（行踪信息）。二者均为敏感个人信息，分别征求您的单独同意。
 二、必要性：用于判断能否到岗、及时发现发热和风险接触，并按属地要求报送汇总数据。
-三、保存期限：健康打卡与行程信息自收集之日起保存不超过 30 日，期满删除；汇总统计数据不含个人身份。
-四、谁能看到：本人；所在单位联络员、集团防控办；病例管理人员仅在发生病例时查看相关记录。
+三、保存期限：健康打卡信息自收集之日起保存不超过 {HEALTH_DAYS} 日，行踪及行程信息不超过 {WHEREABOUTS_DAYS} 日，\
+期满删除；汇总统计数据不含个人身份，予以保留。
+四、谁能看到：本人；所在单位联络员、集团防控办；病例管理员仅在发生病例时查看相关记录。
 五、您的权利：可随时在“我的同意”中撤回同意，撤回后不再收集您的健康信息，但不影响撤回前已进行的处理；可在“我的个人信息”中查阅和下载平台保存的全部个人信息。"""
-NOTICE_BODY_EN = """To prevent and control the epidemic, the group and its member units process the following
+NOTICE_BODY_EN = f"""To prevent and control the epidemic, the group and its member units process the following
 personal information about you on Lianfang:
 1. What is collected: daily temperature, symptoms and prevention questions (health data), today's location and
 trips (whereabouts). Both are sensitive personal information; your separate consent is asked for each.
 2. Why it is necessary: to decide whether you may come to work, to find fevers and risky contacts early, and to
 report the totals the local authorities require.
-3. How long it is kept: check-ins and trips at most 30 days from collection, then deleted; totals hold no identities.
+3. How long it is kept: check-ins at most {HEALTH_DAYS} days from collection, whereabouts and trips at most
+{WHEREABOUTS_DAYS} days, then deleted; totals hold no identities and are kept.
 4. Who sees it: you; your unit's liaison and the group's prevention office; case managers only when a case occurs.
 5. Your rights: withdraw consent at any time under "My consents" (nothing more is collected from then on; what
 was processed before stays lawful); read and download everything Lianfang holds about you under "My data"."""

@@ -67,10 +67,11 @@ def consent_records(*, viewer, action: str = Action.VIEW) -> QuerySet[ConsentRec
     )
 
 
-def consent_register(*, viewer, unit=None, status: str = "") -> list[dict[str, Any]]:
+def consent_register(*, viewer, unit=None, status: str = "") -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Per person in the viewer's register scope: the state of their consent to the current notice
-    for the check-in's categories. ``status``: "valid", "missing" (never consented to the current
-    substantive version), "withdrawn"."""
+    for the check-in's categories, and the totals per state over the whole scope (before ``status``
+    filters the rows). ``status``: "valid", "missing" (never consented to the current substantive
+    version), "withdrawn"."""
     people = (
         Person.objects.restrict(viewer, Action.VIEW)
         .filter(unit__in=_register_units(viewer))
@@ -79,10 +80,12 @@ def consent_register(*, viewer, unit=None, status: str = "") -> list[dict[str, A
     )
     if unit is not None:
         people = people.filter(unit__path__startswith=unit.path)
-    people_list = list(people[:2000])
+    people_list = list(people[:REGISTER_LIMIT])
     state = gate.load_state(timezone.localdate())
     latest = gate.latest_records([p.pk for p in people_list], list(CHECKIN_CATEGORIES))
     required = state.required_version or 0
+    labels = unit_labels([p.unit for p in people_list])
+    totals = {"valid": 0, "missing": 0, "withdrawn": 0}
     rows = []
     for person in people_list:
         states = []
@@ -95,12 +98,43 @@ def consent_register(*, viewer, unit=None, status: str = "") -> list[dict[str, A
             else:
                 states.append("missing")
         overall = "withdrawn" if "withdrawn" in states else ("missing" if "missing" in states else "valid")
+        totals[overall] += 1
         if status and overall != status:
             continue
         rows.append(
-            {"person": person, "status": overall, "categories": dict(zip(CHECKIN_CATEGORIES, states, strict=True))}
+            {
+                "person": person,
+                "unit_label": labels.get(person.unit_id, person.unit.name),
+                "status": overall,
+                "categories": dict(zip(CHECKIN_CATEGORIES, states, strict=True)),
+            }
         )
-    return rows
+    return rows, totals
+
+
+# The register reads everyone in scope to count them; a group far larger than this would need the
+# counts done in the database.
+REGISTER_LIMIT = 20000
+
+
+def unit_labels(units: Iterable[Any]) -> dict[int, str]:
+    """unit id → a name that tells same-named departments apart: "渭城热力 · 综合办公室" (the
+    company, then the unit) for a unit below a company; the name alone for the group and a company."""
+    from lianfang.org.models import Unit
+
+    units = {u.pk: u for u in units}
+    steplen = Unit.steplen
+    company_paths = {u.path[: 2 * steplen] for u in units.values() if len(u.path) > 2 * steplen}
+    companies = {
+        path: short or name
+        for path, short, name in Unit.objects.filter(path__in=company_paths).values_list("path", "short_name", "name")
+    }
+    return {
+        pk: f"{companies[u.path[: 2 * steplen]]} · {u.name}"
+        if u.path[: 2 * steplen] in companies and len(u.path) > 2 * steplen
+        else u.name
+        for pk, u in units.items()
+    }
 
 
 def _register_units(viewer):

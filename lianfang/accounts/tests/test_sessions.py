@@ -141,3 +141,41 @@ def test_privileged_roles_need_ten_characters_and_others_the_usual_eight(tree):
         validate_password("1234567890123", office)  # numeric
     with pytest.raises(ValidationError):
         validate_password("password1234", office)  # common
+
+
+@pytest.mark.parametrize(
+    ("agent", "label"),
+    [
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36",
+            "Chrome · Linux",
+        ),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36 Edg/120.0",
+            "Edge · Windows",
+        ),
+        (
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 "
+            "MicroMessenger/8.0.40",
+            "WeChat · iOS",
+        ),
+        (
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0) AppleWebKit/605.1.15 Version/17.0 Safari/605.1.15",
+            "Safari · macOS",
+        ),
+        ("python-requests/2.31.0", "python-requests"),
+        ("", ""),
+    ],
+)
+def test_a_sign_in_names_its_browser_and_system_in_short(agent, label):
+    assert UserSession(user_agent=agent).device == label
+
+
+def test_my_sign_ins_marks_this_device_and_keeps_the_full_agent_in_a_title(tree):
+    user = user_with_role(Role.LEADER, tree.group)
+    client = client_at("10.0.0.1")
+    sign_in(client, user)
+    agent = "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36"
+    page = client.get(reverse("accounts:sign-ins"), HTTP_USER_AGENT=agent).content.decode()
+    assert 'title="Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0 Safari/537.36"' in page
+    assert "Chrome · Linux" in page and "(this device)" in page and 'class="table-wrap"' in page

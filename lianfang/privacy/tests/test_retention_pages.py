@@ -111,7 +111,11 @@ def test_two_administrators_stand_down_on_the_page(office, second):
 
     shown = page(second).get(reverse("privacy:emergencies")).content.decode()
     assert 'data-stand-down="proposed"' in shown and "Confirm the stand-down" in shown
-    page(second).post(reverse("privacy:stand-down-confirm", args=[stand_down.pk]))
+    asked = page(second).post(reverse("privacy:stand-down-confirm", args=[stand_down.pk]), follow=True)
+    assert 'data-confirm="stand-down"' in asked.content.decode()
+    stand_down.refresh_from_db()
+    assert not stand_down.is_confirmed, "the first click only asks"
+    page(second).post(reverse("privacy:stand-down-confirm", args=[stand_down.pk]), {"confirm": "1"})
 
     stand_down.refresh_from_db()
     assert stand_down.is_confirmed and not EmergencyPeriod.objects.get().is_open

@@ -17,7 +17,7 @@ from lianfang.health.models import CheckIn, Trip
 from lianfang.health.services import checkins
 from lianfang.health.services.checkins import CheckInData
 from lianfang.health.tests.factories import employee, seed_answers
-from lianfang.privacy import services
+from lianfang.privacy import selectors, services
 from lianfang.privacy.choices import Basis
 from lianfang.privacy.models import ConsentRecord, PrivacyNotice
 
@@ -74,7 +74,10 @@ def test_withdrawing_on_my_consents_closes_the_check_in_with_the_reason(tree, no
     person = employee(tree.a1)
     services.consent_give(actor=person.user, person=person)
     client = client_for(person.user)
-    assert client.post(reverse("privacy:mine"), {"category": "health"}).status_code == 302
+    asked = client.post(reverse("privacy:mine"), {"category": "health"}, follow=True).content.decode()
+    assert 'data-confirm="withdraw"' in asked, "the first click asks to confirm"
+    assert selectors.own_state(person)["health"] == "valid"
+    assert client.post(reverse("privacy:mine"), {"category": "health", "confirm": "1"}).status_code == 302
     page = client.get(reverse("health:checkin"), follow=True)
     assert "was withdrawn on" in page.content.decode()
     response = client.post(reverse("health:checkin-same"))
@@ -184,3 +187,63 @@ def test_my_data_is_only_ever_my_own(tree, notice, liaison):
     # A liaison with no person record has no "My data", and no parameter reaches anyone else's.
     person = employee(tree.a1)
     assert client_for(liaison).get(reverse("privacy:my-data"), {"person": person.pk}).status_code == 404
+
+
+def test_my_data_shows_answers_in_words_dates_as_iso_and_the_current_status(tree, notice):
+    person = employee(tree.a1)
+    services.consent_give(actor=person.user, person=person)
+    checkins.checkin_submit(
+        actor=person.user, person=person, data=CheckInData(temperature="36.7", answers=seed_answers())
+    )
+    page = client_for(person.user).get(reverse("privacy:my-data")).content.decode()
+    answers = page.split('data-section="health.answers"')[1].split("</section>")[0]
+    assert "<td>No</td>" in answers and "<td>no</td>" not in answers and "<td>green</td>" not in answers
+    checkin_section = page.split('data-section="health.checkins"')[1].split("</section>")[0]
+    assert f"<td>{timezone.localdate().isoformat()}</td>" in checkin_section
+    assert "False" not in checkin_section and "[]" not in checkin_section and "<td>—</td>" in checkin_section
+    assert 'data-section="status.current"' in page
+
+
+def test_a_person_who_consented_is_told_when_and_not_asked_again(tree, notice):
+    person = employee(tree.a1)
+    services.consent_give(actor=person.user, person=person)
+    page = client_for(person.user).get(reverse("privacy:notice-step")).content.decode()
+    assert "data-consented" in page and timezone.localdate().isoformat() in page
+    assert "Give consent and continue" not in page
+
+
+def test_withdrawing_asks_first_and_shows_categories_in_words(tree, notice):
+    person = employee(tree.a1)
+    services.consent_give(actor=person.user, person=person)
+    client = client_for(person.user)
+    page = client.get(reverse("privacy:mine")).content.decode()
+    assert ">health<" not in page and "Health check-ins and answers" in page
+    client.post(reverse("privacy:mine"), {"category": "health"})
+    assert ConsentRecord.objects.filter(person=person, action="withdraw").count() == 0
+
+
+def test_the_register_counts_the_scope_pages_by_a_hundred_and_names_the_company(tree, notice, liaison):
+    people = [employee(tree.a1) for _ in range(101)]
+    services.consent_give(actor=people[0].user, person=people[0])
+    client = client_for(liaison)
+    page = client.get(reverse("privacy:register")).content.decode()
+    assert 'data-total-valid="1"' in page and 'data-total-missing="100"' in page
+    assert page.count("data-row=") == 100 and "Page 1 of 2" in page
+    assert f"{tree.a.name} · {tree.a1.name}" in page
+    none = client.get(reverse("privacy:register"), {"status": "withdrawn"}).content.decode()
+    assert "Nobody in the chosen scope has withdrawn consent." in none
+
+
+def test_the_privacy_tabs_mark_the_current_page_and_an_empty_receipt_list_has_no_download(tree, office):
+    page = client_for(office).get(reverse("privacy:receipts")).content.decode()
+    assert f'href="{reverse("privacy:receipts")}" aria-current="page"' in page
+    assert "?format=xlsx" not in page and "02:40" in page
+
+
+def test_the_paper_form_offers_today_as_a_date_the_date_input_accepts(tree, notice, liaison):
+    employee(tree.a1)
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(liaison)
+    page = client.get(reverse("privacy:paper")).content.decode()
+    assert f'value="{timezone.localdate().isoformat()}"' in page
+    assert 'class="check-line"' in page  # each consent box beside its words, in the house form markup

@@ -6,6 +6,7 @@ Thin: parse with a form, read through selectors (restricted), call a service, re
 
 from __future__ import annotations
 
+import datetime
 import json
 
 from django.contrib import messages
@@ -15,6 +16,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -22,8 +24,10 @@ from django.views.decorators.http import require_POST
 
 from lianfang.core.audit import record_event
 from lianfang.core.exports import Sheet, xlsx_bytes, xlsx_response
+from lianfang.core.extensions import join_words
 from lianfang.core.models import AuditKind
 from lianfang.core.scoping import Action
+from lianfang.core.views import paginate
 from lianfang.org.scoping import has_any, units_where
 from lianfang.privacy import gate, selectors, services
 from lianfang.privacy.choices import CHECKIN_CATEGORIES
@@ -128,7 +132,17 @@ def emergency_list(request: HttpRequest) -> HttpResponse:
     periods = list(selectors.emergency_list(viewer=request.user))
     for period in periods:
         period.stand_down_row = by_period.get(period.pk)
+    confirm = request.GET.get("confirm") or ""
+    confirming = next(
+        (
+            s
+            for s in by_period.values()
+            if str(s.pk) == confirm and not s.is_confirmed and s.proposed_by_id != request.user.pk
+        ),
+        None,
+    )
     context = {
+        "confirming": confirming,
         "periods": periods,
         "form": form,
         "grace_days": PrivacySettings.load().standdown_grace_days,
@@ -165,16 +179,29 @@ def register(request: HttpRequest) -> HttpResponse:
         unit = get_object_or_404(units, pk=int(request.GET["unit"]))
     status = request.GET.get("status") or ""
     status = status if status in ("valid", "missing", "withdrawn") else ""
-    rows = selectors.consent_register(viewer=request.user, unit=unit, status=status)
+    rows, totals = selectors.consent_register(viewer=request.user, unit=unit, status=status)
+    withdrawals = (
+        list(selectors.unreviewed_withdrawals(viewer=request.user)[:200])
+        if selectors.is_office(request.user, ConsentRecord, Action.CHANGE)
+        else []
+    )
+    for record in withdrawals:
+        record.category_label = gate.category_label(record.category)
+    unit_list = list(units[:300])
+    labels = selectors.unit_labels(unit_list)
+    page = paginate(request, rows, per_page=100)
+    category_labels = {c: gate.category_label(c) for c in CHECKIN_CATEGORIES}
+    for row in page:
+        row["cells"] = [(category_labels[c], value) for c, value in row["categories"].items()]
     context = {
-        "rows": rows,
-        "units": units[:300],
+        "page": page,
+        "total": len(rows),
+        "totals": totals,
+        "units": [(u.pk, labels.get(u.pk, u.name)) for u in unit_list],
         "unit": unit,
         "status": status,
         "categories": [(c, gate.category_label(c)) for c in CHECKIN_CATEGORIES],
-        "withdrawals": selectors.unreviewed_withdrawals(viewer=request.user)[:200]
-        if selectors.is_office(request.user, ConsentRecord, Action.CHANGE)
-        else [],
+        "withdrawals": withdrawals,
         "can_attest": has_any(request.user, "privacy.consentrecord", Action.ADD),
         "notice": selectors.current_notice(),
         # The office's tabs (notice, bases, retention…) only for the office; a liaison sees the register alone.
@@ -258,7 +285,15 @@ def notice_step(request: HttpRequest) -> HttpResponse:
         return redirect(_next(request))
     today = timezone.localdate()
     step = gate.notice_step(person.pk, today, CHECKIN_CATEGORIES)
-    form = ConsentStepForm(request.POST or None)
+    # What the person already consented to for this notice: shown ticked with its day, not asked again.
+    state = selectors.own_state(person)
+    latest = gate.latest_records([person.pk], list(CHECKIN_CATEGORIES))
+    given = {
+        c: timezone.localdate(latest[(person.pk, c)][2])
+        for c in CHECKIN_CATEGORIES
+        if state.get(c) == "valid" and (person.pk, c) in latest
+    }
+    form = ConsentStepForm(request.POST or None, given=given)
     if request.method == "POST":
         try:
             if step == "notice" and "acknowledge" in request.POST:
@@ -281,6 +316,8 @@ def notice_step(request: HttpRequest) -> HttpResponse:
         "form": form,
         "next": _next(request),
         "refusal": gate.collection_refusals([person.pk], today, CHECKIN_CATEGORIES).get(person.pk),
+        "all_given": len(given) == len(CHECKIN_CATEGORIES),
+        "given_on": max(given.values()) if given else None,
     }
     return render(request, "privacy/notice_step.html", context)
 
@@ -293,6 +330,9 @@ def mine(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         category = request.POST.get("category") or ""
         categories = [category] if category in CHECKIN_CATEGORIES else list(CHECKIN_CATEGORIES)
+        if request.POST.get("confirm") != "1":
+            # A withdrawal closes the check-in: say so and ask once more before recording it.
+            return redirect(f"{reverse('privacy:mine')}?confirm={category or 'all'}#withdraw-confirm")
         try:
             services.consent_withdraw(actor=request.user, person=person, categories=categories)
         except ValidationError as exc:
@@ -302,13 +342,35 @@ def mine(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your withdrawal is recorded; your liaison has been told."))
         return redirect("privacy:mine")
     state = selectors.own_state(person)
+    records = list(selectors.own_consents(viewer=request.user)[:200])
+    for record in records:
+        record.category_label = gate.category_label(record.category)
+    # ?confirm=<category> (or "all"): the withdrawal waiting for its second click.
+    confirm = request.GET.get("confirm") or ""
+    asked = list(CHECKIN_CATEGORIES) if confirm == "all" else [confirm] if confirm in CHECKIN_CATEGORIES else []
+    asked = [c for c in asked if state.get(c) == "valid"]
     context = {
         "person": person,
-        "records": selectors.own_consents(viewer=request.user)[:200],
+        "records": records,
         "states": [(c, gate.category_label(c), state[c]) for c in CHECKIN_CATEGORIES],
         "notice": selectors.current_notice(),
+        "confirming": (confirm if asked else ""),
+        "confirming_label": join_words(gate.category_label(c) for c in asked),
     }
     return render(request, "privacy/mine.html", context)
+
+
+def _cell(value) -> str:
+    """A value of "My data" as the page shows it: ISO dates, 是/否, a dash for nothing."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, datetime.datetime):
+        return date_format(timezone.localtime(value) if timezone.is_aware(value) else value, "Y-m-d H:i")
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
 
 
 @login_required
@@ -353,6 +415,10 @@ def my_data(request: HttpRequest) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="my-data-{stamp}.json"'
         response["Cache-Control"] = "no-store"
         return response
-    response = render(request, "privacy/my_data.html", {"person": person, "sections": sections})
+    shown = [
+        {"key": s.key, "title": s.title, "headers": s.headers, "rows": [[_cell(v) for v in row] for row in s.rows]}
+        for s in sections
+    ]
+    response = render(request, "privacy/my_data.html", {"person": person, "sections": shown})
     response["Cache-Control"] = "no-store"
     return response

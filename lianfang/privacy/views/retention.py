@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -160,6 +161,14 @@ def stand_down_propose(request: HttpRequest, pk: int) -> HttpResponse:
 def stand_down_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     _office(request, StandDown, Action.CHANGE)
     stand_down = get_object_or_404(StandDown, pk=pk)
+    if (
+        request.POST.get("confirm") != "1"
+        and stand_down.proposed_by_id != request.user.pk
+        and not stand_down.is_confirmed
+    ):
+        # Check-ins end and a purge is scheduled: say so once more before it is done (the proposer and a
+        # second click go straight to the service, which says why it refuses).
+        return redirect(f"{reverse('privacy:emergencies')}?confirm={stand_down.pk}#stand-down-confirm")
     try:
         stand_down = services.stand_down_confirm(actor=request.user, stand_down=stand_down)
     except ValidationError as exc:
