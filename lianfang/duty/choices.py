@@ -39,7 +39,7 @@ class HandoverStatus(models.TextChoices):
 class SwapStatus(models.TextChoices):
     REQUESTED = "requested", _("Requested")
     ACCEPTED = "accepted", _("Accepted by the replacement")
-    APPROVED = "approved", _("Approved")
+    APPROVED = "approved", pgettext_lazy("swap", "Approved")
     REFUSED = "refused", _("Refused")
     CANCELLED = "cancelled", _("Cancelled")
 

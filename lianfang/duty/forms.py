@@ -68,8 +68,8 @@ class MembersForm(PeopleFormMixin, forms.Form):
 class GenerateForm(PeopleFormMixin, forms.Form):
     person_fields = ("leaders", "officers")
 
-    starts_on = forms.DateField(label=_("from"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=_("to"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(label=_("first day of the roster"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("last day of the roster"), widget=forms.DateInput(attrs={"type": "date"}))
     leaders = forms.ModelMultipleChoiceField(
         label=_("Leaders on duty, in turn"), queryset=Person.objects.none(), required=False
     )
@@ -92,8 +92,8 @@ class LeaveForm(PeopleFormMixin, forms.Form):
     person_fields = ("person",)
 
     person = forms.ModelChoiceField(label=_("person"), queryset=Person.objects.none())
-    starts_on = forms.DateField(label=_("from"), widget=forms.DateInput(attrs={"type": "date"}))
-    ends_on = forms.DateField(label=_("to"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(label=_("first day of leave"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("last day of leave"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label=_("reason"), max_length=200, required=False)
 
 

@@ -168,8 +168,8 @@ class Leave(models.Model):
     person = models.ForeignKey(
         "people.Person", verbose_name=_("person"), on_delete=models.CASCADE, related_name="duty_leaves"
     )
-    starts_on = models.DateField(_("from"))
-    ends_on = models.DateField(_("to"))
+    starts_on = models.DateField(_("first day of leave"))
+    ends_on = models.DateField(_("last day of leave"))
     reason = models.CharField(_("reason"), max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -177,7 +177,7 @@ def _remind_external(matter_id: int, now: datetime.datetime) -> bool:
                 "number": matter.number,
                 "level": matter.severity.name,
                 "unit": matter.unit.name,
-                "minutes": _minutes(matter.external_due, now),
+                "minutes": _minutes(matter.external_due or now, now),
             }
         tell_level(top.unit, now=now, kind=KIND_EXTERNAL, title=title, body=body, url=matter_url(matter), sms=True)
     return True
