@@ -32,7 +32,7 @@ class MatterReportForm(Form):
     )
     title = forms.CharField(label=_("Title"), max_length=120)
     description = forms.CharField(
-        label=_("What happened"),
+        label=pgettext_lazy("urgent matter", "What happened"),
         widget=forms.Textarea(attrs={"rows": 5}),
         help_text=_("Who, what, where, what has been done so far. This is the initial report (初报)."),
     )
@@ -44,12 +44,14 @@ class MatterReportForm(Form):
     )
     place = forms.CharField(label=_("Where exactly"), max_length=200, required=False)
 
-    def __init__(self, *args, units, levels, **kwargs):
+    def __init__(self, *args, units, levels, own_unit=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = units
         self.fields["severity"].queryset = levels
         if units.count() == 1:
             self.fields["unit"].initial = units.first()
+        elif own_unit is not None and units.filter(pk=own_unit.pk).exists():
+            self.fields["unit"].initial = own_unit
         self.fields["occurred_at"].initial = None
         self.fields["title"].widget.attrs["autocomplete"] = "off"
 

@@ -198,6 +198,14 @@ def report_units(viewer) -> QuerySet[Unit]:
     return units_where(viewer, UrgentMatter, Action.ADD).filter(is_active=True).order_by("path")
 
 
+def own_unit(user) -> Unit | None:
+    """The unit where the user holds a role (the first, by place in the tree): the report form starts there."""
+    from lianfang.org.models import RoleAssignment
+
+    unit_ids = RoleAssignment.objects.filter(user=user).values_list("unit_id", flat=True)
+    return Unit.objects.filter(pk__in=unit_ids, is_active=True).order_by("path").first()
+
+
 # --- the home page ------------------------------------------------------------------------------
 
 

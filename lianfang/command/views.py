@@ -68,7 +68,7 @@ def report(request: HttpRequest) -> HttpResponse:
     if not SeverityLevel.objects.exists():
         level_services.ensure_default_levels()
     levels = selectors.severity_levels()
-    form = MatterReportForm(request.POST or None, units=units, levels=levels)
+    form = MatterReportForm(request.POST or None, units=units, levels=levels, own_unit=selectors.own_unit(request.user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from lianfang.core.forms import Form as HouseForm
 from lianfang.duty.choices import EntryKind, PhoneCheck
 from lianfang.duty.models import DutyPost
 from lianfang.people.models import Person
@@ -26,6 +29,16 @@ def _local(attrs: dict | None = None):
     return forms.DateTimeInput(attrs={"type": "datetime-local", **(attrs or {})}, format="%Y-%m-%dT%H:%M")
 
 
+class Form(HouseForm):
+    """The house form markup, labels starting with a capital (in English)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if field.label:
+                field.label = capfirst(field.label)
+
+
 class PeopleFormMixin:
     """Person fields whose choices are the people the roster may name (set by the view)."""
 
@@ -38,6 +51,8 @@ class PeopleFormMixin:
 
 
 class PostForm(forms.ModelForm):
+    template_name = "core/_form.html"
+
     class Meta:
         model = DutyPost
         fields = ["unit", "name", "phone", "pattern", "day_starts", "night_starts", "post_duty_list", "is_active"]
@@ -47,7 +62,7 @@ class PostForm(forms.ModelForm):
         }
 
 
-class ShiftForm(PeopleFormMixin, forms.Form):
+class ShiftForm(PeopleFormMixin, Form):
     person_fields = ("leader", "officers")
 
     starts_at = forms.DateTimeField(label=_("starts at"), widget=_local())
@@ -57,7 +72,7 @@ class ShiftForm(PeopleFormMixin, forms.Form):
     note = forms.CharField(label=_("note"), max_length=200, required=False)
 
 
-class MembersForm(PeopleFormMixin, forms.Form):
+class MembersForm(PeopleFormMixin, Form):
     person_fields = ("leader", "officers")
 
     leader = forms.ModelChoiceField(label=_("Leader on duty"), queryset=Person.objects.none(), required=False)
@@ -65,7 +80,7 @@ class MembersForm(PeopleFormMixin, forms.Form):
     note = forms.CharField(label=_("note"), max_length=200, required=False)
 
 
-class GenerateForm(PeopleFormMixin, forms.Form):
+class GenerateForm(PeopleFormMixin, Form):
     person_fields = ("leaders", "officers")
 
     starts_on = forms.DateField(label=_("first day of the roster"), widget=forms.DateInput(attrs={"type": "date"}))
@@ -88,7 +103,7 @@ class GenerateForm(PeopleFormMixin, forms.Form):
         return [chosen[pk] for pk in order if pk in chosen]
 
 
-class LeaveForm(PeopleFormMixin, forms.Form):
+class LeaveForm(PeopleFormMixin, Form):
     person_fields = ("person",)
 
     person = forms.ModelChoiceField(label=_("person"), queryset=Person.objects.none())
@@ -97,7 +112,7 @@ class LeaveForm(PeopleFormMixin, forms.Form):
     reason = forms.CharField(label=_("reason"), max_length=200, required=False)
 
 
-class SwapForm(PeopleFormMixin, forms.Form):
+class SwapForm(PeopleFormMixin, Form):
     person_fields = ("person", "replacement")
 
     person = forms.ModelChoiceField(label=_("person on duty"), queryset=Person.objects.none())
@@ -105,17 +120,17 @@ class SwapForm(PeopleFormMixin, forms.Form):
     reason = forms.CharField(label=_("reason"), max_length=200, required=False)
 
 
-class EntryForm(forms.Form):
+class EntryForm(Form):
     kind = forms.ChoiceField(label=_("kind"), choices=EntryKind.choices)
-    at = forms.DateTimeField(label=_("time"), widget=_local(), required=False)
-    counterpart = forms.CharField(label=_("who"), max_length=120, required=False)
+    at = forms.DateTimeField(label=_("time"), widget=_local(), required=False, help_text=_("Leave empty for now."))
+    counterpart = forms.CharField(label=pgettext_lazy("duty log", "Who"), max_length=120, required=False)
     content = forms.CharField(label=_("what"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
     action = forms.CharField(
         label=_("what was done"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
-class HandoverForm(forms.Form):
+class HandoverForm(Form):
     open_items = forms.CharField(
         label=_("open items"), max_length=4000, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -123,7 +138,7 @@ class HandoverForm(forms.Form):
     phone_note = forms.CharField(label=_("phone note"), max_length=200, required=False)
 
 
-class AcceptForm(forms.Form):
+class AcceptForm(Form):
     missing = forms.CharField(
         label=_("what is missing (leave empty if nothing)"),
         max_length=2000,

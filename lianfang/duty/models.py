@@ -117,7 +117,9 @@ class Shift(models.Model):
     def __str__(self) -> str:
         start = timezone.localtime(self.starts_at)
         end = timezone.localtime(self.ends_at)
-        return f"{self.post} {start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+        if end.date() == start.date():
+            return f"{self.post} {start:%Y-%m-%d %H:%M}–{end:%H:%M}"
+        return f"{self.post} {start:%Y-%m-%d %H:%M}–{end:%m-%d %H:%M}"
 
     @classmethod
     def scope_self(cls, user, action: str):

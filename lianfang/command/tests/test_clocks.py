@@ -98,7 +98,7 @@ def test_a_missed_clock_tells_the_leader_on_duty_at_once_in_the_inbox_by_robot_a
     assert result.ack_missed == 1
     leader_user = leaders[tree.a.pk].user
     message = Message.objects.get(recipient=leader_user, kind="urgent_overdue")
-    assert matter.number in message.title and "did not acknowledge" in message.title
+    assert matter.number in message.title and "未确认接报" in message.title  # the default language
     assert Delivery.objects.filter(robot__unit=tree.a, kind="urgent_overdue").count() == 1
     assert sms and sms[-1][0] == [leaders[tree.a.pk].phone]
     hop = hops(matter)[0]
@@ -128,10 +128,10 @@ def test_a_clock_still_missed_after_the_grace_period_skips_to_the_next_level_and
     station_hop, sub_hop = hops(matter)
     assert station_hop.escalated_at == station_hop.closed_at == clock.now
     assert sub_hop.unit == tree.a and sub_hop.via == HopVia.ESCALATED
-    assert "did not acknowledge" in sub_hop.note and "越级" in sub_hop.note
+    assert "未在时限内确认接报" in sub_hop.note and "越级" in sub_hop.note
     assert sub_hop.ack_due == clock.now + datetime.timedelta(minutes=15)
     told = Message.objects.get(recipient=leaders[tree.a.pk].user, kind="urgent_escalated")
-    assert "Skipped a level" in told.title
+    assert "越级上报" in told.title
     assert escalation_scan().skipped == 0  # a second run does not skip again
 
 
@@ -142,7 +142,7 @@ def test_a_level_that_acknowledged_but_sent_no_written_report_is_skipped_too(
     clock.advance(minutes=30 + 16)
     result = escalation_scan()
     assert result.written_missed == 1 and result.skipped == 1
-    assert "no written report" in hops(matter)[1].note
+    assert "未在时限内书面报告" in hops(matter)[1].note
 
 
 def test_the_top_level_never_skips(tree, roster, levels, clock, office):

@@ -16,7 +16,7 @@ from lianfang.core.scoping import Action
 from lianfang.duty import selectors, services
 from lianfang.duty.forms import AcceptForm, EntryForm, HandoverForm, parse_day
 from lianfang.duty.models import Handover
-from lianfang.duty.services.log import may_log
+from lianfang.duty.services.log import HANDOVER_EARLY, may_log
 from lianfang.duty.views.base import ensure_duty_viewer, flash
 from lianfang.org.scoping import can
 
@@ -58,6 +58,8 @@ def day_log(request: HttpRequest, pk: int) -> HttpResponse:
         "can_accept": can(request.user, Action.CHANGE, Handover, post.unit) or can_log,
         "handover_form": HandoverForm(prefix="h"),
         "accept_form": AcceptForm(prefix="a"),
+        # A shift can be handed over once it ends within this moment (two hours before its end).
+        "handover_until": timezone.now() + HANDOVER_EARLY,
     }
     return render(request, "duty/log.html", context)
 

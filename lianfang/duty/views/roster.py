@@ -292,15 +292,26 @@ def swap_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
     return redirect("duty:swaps")
 
 
+SHOWN = 20  # rows of each list on the coverage page; its heading says how many there are in all
+
+
 @login_required
 def gaps(request: HttpRequest) -> HttpResponse:
     """Coverage of the next 7 days (hours without a leader or an officer), conflicts on the roster,
     and shifts not handed over or not accepted — for the office and the unit."""
     ensure_duty_viewer(request)
+    conflicts = selectors.conflicts_open(viewer=request.user)
+    conflicts_count = conflicts.count()
+    not_handed = selectors.shifts_not_handed_over(viewer=request.user)
+    not_handed_count = not_handed.count()
     context = {
         "gaps": selectors.gap_rows(viewer=request.user),
-        "conflicts": selectors.conflicts_open(viewer=request.user)[:200],
+        "conflicts": conflicts[:SHOWN],
+        "conflicts_count": conflicts_count,
+        "conflicts_more": max(conflicts_count - SHOWN, 0),
         "unaccepted": selectors.handovers_unaccepted(viewer=request.user)[:200],
-        "not_handed": selectors.shifts_not_handed_over(viewer=request.user)[:200],
+        "not_handed": not_handed[:SHOWN],
+        "not_handed_count": not_handed_count,
+        "not_handed_more": max(not_handed_count - SHOWN, 0),
     }
     return render(request, "duty/gaps.html", context)
