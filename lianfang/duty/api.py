@@ -113,6 +113,7 @@ class PostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedVi
             except exceptions.ValidationError as exc:
                 raise exceptions.ValidationError({"at": exc.detail}) from None
         rows = selectors.on_duty_now(viewer=request.user, at=at)
+        services.on_duty_phones_shown(actor=request.user, rows=rows, source="api")
         return Response(OnDutySerializer(_now_rows(rows), many=True).data)
 
 

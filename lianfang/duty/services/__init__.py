@@ -10,6 +10,7 @@ from lianfang.duty.services.log import handover_accept, handover_create, log_ent
 from lianfang.duty.services.roster import (
     leave_create,
     leave_delete,
+    on_duty_phones_shown,
     post_create,
     post_update,
     roster_generate,
@@ -29,6 +30,7 @@ __all__ = [
     "leave_delete",
     "log_entry_create",
     "log_entry_update",
+    "on_duty_phones_shown",
     "post_create",
     "post_update",
     "roster_generate",

@@ -13,8 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lianfang.core.audit import record_change, record_changes, snapshot
-from lianfang.core.models import ChangeAction
+from lianfang.core.audit import record_change, record_changes, record_event, snapshot
+from lianfang.core.models import AuditKind, ChangeAction
 from lianfang.core.scoping import Action
 from lianfang.duty.choices import MemberRole
 from lianfang.duty.models import DutyPost, Leave, Shift, ShiftMember
@@ -324,3 +324,19 @@ def roster_generate(
     result.problems = list(dict.fromkeys(result.problems))
     record_changes(actor=actor, items=[(s, ChangeAction.CREATE, None) for s in result.created])
     return result
+
+
+def on_duty_phones_shown(*, actor, rows: Sequence[Any], source: str) -> int:
+    """Record that the "on duty now" list showed the viewer people's full phone numbers (to call them):
+    one audit event for the page or answer, naming how many; none when every number was masked."""
+    shown = sum(1 for row in rows for phone in row.phones.values() if phone and "*" not in phone)
+    if shown:
+        record_event(
+            kind=AuditKind.UNMASK,
+            actor=actor,
+            object_repr=_("On duty now"),
+            field="phone",
+            people=shown,
+            source=source,
+        )
+    return shown

@@ -33,8 +33,10 @@ def index(request: HttpRequest) -> HttpResponse:
     )
     if not has_any(request.user, "duty.dutypost", Action.VIEW) and not own_shifts.exists():
         raise PermissionDenied
+    rows = selectors.on_duty_now(viewer=request.user)
+    services.on_duty_phones_shown(actor=request.user, rows=rows, source="on_duty_page")
     context = {
-        "rows": selectors.on_duty_now(viewer=request.user),
+        "rows": rows,
         "my_shifts": own_shifts.order_by("starts_at")[:10],
         "can_add_post": has_any(request.user, "duty.dutypost", Action.ADD),
         "now": timezone.now(),

@@ -25,6 +25,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
+from django.utils import translation
 
 from lianfang.core.models import AuditEvent, AuditKind
 from lianfang.notify import services, sms
@@ -246,6 +247,13 @@ def fake(settings):
 @pytest.fixture(autouse=True)
 def _no_provider(settings):
     settings.LIANFANG_SMS_PROVIDER = "none"
+
+
+@pytest.fixture(autouse=True)
+def _in_english():
+    """The results' words are asserted in English (the default language is Chinese)."""
+    with translation.override("en"):
+        yield
 
 
 # --- no provider, bad input, bad configuration ---------------------------------------------------
