@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.extensions import register_feed
@@ -29,6 +30,7 @@ def log_entries(unit: Unit, day: datetime.date) -> int:
 @register_feed("duty.handovers_unaccepted", _("Shifts not handed over or not accepted"))
 def handovers_unaccepted(unit: Unit, day: datetime.date) -> int:
     start, end = day_bounds(day)
+    end = min(end, timezone.now())  # a shift still running has nothing to hand over yet
     return (
         Shift.objects.filter(post__unit__path__startswith=unit.path, ends_at__gt=start, ends_at__lte=end)
         .filter(Q(handover__isnull=True) | Q(handover__status=HandoverStatus.PENDING))
