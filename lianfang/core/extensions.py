@@ -156,6 +156,32 @@ def feed_choices() -> list[tuple[str, str]]:
     return [(f.key, f"{f.label} · {f.key}") for f in sorted(report_feeds, key=lambda f: f.key)]
 
 
+# --- bulletin sections: what else the group did today ----------------------------------------------
+#
+# Asked by the daily bulletin when it builds its figures (kept as a snapshot in the bulletin) and when
+# it shows them (page, print view, PDF, .xlsx). Answered by duty (duty logs, handovers, uncovered
+# hours) and command (urgent matters by level, overdue clocks), and by every later app with a line
+# for the leaders' morning read.
+
+
+@dataclass(frozen=True)
+class BulletinSection:
+    """One card of the bulletin. ``build(root, day)`` returns JSON-ready figures for the whole group
+    (codes, not labels: the snapshot is read later in either language); ``present(figures)`` adds
+    the labels in the reader's language; ``template`` shows the result (as ``section``); ``rows``
+    gives the (label, value) lines of the .xlsx summary from the stored figures."""
+
+    key: str
+    title: Any  # a lazy translation
+    build: Callable[[Any, datetime.date], dict[str, Any]]
+    template: str
+    rows: Callable[[dict[str, Any]], list[list[Any]]]
+    present: Callable[[dict[str, Any]], dict[str, Any]] = dict
+
+
+bulletin_sections: Registry[BulletinSection] = Registry("bulletin sections")
+
+
 # --- home-page to-dos: what must this user do today? ------------------------------------------------
 #
 # Asked by the home page of every role. Answered by each app for its own work: check in, report,

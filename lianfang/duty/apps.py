@@ -8,10 +8,10 @@ class DutyConfig(AppConfig):
     verbose_name = _("Duty")
 
     def ready(self) -> None:
-        from lianfang.core.extensions import contact_sources, personal_data_sources, todo_providers
+        from lianfang.core.extensions import bulletin_sections, contact_sources, personal_data_sources, todo_providers
 
         # The unit daily report and the bulletin: duty log entries and unaccepted handovers of the day.
-        from lianfang.duty import feeds, personal_data, selectors  # noqa: F401
+        from lianfang.duty import bulletin, feeds, personal_data, selectors  # noqa: F401
 
         # Suggested close contacts: people on the same duty shift as the case.
         contact_sources.register("duty", selectors.shift_contacts)
@@ -19,3 +19,5 @@ class DutyConfig(AppConfig):
         todo_providers.register("duty", selectors.todos_for)
         # "My data" (PIPL Art. 45): the person's shifts, leave and the log entries they recorded.
         personal_data_sources.register("duty", personal_data.sections)
+        # The daily bulletin: duty kept, log entries, handovers not accepted, uncovered hours.
+        bulletin_sections.register(bulletin.SECTION.key, bulletin.SECTION)

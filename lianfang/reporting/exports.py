@@ -21,6 +21,7 @@ from django.utils.translation import pgettext
 
 from lianfang.core.audit import record_event
 from lianfang.core.exports import Sheet, xlsx_bytes, xlsx_response
+from lianfang.core.extensions import bulletin_sections
 from lianfang.core.models import AuditKind
 from lianfang.reporting.choices import BulletinStatus, RaisedKind, RaisedStatus, Timeliness
 from lianfang.reporting.models import Bulletin
@@ -78,6 +79,10 @@ def xlsx_sheets(bulletin: Bulletin) -> list[Sheet]:
         [_("Missing units"), "、".join(u["name"] for u in data.get("missing_units") or [])],
     ]
     summary_rows += [[_("Practice worth sharing"), f"{p['unit']}：{p['text']}"] for p in data.get("practices") or []]
+    stored = data.get("sections") or {}
+    for key, section in bulletin_sections.items():
+        if key in stored:
+            summary_rows += section.rows(stored[key])
 
     unit_rows = [
         [
@@ -270,6 +275,17 @@ def print_charts(trend: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def shown_sections(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cards of the apps above (duty, urgent matters…) the bulletin has figures for, labelled in
+    the reader's language. A bulletin built before an app was installed has no figures for it."""
+    stored = data.get("sections") or {}
+    return [
+        {"key": key, "title": section.title, "template": section.template, "data": section.present(stored[key])}
+        for key, section in bulletin_sections.items()
+        if key in stored
+    ]
+
+
 def display_context(bulletin: Bulletin) -> dict[str, Any]:
     """What the detail page, the print view and the PDF show: the stored figures, labelled."""
     data = dict(bulletin.data or {})
@@ -286,6 +302,7 @@ def display_context(bulletin: Bulletin) -> dict[str, Any]:
     return {
         "bulletin": bulletin,
         "data": data,
+        "sections": shown_sections(data),
         "trend14": trend14,
         "trend30": trend30,
         "charts14": dashboard.chart_specs(trend14, period=14),

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lianfang.core.extensions import Todo
+from lianfang.core.extensions import Todo, bulletin_sections
 from lianfang.core.scoping import Action
 from lianfang.health.models import UnitDayStat
 from lianfang.org.models import GroupSettings, Unit
@@ -156,6 +156,8 @@ def bulletin_figures(*, day: datetime.date, root: Unit | None = None) -> dict[st
         "raised": raised,
         "practices": practices,
         "trends": dashboard.trend(stats, reports, expected_units=expected_units, end=day, days=30),
+        # Cards of the apps above (duty, urgent matters…): core.extensions.bulletin_sections.
+        "sections": {key: section.build(root, day) for key, section in bulletin_sections.items()},
     }
 
 
