@@ -429,3 +429,28 @@ def control_figures(*, viewer, roots: list[Unit], day: datetime.date) -> dict[st
             .count()
         )
     return figures
+
+
+# --- who is on duty now -----------------------------------------------------------------------------
+
+DUTY_CARD_ROWS = 6
+
+
+def duty_now(*, viewer, at: datetime.datetime | None = None, limit: int = DUTY_CARD_ROWS) -> dict[str, Any] | None:
+    """The dashboard's "on duty now" card: the duty rooms in the viewer's scope, the highest levels
+    first (the group duty room, then the subsidiaries), at most ``limit`` of them, with the leader on
+    duty, the duty officers and the duty room's phone; ``uncovered`` counts every room in scope with
+    no leader or no officer at this moment. None when the viewer may see no duty post.
+
+    People's own phones are not on the dashboard (it is often on a shared screen): the duty phone is
+    the room's, and the duty page shows the people's numbers to those who may call them, audited."""
+    from lianfang.duty.selectors import on_duty, post_list
+
+    if not has_any(viewer, "duty.dutypost", Action.VIEW):
+        return None
+    at = at or timezone.now()
+    posts = list(post_list(viewer=viewer).filter(is_active=True).order_by("unit__depth", "unit__path"))
+    found = on_duty([p.unit_id for p in posts], at)
+    uncovered = sum(1 for p in posts if found[p.unit_id].leader is None or not found[p.unit_id].officers)
+    rows = [{"post": p, "duty": found[p.unit_id]} for p in posts[:limit]]
+    return {"rows": rows, "total": len(posts), "uncovered": uncovered, "at": at}

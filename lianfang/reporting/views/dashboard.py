@@ -38,6 +38,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         # Where a unit's name leads: its check-in completion, and its report of the day.
         "can_completion": has_any(user, "health.unitdaystat", Action.VIEW),
         "can_reports": has_any(user, "reporting.unitdailyreport", Action.VIEW),
+        "duty": dashboard.duty_now(viewer=user),
         "control": control_figures(viewer=user, roots=dashboard.scope_roots(user, "health.unitdaystat"), day=day),
     }
     return render(request, "reporting/dashboard.html", context)
