@@ -353,6 +353,10 @@ class DataCategory:
     retention_days: int = 180
     retention_floor: int = 14
     retention_ceiling: int = 3 * 365
+    # Where the law itself gives the basis (duty rosters: human-resources management, PIPL Art.
+    # 13(1)(2)), its words; the office then chooses no basis, consent is never asked, and a
+    # stand-down's purge leaves the category to its retention (it was not collected for the emergency).
+    fixed_basis: Any = None
 
 
 personal_data_categories: Registry[DataCategory] = Registry("personal data categories")
@@ -531,9 +535,27 @@ def section_from(
     return DataSection(key=key, title=str(title), headers=[str(f.verbose_name) for f in meta_fields], rows=rows)
 
 
+def _is_datetime(queryset: Any, field: str) -> bool:
+    from django.db import models
+
+    return isinstance(queryset.model._meta.get_field(field), models.DateTimeField)
+
+
+def _day_start(day: datetime.date) -> datetime.datetime:
+    """The start of ``day`` in the group's time zone: a date-time field's rows are dated by local day."""
+    from django.utils import timezone
+
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
+
+
 def purge_months(queryset: Any, date_field: str, before: datetime.date, since: datetime.date | None = None) -> list:
     """The first days of the months holding rows of ``queryset`` dated before ``before`` (and from
-    ``since``): a provider's ``months``."""
+    ``since``): a provider's ``months``. A date-time field dates a row by its local day."""
+    if _is_datetime(queryset, date_field):
+        qs = queryset.filter(**{f"{date_field}__lt": _day_start(before)})
+        if since is not None:
+            qs = qs.filter(**{f"{date_field}__gte": _day_start(since)})
+        return sorted({m.date() for m in qs.datetimes(date_field, "month")})
     qs = queryset.filter(**{f"{date_field}__lt": before})
     if since is not None:
         qs = qs.filter(**{f"{date_field}__gte": since})
@@ -541,14 +563,21 @@ def purge_months(queryset: Any, date_field: str, before: datetime.date, since: d
 
 
 def purge_batches(queryset: Any, date_field: str, target: PurgeTarget) -> Iterator[list[int]]:
-    """A provider's ``batches``: the month's rows day by day (each day one indexed query), in lists
-    of at most ``target.batch`` primary keys, read before any of them is deleted."""
+    """A provider's ``batches``: the month's rows day by day (each day one indexed query: a date-time
+    field by the day's local bounds), in lists of at most ``target.batch`` primary keys, read before
+    any of them is deleted."""
     start = max(target.month, target.since) if target.since else target.month
     next_month = (target.month.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
     end = min(next_month, target.before)
+    timed = _is_datetime(queryset, date_field)
     day = start
     while day < end:
-        pks = list(queryset.filter(**{date_field: day}).order_by("pk").values_list("pk", flat=True))
+        if timed:
+            bounds = (_day_start(day), _day_start(day + datetime.timedelta(days=1)))
+            rows = queryset.filter(**{f"{date_field}__gte": bounds[0], f"{date_field}__lt": bounds[1]})
+        else:
+            rows = queryset.filter(**{date_field: day})
+        pks = list(rows.order_by("pk").values_list("pk", flat=True))
         for i in range(0, len(pks), target.batch):
             yield pks[i : i + target.batch]
         day += datetime.timedelta(days=1)

@@ -347,12 +347,16 @@ def run_stand_down(
     stand_down: StandDown, *, dry_run: bool = False, trigger: str = PurgeTrigger.STANDDOWN, actor=None
 ) -> PurgeReceipt:
     """Purge the personal health data of the stand-down's emergency period, regardless of retention:
-    every category's rows dated from the period's start to its end."""
+    every category's rows dated from the period's start to its end, except the categories whose basis
+    the law gives (duty rosters), which keep their own retention."""
     period = stand_down.period
     run = Run(dry_run=dry_run, trigger=trigger, actor=actor, stand_down=stand_down)
     before = stand_down.ends_on + datetime.timedelta(days=1)
     try:
         for key in categories_with_providers():
+            declared = personal_data_categories.get(key)
+            if declared is not None and declared.fixed_basis is not None:
+                continue  # not collected for the emergency: its own retention applies
             run.category(key, before=before, since=period.starts_on)
     except Exception as exc:
         logger.exception("stand-down purge failed")

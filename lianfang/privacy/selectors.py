@@ -54,7 +54,13 @@ def bases(*, viewer) -> list[dict[str, Any]]:
     rows = {b.category: b for b in LegalBasis.objects.select_related("emergency")}
     state = gate.load_state(timezone.localdate())
     return [
-        {"key": c.key, "label": c.label, "row": rows.get(c.key), "in_force": state.basis(c.key)}
+        {
+            "key": c.key,
+            "label": c.label,
+            "row": rows.get(c.key),
+            "in_force": state.basis(c.key),
+            "fixed": c.fixed_basis,
+        }
         for c in personal_data_categories
     ]
 

@@ -175,9 +175,17 @@ def emergency_close(*, actor, period: EmergencyPeriod, ends_on: datetime.date | 
 def legal_basis_set(*, actor, category: str, basis: str, emergency: EmergencyPeriod | None = None) -> LegalBasis:
     """Record the basis the office relies on for a category. The emergency basis names an open period."""
     _ensure_office(actor, LegalBasis)
-    if personal_data_categories.get(category) is None:
+    declared = personal_data_categories.get(category)
+    if declared is None:
         raise ValidationError(
             {"category": _("“%(value)s” is not a known category of personal data.") % {"value": category}}
+        )
+    if declared.fixed_basis is not None:
+        raise ValidationError(
+            {
+                "basis": _("The basis for %(label)s is set by law (%(basis)s); there is nothing to choose.")
+                % {"label": declared.label, "basis": declared.fixed_basis}
+            }
         )
     if basis not in Basis.values:
         raise ValidationError({"basis": _("Choose separate consent or the public-health emergency.")})
