@@ -95,6 +95,8 @@ INSTALLED_APPS = [
     "lianfang.status",
     "lianfang.duty",
     "lianfang.command",
+    "lianfang.sites",
+    "lianfang.outings",
     "lianfang.materials",
     "lianfang.donations",
     "lianfang.reporting",

@@ -33,6 +33,8 @@ urlpatterns = [
     path("cases/", include("lianfang.cases.urls")),
     path("duty/", include("lianfang.duty.urls")),
     path("urgent/", include("lianfang.command.urls")),
+    path("sites/", include("lianfang.sites.urls")),
+    path("outings/", include("lianfang.outings.urls")),
     path("materials/", include(_namespace("materials", materials_urls, donations_urls))),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("lianfang.api_urls")),

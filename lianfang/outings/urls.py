@@ -1,0 +1,4 @@
+"""Pages of the outings app, under /outings/."""
+
+app_name = "outings"
+urlpatterns: list = []
