@@ -191,6 +191,33 @@ def test_a_duty_officer_logs_an_entry_and_hands_over_and_the_next_accepts(tree, 
     assert "报告测温枪故障" in printed and "等待物资组回复" in printed
 
 
+def test_people_on_duty_by_the_roster_alone_hand_over_late_and_take_over_early_from_the_log_page(tree, post, staff):
+    outgoing, incoming = UserFactory(), UserFactory()
+    staff[1].user, staff[2].user = outgoing, incoming
+    staff[1].save()
+    staff[2].save()
+    now = timezone.now()
+    shift = make_shift(
+        post, now - datetime.timedelta(hours=10), now - datetime.timedelta(minutes=5), officers=[staff[1]]
+    )
+    make_shift(post, now + datetime.timedelta(minutes=10), now + datetime.timedelta(hours=12), officers=[staff[2]])
+    log_url = reverse("duty:log", args=[post.pk]) + f"?date={timezone.localdate(shift.ends_at)}"
+    # Five minutes after the shift ended, nobody's shift running: its officer still hands over.
+    assert (
+        f'action="{reverse("duty:handover-create", args=[shift.pk])}"'
+        in client_for(outgoing).get(log_url).content.decode()
+    )
+    client_for(outgoing).post(reverse("duty:handover-create", args=[shift.pk]), {"h-phone_check": PhoneCheck.OK})
+    handover = Handover.objects.get()
+    accept = f'action="{reverse("duty:handover-accept", args=[handover.pk])}"'
+    assert accept not in client_for(outgoing).get(log_url).content.decode()
+    # Ten minutes before the night shift starts, its officer takes over.
+    assert accept in client_for(incoming).get(log_url).content.decode()
+    client_for(incoming).post(reverse("duty:handover-accept", args=[handover.pk]), {"a-missing": ""})
+    handover.refresh_from_db()
+    assert handover.status == HandoverStatus.ACCEPTED
+
+
 def test_the_coverage_page_lists_the_gaps(liaison, post, staff):
     make_shift(post, local(tomorrow()), local(tomorrow(2)), leader=staff[0], officers=[staff[1]])
     page = client_for(liaison).get(reverse("duty:gaps")).content.decode()
