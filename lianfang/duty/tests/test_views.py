@@ -104,6 +104,15 @@ def test_the_month_view_lists_every_day_and_the_shifts(liaison, post, staff):
     assert "Generate from a rota" in page
 
 
+def test_this_month_s_view_jumps_to_today_and_another_month_s_does_not(liaison, post):
+    url = reverse("duty:roster", args=[post.pk])
+    today = timezone.localdate()
+    page = client_for(liaison).get(url).content.decode()
+    assert 'href="#today"' in page and f'data-day="{today:%Y-%m-%d}" id="today"' in page
+    later = (today.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    assert 'href="#today"' not in client_for(liaison).get(url, {"month": f"{later:%Y-%m}"}).content.decode()
+
+
 def test_the_month_view_on_a_bad_month_shows_this_month(liaison, post):
     response = client_for(liaison).get(reverse("duty:roster", args=[post.pk]), {"month": "2026-13"})
     assert response.status_code == 200
