@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from lianfang.duty.choices import HandoverStatus, PhoneCheck
 from lianfang.duty.models import Handover, LogEntry, Shift
@@ -200,7 +201,9 @@ def test_a_duty_officer_logs_an_entry_and_hands_over_and_the_next_accepts(tree, 
     assert "报告测温枪故障" in printed and "等待物资组回复" in printed
 
 
-def test_people_on_duty_by_the_roster_alone_hand_over_late_and_take_over_early_from_the_log_page(tree, post, staff):
+def test_people_on_duty_by_the_roster_alone_hand_over_late_and_take_over_early_from_the_log_page(
+    tree, post, staff, office
+):
     outgoing, incoming = UserFactory(), UserFactory()
     staff[1].user, staff[2].user = outgoing, incoming
     staff[1].save()
@@ -225,6 +228,11 @@ def test_people_on_duty_by_the_roster_alone_hand_over_late_and_take_over_early_f
     client_for(incoming).post(reverse("duty:handover-accept", args=[handover.pk]), {"a-missing": ""})
     handover.refresh_from_db()
     assert handover.status == HandoverStatus.ACCEPTED
+    # The day's log and its print name who handed over and who took over (their names, not logins).
+    for name in ("duty:log", "duty:log-print"):
+        url = reverse(name, args=[post.pk]) + f"?date={timezone.localdate(shift.ends_at)}"
+        text = "".join(strip_tags(client_for(office).get(url).content.decode()).replace(":", "").split())
+        assert f"Handedoverby{staff[1].name}" in text and f"Acceptedby{staff[2].name}" in text
 
 
 def test_the_coverage_page_lists_the_gaps(liaison, post, staff):
