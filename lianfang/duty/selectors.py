@@ -310,7 +310,7 @@ def day_shifts(*, post: DutyPost, day: datetime.date) -> QuerySet[Shift]:
     start, end = day_bounds(day)
     return (
         Shift.objects.filter(post=post, starts_at__lt=end, ends_at__gt=start)
-        .select_related("handover__handed_by", "handover__received_by")
+        .select_related("handover__handed_by__person", "handover__received_by__person")
         .prefetch_related("members__person")
         .order_by("starts_at")
     )

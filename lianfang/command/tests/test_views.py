@@ -9,6 +9,7 @@ from django.test import Client
 from lianfang.command.choices import MatterKind, MatterState
 from lianfang.command.models import UrgentMatter
 from lianfang.command.services import matters
+from lianfang.command.services.escalation import escalation_scan
 from lianfang.org.choices import Role
 from lianfang.testing import SCOPE_RELATIONS, user_with_role
 
@@ -79,6 +80,21 @@ def test_the_matter_page_acts_and_refuses_with_the_reason(tree, roster, levels, 
     page = browser(office).get(f"/urgent/{matter.pk}/").content.decode()
     assert "forwarded" in page and "Record the report outside the group" in page
     assert browser(office).post(f"/urgent/{matter.pk}/nonsense/", {}).status_code == 404
+
+
+def test_a_level_that_was_skipped_keeps_its_missed_clocks_marked_on_the_matter_s_page(
+    tree, roster, levels, clock, office
+):
+    matter = make(office, tree.a1, levels["major"])  # received by A, which keeps duty
+    page = browser(office).get(f"/urgent/{matter.pk}/").content.decode()
+    assert "data-missed" not in page
+    clock.advance(minutes=31)  # 15 to acknowledge, 15 of grace
+    assert escalation_scan().skipped == 1
+    page = browser(office).get(f"/urgent/{matter.pk}/").content.decode()
+    level_a = page.split('data-level="A"')[1].split("</tr>")[0]
+    assert 'data-missed="ack"' in level_a and 'data-missed="written"' in level_a and "skipped" in level_a
+    level_group = page.split('data-level="G"')[1].split("</tr>")[0]
+    assert "data-missed" not in level_group  # the group's clocks have just started
 
 
 def test_the_office_closes_a_false_alarm(tree, roster, levels, clock, office):

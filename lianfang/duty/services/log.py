@@ -44,6 +44,20 @@ def may_log(actor, post: DutyPost, at: datetime.datetime | None = None) -> bool:
     return can(actor, Action.ADD, LogEntry, post.unit) or on_shift(actor, _shift_at(post, at or timezone.now()))
 
 
+def may_hand_over(actor, shift: Shift) -> bool:
+    """The people of the shift (still after it ended: a handover may come a little late) and the
+    unit's duty officers."""
+    return can(actor, Action.ADD, Handover, shift.post.unit) or on_shift(actor, shift)
+
+
+def may_accept(actor, handover: Handover) -> bool:
+    """The people of the incoming shift (before it starts: they take over at the shift change) and
+    the unit's duty officers — never who handed it over."""
+    if handover.handed_by_id is not None and handover.handed_by_id == getattr(actor, "pk", None):
+        return False
+    return can(actor, Action.CHANGE, Handover, handover.shift.post.unit) or on_shift(actor, handover.next_shift)
+
+
 @transaction.atomic
 def log_entry_create(
     *,
@@ -108,7 +122,7 @@ def handover_create(*, actor, shift: Shift, phone_check: str, open_items: str = 
     """The outgoing officer hands the shift over: the open items and the duty phone's state. The
     incoming shift is the post's next one."""
     shift = Shift.objects.select_for_update().select_related("post__unit").get(pk=shift.pk)
-    if not (can(actor, Action.ADD, Handover, shift.post.unit) or on_shift(actor, shift)):
+    if not may_hand_over(actor, shift):
         raise PermissionDenied(_("Only the people on duty and the unit's duty officers hand a shift over."))
     if Handover.objects.filter(shift=shift).exists():
         raise ValidationError(_("This shift has already been handed over."))

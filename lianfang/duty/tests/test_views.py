@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import strip_tags
 
 from lianfang.duty.choices import HandoverStatus, PhoneCheck
 from lianfang.duty.models import Handover, LogEntry, Shift
@@ -104,6 +105,15 @@ def test_the_month_view_lists_every_day_and_the_shifts(liaison, post, staff):
     assert "Generate from a rota" in page
 
 
+def test_this_month_s_view_jumps_to_today_and_another_month_s_does_not(liaison, post):
+    url = reverse("duty:roster", args=[post.pk])
+    today = timezone.localdate()
+    page = client_for(liaison).get(url).content.decode()
+    assert 'href="#today"' in page and f'data-day="{today:%Y-%m-%d}" id="today"' in page
+    later = (today.replace(day=28) + datetime.timedelta(days=4)).replace(day=1)
+    assert 'href="#today"' not in client_for(liaison).get(url, {"month": f"{later:%Y-%m}"}).content.decode()
+
+
 def test_the_month_view_on_a_bad_month_shows_this_month(liaison, post):
     response = client_for(liaison).get(reverse("duty:roster", args=[post.pk]), {"month": "2026-13"})
     assert response.status_code == 200
@@ -189,6 +199,40 @@ def test_a_duty_officer_logs_an_entry_and_hands_over_and_the_next_accepts(tree, 
         reverse("duty:log-print", args=[post.pk]), {"date": f"{timezone.localdate(entry.at)}"}
     ).content.decode()
     assert "报告测温枪故障" in printed and "等待物资组回复" in printed
+
+
+def test_people_on_duty_by_the_roster_alone_hand_over_late_and_take_over_early_from_the_log_page(
+    tree, post, staff, office
+):
+    outgoing, incoming = UserFactory(), UserFactory()
+    staff[1].user, staff[2].user = outgoing, incoming
+    staff[1].save()
+    staff[2].save()
+    now = timezone.now()
+    shift = make_shift(
+        post, now - datetime.timedelta(hours=10), now - datetime.timedelta(minutes=5), officers=[staff[1]]
+    )
+    make_shift(post, now + datetime.timedelta(minutes=10), now + datetime.timedelta(hours=12), officers=[staff[2]])
+    log_url = reverse("duty:log", args=[post.pk]) + f"?date={timezone.localdate(shift.ends_at)}"
+    # Five minutes after the shift ended, nobody's shift running: its officer still hands over.
+    assert (
+        f'action="{reverse("duty:handover-create", args=[shift.pk])}"'
+        in client_for(outgoing).get(log_url).content.decode()
+    )
+    client_for(outgoing).post(reverse("duty:handover-create", args=[shift.pk]), {"h-phone_check": PhoneCheck.OK})
+    handover = Handover.objects.get()
+    accept = f'action="{reverse("duty:handover-accept", args=[handover.pk])}"'
+    assert accept not in client_for(outgoing).get(log_url).content.decode()
+    # Ten minutes before the night shift starts, its officer takes over.
+    assert accept in client_for(incoming).get(log_url).content.decode()
+    client_for(incoming).post(reverse("duty:handover-accept", args=[handover.pk]), {"a-missing": ""})
+    handover.refresh_from_db()
+    assert handover.status == HandoverStatus.ACCEPTED
+    # The day's log and its print name who handed over and who took over (their names, not logins).
+    for name in ("duty:log", "duty:log-print"):
+        url = reverse(name, args=[post.pk]) + f"?date={timezone.localdate(shift.ends_at)}"
+        text = "".join(strip_tags(client_for(office).get(url).content.decode()).replace(":", "").split())
+        assert f"Handedoverby{staff[1].name}" in text and f"Acceptedby{staff[2].name}" in text
 
 
 def test_the_coverage_page_lists_the_gaps(liaison, post, staff):

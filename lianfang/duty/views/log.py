@@ -16,9 +16,8 @@ from lianfang.core.scoping import Action
 from lianfang.duty import selectors, services
 from lianfang.duty.forms import AcceptForm, EntryForm, HandoverForm, parse_day
 from lianfang.duty.models import Handover
-from lianfang.duty.services.log import HANDOVER_EARLY, may_log
+from lianfang.duty.services.log import HANDOVER_EARLY, may_accept, may_hand_over, may_log
 from lianfang.duty.views.base import ensure_duty_viewer, flash
-from lianfang.org.scoping import can
 
 
 def _log_url(post_pk: int, day) -> str:
@@ -44,6 +43,13 @@ def day_log(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("The entry is in the duty log."))
                 return redirect(_log_url(post.pk, timezone.localdate(entry.at)))
+    shifts = list(selectors.day_shifts(post=post, day=day))
+    for shift in shifts:
+        # Asked per shift, as the services decide: the outgoing officer may hand over after their
+        # shift ended, the incoming one takes over before theirs starts.
+        shift.may_hand_over = may_hand_over(request.user, shift)
+        handover = getattr(shift, "handover", None)
+        shift.may_accept = handover is not None and may_accept(request.user, handover)
     context = {
         "post": post,
         "day": day,
@@ -51,11 +57,9 @@ def day_log(request: HttpRequest, pk: int) -> HttpResponse:
         "next_day": day + timezone.timedelta(days=1),
         "today": today,
         "entries": selectors.day_log(post=post, day=day),
-        "shifts": selectors.day_shifts(post=post, day=day),
+        "shifts": shifts,
         "form": form,
         "can_log": can_log,
-        "can_hand_over": can(request.user, Action.ADD, Handover, post.unit) or can_log,
-        "can_accept": can(request.user, Action.CHANGE, Handover, post.unit) or can_log,
         "handover_form": HandoverForm(prefix="h"),
         "accept_form": AcceptForm(prefix="a"),
         # A shift can be handed over once it ends within this moment (two hours before its end).
