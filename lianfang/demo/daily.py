@@ -177,6 +177,13 @@ def load_daily(*, rng: random.Random, today: datetime.date, users: dict[str, Any
     summary.checkins = len(checkins)
     _day_stats(today, people, units, checkins)
     summary.reports, summary.raised = _reports(rng, today, now, users, group)
+    summary.messages = _messages(today, users, units)
+    return summary
+
+
+def publish_yesterday_bulletin(*, today: datetime.date, users: dict) -> None:
+    """Yesterday's group bulletin, built and published by the admin persona. Called once every app's
+    demo has loaded, so its cards (cases, duty, urgent matters) count what the demo holds."""
     yesterday = today - datetime.timedelta(days=1)
     admin = users["admin"]
     draft = bulletin_services.bulletin_build(actor=admin, day=yesterday)
@@ -187,8 +194,6 @@ def load_daily(*, rng: random.Random, today: datetime.date, users: dict[str, Any
         yesterday, GroupSettings.load().bulletin_time, tzinfo=timezone.get_default_timezone()
     )
     type(draft).objects.filter(pk=draft.pk).update(built_at=built, published_at=built + datetime.timedelta(minutes=35))
-    summary.messages = _messages(today, users, units)
-    return summary
 
 
 # --- people and their check-ins -------------------------------------------------------------------

@@ -601,6 +601,8 @@ def _load(gen: Generator) -> demo_daily.DailySummary:
     from lianfang.command import demo as command_demo  # urgent matters: one resolved in time, one escalated
 
     command_demo.load_demo(rng=gen.rng, today=gen.today, users=users, group=group)
+    # Last: yesterday's bulletin, so its cards count what every app's demo wrote.
+    demo_daily.publish_yesterday_bulletin(today=gen.today, users=users)
     return daily
 
 
