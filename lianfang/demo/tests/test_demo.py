@@ -400,3 +400,45 @@ def test_the_same_seed_gives_the_same_check_ins():
         CheckIn.objects.order_by("person_id", "date").values_list("person_id", "temperature", "work_mode")[:200]
     )
     assert len({t for _p, t, _m in sample}) > 5  # not all the same reading
+
+
+# --- duty: a well-run group, with one of each thing the duty pages warn about --------------------
+
+
+def test_the_demo_rosters_name_only_people_who_may_work_but_the_officer_gone_on_sick_leave():
+    from lianfang.duty.models import ShiftMember
+    from lianfang.duty.selectors import conflicts_open
+    from lianfang.duty.services.base import shift_days, unavailable
+
+    members = list(ShiftMember.objects.select_related("person", "shift"))
+    days = sorted({d for m in members for d in shift_days(m.shift.starts_at, m.shift.ends_at)})
+    blocked = {(u.person.pk, u.day) for u in unavailable(list({m.person_id: m.person for m in members}.values()), days)}
+    rostered_anyway = {
+        m.person.name
+        for m in members
+        if any((m.person_id, d) in blocked for d in shift_days(m.shift.starts_at, m.shift.ends_at))
+    }
+    conflicts = list(conflicts_open(viewer=user("admin")))
+    assert len(rostered_anyway) == 1 and [c.person.name for c in conflicts] == list(rostered_anyway)
+    assert "病假" in conflicts[0].label and conflicts[0].shift.post.unit.name == "站北路热力站"
+    assert Message.objects.filter(recipient__username="liaison", kind="duty_conflict").count() == 1
+
+
+def test_every_shift_of_the_demo_that_ended_was_handed_over_and_accepted_but_two():
+    from lianfang.duty.models import Handover, Shift
+    from lianfang.duty.selectors import handovers_unaccepted, shifts_not_handed_over
+
+    admin = user("admin")
+    assert [s.post.unit.name for s in shifts_not_handed_over(viewer=admin)] == ["乐天大街热力站"]
+    assert [h.shift.post.unit.name for h in handovers_unaccepted(viewer=admin)] == ["西岳路热力站"]
+    ended = Shift.objects.filter(ends_at__lte=timezone.now())
+    assert ended.count() > 500 and ended.filter(handover__isnull=True).count() == 1
+    assert Handover.objects.filter(shift__ends_at__gt=timezone.now()).count() == 0
+
+
+def test_the_next_seven_days_of_the_demo_lack_only_one_night_s_leader_at_one_station():
+    from lianfang.duty.selectors import gap_rows
+
+    gaps = gap_rows(viewer=user("admin"))
+    assert [(g.post.unit.name, g.gap.missing, g.gap.hours) for g in gaps] == [("解放路热力站", "leader", 12.0)]
+    assert timezone.localtime(gaps[0].gap.starts_at).hour == 20

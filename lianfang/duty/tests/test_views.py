@@ -114,6 +114,16 @@ def test_this_month_s_view_jumps_to_today_and_another_month_s_does_not(liaison, 
     assert 'href="#today"' not in client_for(liaison).get(url, {"month": f"{later:%Y-%m}"}).content.decode()
 
 
+def test_the_month_view_says_in_red_which_shift_has_no_leader_and_which_no_officer(liaison, post, staff):
+    make_shift(post, local(tomorrow()), local(tomorrow(), 20), officers=[staff[1], staff[2]])
+    make_shift(post, local(tomorrow(), 20), local(tomorrow(2)), leader=staff[0])
+    month = tomorrow().replace(day=1)
+    page = client_for(liaison).get(reverse("duty:roster", args=[post.pk]), {"month": f"{month:%Y-%m}"}).content.decode()
+    assert '<span class="who conflict" data-missing="leader">No leader on duty</span>' in page
+    assert '<span class="who conflict" data-missing="officer">No duty officer</span>' in page
+    assert f"{staff[1].name} {staff[2].name}</span>" in page
+
+
 def test_the_month_view_on_a_bad_month_shows_this_month(liaison, post):
     response = client_for(liaison).get(reverse("duty:roster", args=[post.pk]), {"month": "2026-13"})
     assert response.status_code == 200
