@@ -83,7 +83,7 @@ def unavailable(people: Sequence[Person], days: Sequence[datetime.date]) -> list
             if leave.starts_on <= day <= leave.ends_on:
                 reason = _("on leave %(from)s–%(to)s") % {"from": leave.starts_on, "to": leave.ends_on}
                 if leave.reason:
-                    reason = f"{reason} ({leave.reason})"
+                    reason = _("%(reason)s (%(detail)s)") % {"reason": reason, "detail": leave.reason}
                 found.append(Unavailable(by_id[leave.person_id], day, reason))
                 break
     for pid, day in CheckIn.objects.filter(
