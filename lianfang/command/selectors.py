@@ -39,6 +39,16 @@ def on_duty(unit_ids, at: datetime.datetime) -> dict[int, Any]:
     return dict(from_roster(list(unit_ids), at))
 
 
+def units_on_duty_for(viewer, at: datetime.datetime | None = None) -> set[int]:
+    """Units where the viewer is on duty now by the roster (a leader on duty with no role of their own
+    opens the matter the escalation told them of, and acts for that level during the shift)."""
+    try:
+        from lianfang.duty.selectors import units_on_duty_for as from_roster
+    except ImportError:
+        return set()
+    return from_roster(viewer, at or timezone.now())
+
+
 # --- the path up the tree -----------------------------------------------------------------------
 
 
@@ -71,7 +81,13 @@ def next_level(hop: Hop, duty_ids: set[int] | None = None) -> Unit | None:
 
 
 def matter_list(*, viewer, state: str | None = None, unit: Unit | None = None) -> QuerySet[UrgentMatter]:
-    qs = UrgentMatter.objects.restrict(viewer, Action.VIEW).select_related("unit", "severity")
+    """Matters in the viewer's scope, and those that reached a level where the viewer is on duty now."""
+    qs = UrgentMatter.objects.restrict(viewer, Action.VIEW)
+    on_duty_at = units_on_duty_for(viewer)
+    if on_duty_at:
+        reached = Hop.objects.filter(unit_id__in=on_duty_at).values("matter_id")
+        qs = UrgentMatter.objects.filter(Q(pk__in=qs.values("pk")) | Q(pk__in=reached))
+    qs = qs.select_related("unit", "severity")
     if state:
         qs = qs.filter(state=state)
     if unit is not None:
@@ -182,13 +198,17 @@ def board(*, viewer, now: datetime.datetime | None = None) -> list[tuple[UrgentM
 
 
 def may_act_at(viewer, hop: Hop | None) -> bool:
-    """May the viewer act for this level (acknowledge, forward, resolve)?"""
-    return hop is not None and can(viewer, Action.CHANGE, UrgentMatter, hop.unit)
+    """May the viewer act for this level (acknowledge, forward, resolve)? Its duty staff by role, the
+    levels above, and whoever the roster has on duty there now."""
+    if hop is None:
+        return False
+    return can(viewer, Action.CHANGE, UrgentMatter, hop.unit) or hop.unit_id in units_on_duty_for(viewer)
 
 
 def may_report(viewer, matter: UrgentMatter) -> bool:
-    """Anyone who may change matters at a level on the path adds 续报 (the reporting unit included)."""
-    return can(viewer, Action.CHANGE, UrgentMatter, matter.unit)
+    """Anyone who may change matters at a level on the path adds 续报 (the reporting unit included),
+    and whoever the roster has on duty at the level that holds it now."""
+    return can(viewer, Action.CHANGE, UrgentMatter, matter.unit) or may_act_at(viewer, live_hop(matter))
 
 
 def report_units(viewer) -> QuerySet[Unit]:

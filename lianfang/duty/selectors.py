@@ -80,6 +80,18 @@ def on_duty(unit_ids: Iterable[int], at: datetime.datetime) -> dict[int, OnDuty]
     return answer
 
 
+def units_on_duty_for(user, at: datetime.datetime) -> set[int]:
+    """Ids of the units where the user's person is rostered on duty (leader or officer) at ``at``:
+    during the shift the roster makes them that level's duty room, whatever role they hold."""
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    return set(
+        ShiftMember.objects.filter(
+            person__user=user, shift__starts_at__lte=at, shift__ends_at__gt=at, shift__post__is_active=True
+        ).values_list("shift__post__unit_id", flat=True)
+    )
+
+
 # --- coverage ---------------------------------------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ from lianfang.core.audit import record_change, snapshot
 from lianfang.core.models import ChangeAction
 from lianfang.core.scoping import Action
 from lianfang.org.models import RoleAssignment, Unit
-from lianfang.org.scoping import can, ensure_in_scope
+from lianfang.org.scoping import can
 
 MAX_FOLLOWUP_MINUTES = 7 * 24 * 60
 
@@ -29,6 +29,13 @@ def _who_may_report() -> str:
     return _(
         "Only duty officers, liaisons and the office of this unit or a unit above it may report urgent matters here."
     )
+
+
+def _ensure_visible(actor, matter: UrgentMatter) -> None:
+    """After a write, the actor must still see the matter (by scope, or on duty at a level it reached);
+    otherwise the write is refused and rolled back."""
+    if actor is not None and not selectors.matter_list(viewer=actor).filter(pk=matter.pk).exists():
+        raise PermissionDenied
 
 
 def _lock(matter: UrgentMatter) -> UrgentMatter:
@@ -50,7 +57,7 @@ def _ensure_open(matter: UrgentMatter) -> None:
 def _ensure_at_level(actor, hop: Hop | None, matter: UrgentMatter) -> Hop:
     if hop is None:
         raise ValidationError(_("No level holds urgent matter %(number)s.") % {"number": matter.number})
-    if not can(actor, Action.CHANGE, UrgentMatter, hop.unit):
+    if not selectors.may_act_at(actor, hop):
         raise PermissionDenied(
             _("Urgent matter %(number)s is with %(unit)s now: only its duty staff and the levels above act on it.")
             % {"number": matter.number, "unit": hop.unit.name}
@@ -153,7 +160,7 @@ def matter_report(
         # The unit's own duty room reported it: received and acknowledged in the same breath (not
         # when the office reports for a unit from above: that unit still has to answer).
         Hop.objects.filter(pk=hop.pk).update(acknowledged_at=now, acknowledged_by=actor)
-    ensure_in_scope(actor, matter, Action.VIEW)
+    _ensure_visible(actor, matter)
     return matter
 
 
@@ -176,7 +183,7 @@ def matter_acknowledge(*, actor, matter: UrgentMatter, followup_minutes: int | N
     record_change(actor=actor, obj=hop, action=ChangeAction.UPDATE, before=before)
     if followup_minutes is not None:
         _set_cadence(actor, matter, followup_minutes, now)
-    ensure_in_scope(actor, matter, Action.VIEW)
+    _ensure_visible(actor, matter)
     return matter
 
 
@@ -208,7 +215,7 @@ def matter_add_report(*, actor, matter: UrgentMatter, text: str) -> Report:
     text = _text(text, "text", _("Write what is new: what happened since, what was done, what is needed."))
     now = timezone.now()
     hop = _live_hop(matter)
-    unit = hop.unit if hop is not None and can(actor, Action.CHANGE, UrgentMatter, hop.unit) else matter.unit
+    unit = hop.unit if selectors.may_act_at(actor, hop) else matter.unit
     report = _add_report(actor=actor, matter=matter, hop=hop, unit=unit, kind=ReportKind.FOLLOWUP, text=text, now=now)
     if hop is not None and hop.is_top and unit.pk == hop.unit_id and hop.written_at is None:
         Hop.objects.filter(pk=hop.pk).update(written_at=now, acknowledged_at=hop.acknowledged_at or now)
@@ -216,7 +223,7 @@ def matter_add_report(*, actor, matter: UrgentMatter, text: str) -> Report:
     _restart_followup(matter, now)
     matter.save(update_fields=["followup_due", "followup_reminded_at", "updated"])
     record_change(actor=actor, obj=matter, action=ChangeAction.UPDATE, before=before)
-    ensure_in_scope(actor, matter, Action.VIEW)
+    _ensure_visible(actor, matter)
     return report
 
 
@@ -250,7 +257,7 @@ def matter_forward(*, actor, matter: UrgentMatter, text: str) -> UrgentMatter:
     _restart_followup(matter, now)
     matter.save(update_fields=["followup_due", "followup_reminded_at", "updated"])
     record_change(actor=actor, obj=matter, action=ChangeAction.UPDATE, before=before)
-    ensure_in_scope(actor, matter, Action.VIEW)
+    _ensure_visible(actor, matter)
     return matter
 
 
@@ -282,7 +289,7 @@ def matter_resolve(*, actor, matter: UrgentMatter, text: str) -> UrgentMatter:
     matter.followup_due = None
     matter.save(update_fields=["state", "resolved_at", "resolved_unit", "followup_due", "updated"])
     record_change(actor=actor, obj=matter, action=ChangeAction.UPDATE, before=before)
-    ensure_in_scope(actor, matter, Action.VIEW)
+    _ensure_visible(actor, matter)
     return matter
 
 
@@ -313,7 +320,7 @@ def matter_close(*, actor, matter: UrgentMatter, reason: str = "") -> UrgentMatt
     matter.followup_due = None
     matter.save(update_fields=["state", "closed_at", "close_reason", "followup_due", "updated"])
     record_change(actor=actor, obj=matter, action=ChangeAction.UPDATE, before=before)
-    ensure_in_scope(actor, matter, Action.VIEW)
+    _ensure_visible(actor, matter)
     return matter
 
 
@@ -367,5 +374,5 @@ def external_report_record(
         matter.external_reported_at = reported_at
         matter.save(update_fields=["external_reported_at", "updated"])
         record_change(actor=actor, obj=matter, action=ChangeAction.UPDATE, before=before)
-    ensure_in_scope(actor, matter, Action.VIEW)
+    _ensure_visible(actor, matter)
     return row
