@@ -52,8 +52,12 @@ class MonitoringWhen(models.TextChoices):
 
 
 # The roles that may be the approving leader: the unit's leader, or its liaison where a group has
-# no leaders with accounts. Each needs ``approve`` on outings in lianfang.org.roles.
-APPROVER_ROLES = (Role.LEADER, Role.UNIT_ADMIN)
+# no leaders with accounts. Each needs ``approve`` on outings in lianfang.org.roles. Named here by
+# what they do for an outing (the leader's role is called read-only elsewhere: it approves only this).
+APPROVER_CHOICES = [
+    (Role.LEADER.value, _("The unit's leader")),
+    (Role.UNIT_ADMIN.value, _("The unit's liaison")),
+]
 # The office: it decides the office step and acknowledges filings.
 OFFICE_ROLE = Role.GROUP_ADMIN
 # Key roles (关键岗位) the office may choose among: whose absence matters in an outbreak.

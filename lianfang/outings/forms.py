@@ -14,8 +14,7 @@ from lianfang.core.forms import Form as HouseForm
 from lianfang.core.forms import UnitChoiceField
 from lianfang.health.choices import RiskLevel, Transport
 from lianfang.health.forms import LocationMixin
-from lianfang.org.choices import Role
-from lianfang.outings.choices import KEY_ROLE_CHOICES, OutingState
+from lianfang.outings.choices import APPROVER_CHOICES, KEY_ROLE_CHOICES, OutingState
 from lianfang.outings.models import OutingSettings
 
 DATE = {"type": "date"}
@@ -123,7 +122,7 @@ class FilterForm(Form):
 class SettingsForm(Form):
     approver_role = forms.ChoiceField(
         label=_("Who approves for the unit"),
-        choices=[(Role.LEADER.value, Role.LEADER.label), (Role.UNIT_ADMIN.value, Role.UNIT_ADMIN.label)],
+        choices=APPROVER_CHOICES,
         help_text=_("Held on the person's unit or the nearest unit above it."),
     )
     office_for_risk_areas = forms.BooleanField(

@@ -20,6 +20,7 @@ from lianfang.core.querysets import RestrictedManager
 from lianfang.health.choices import Transport
 from lianfang.org.choices import Role
 from lianfang.outings.choices import (
+    APPROVER_CHOICES,
     DEFAULT_KEY_ROLES,
     DEFAULT_RISK_LEVELS,
     MonitoringWhen,
@@ -48,7 +49,7 @@ class OutingSettings(models.Model):
     approver_role = models.CharField(
         _("who approves for the unit"),
         max_length=20,
-        choices=[(Role.LEADER.value, Role.LEADER.label), (Role.UNIT_ADMIN.value, Role.UNIT_ADMIN.label)],
+        choices=APPROVER_CHOICES,
         default=Role.LEADER,
         help_text=_("Held on the person's unit or the nearest unit above it."),
     )

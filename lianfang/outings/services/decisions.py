@@ -19,6 +19,9 @@ from django.utils.translation import gettext as _
 
 from lianfang.core.audit import record_change, snapshot
 from lianfang.core.models import ChangeAction
+from lianfang.core.scoping import Action
+from lianfang.org.choices import Role
+from lianfang.org.scoping import can
 from lianfang.outings import selectors
 from lianfang.outings.choices import OutingState, StepDecision, StepKind
 from lianfang.outings.models import Outing, OutingSettings, OutingStep
@@ -36,6 +39,22 @@ from lianfang.outings.services.base import (
 )
 
 
+def who_decides(step: OutingStep) -> str:
+    """Who decides a step, in the words of a refusal."""
+    names = {"unit": step.unit.name}
+    if step.kind != StepKind.LEADER:
+        return _("This step is decided by the prevention office of %(unit)s.") % names
+    if step.role == Role.UNIT_ADMIN:
+        return _("This step is decided by the liaison of %(unit)s, or by the prevention office above it.") % names
+    return _("This step is decided by the leaders of %(unit)s, or by the prevention office above it.") % names
+
+
+def _ensure_approver(actor, outing: Outing) -> None:
+    """Who may approve nothing of the outing's unit is refused before its state is read."""
+    if not can(actor, Action.APPROVE, Outing, outing.unit):
+        raise PermissionDenied(_("Only the unit's leaders and the prevention office decide outings."))
+
+
 def _waiting_step(actor, outing: Outing, *, filing: bool) -> OutingStep:
     step = selectors.open_step(outing)
     if step is None or (step.kind == StepKind.FILING) != filing:
@@ -48,10 +67,7 @@ def _waiting_step(actor, outing: Outing, *, filing: bool) -> OutingStep:
     if not selectors.may_decide(actor, step):
         if outing.person.user_id is not None and outing.person.user_id == getattr(actor, "pk", None):
             raise PermissionDenied(_("Nobody decides their own outing."))
-        raise PermissionDenied(
-            _("This step is decided by the %(role)s of %(unit)s, or by the prevention office above it.")
-            % {"role": step.get_role_display(), "unit": step.unit.name}
-        )
+        raise PermissionDenied(who_decides(step))
     return step
 
 
@@ -67,6 +83,7 @@ def outing_approve(*, actor, outing: Outing, note: str = "") -> Outing:
     """Approve the step waiting for the actor: the next step opens, or, at the last, the outing is
     approved and the person told."""
     outing = lock(outing)
+    _ensure_approver(actor, outing)
     if outing.state != OutingState.PENDING:
         raise ValidationError(
             _("This outing is %(state)s: there is nothing to approve.") % {"state": outing.get_state_display()}
@@ -96,6 +113,7 @@ def outing_approve(*, actor, outing: Outing, note: str = "") -> Outing:
 def outing_reject(*, actor, outing: Outing, reason: str) -> Outing:
     """Refuse the request at the step waiting for the actor, saying why; the person is told."""
     outing = lock(outing)
+    _ensure_approver(actor, outing)
     if outing.state != OutingState.PENDING:
         raise ValidationError(
             _("This outing is %(state)s: there is nothing to refuse.") % {"state": outing.get_state_display()}
@@ -126,6 +144,7 @@ def outing_reject(*, actor, outing: Outing, reason: str) -> Outing:
 def outing_acknowledge(*, actor, outing: Outing, note: str = "") -> Outing:
     """The office acknowledges a leader's filing (报备): it is on record; the outing was valid from the start."""
     outing = lock(outing)
+    _ensure_approver(actor, outing)
     step = _waiting_step(actor, outing, filing=True)
     now = timezone.now()
     _decide(actor, step, StepDecision.ACKNOWLEDGED, (note or "").strip(), now)

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.django_db
 
 
 def inbox(user) -> list[str]:
+    """Titles of the user's inbox, oldest first (messages are written in the group's language)."""
     return list(Message.objects.filter(recipient=user).order_by("pk").values_list("title", flat=True))
 
 
@@ -46,10 +47,10 @@ def test_a_destination_that_turns_risky_during_the_trip_tells_the_person_and_the
 
     approved.refresh_from_db()
     assert approved.risk_found_on == day(2) and approved.risk_found_area == "区域4201"
-    title = "Outing destination is now a risk area: 张伟 · 湖北省武汉市武昌区 12-08–12-10"
+    title = "外出目的地已列为风险地区：张伟 · 湖北省武汉市武昌区 12-08–12-10"
     assert inbox(employee.user)[-1] == title
     assert inbox(leader)[-1] == title
-    assert "come back as soon as you can" in Message.objects.filter(recipient=employee.user).order_by("pk").last().body
+    assert "尽快返回" in Message.objects.filter(recipient=employee.user).order_by("pk").last().body
 
 
 def test_a_pending_request_whose_destination_turns_risky_warns_its_approver_before_deciding(clock, employee, leader):
@@ -59,7 +60,7 @@ def test_a_pending_request_whose_destination_turns_risky_warns_its_approver_befo
     services.destinations_check()
 
     message = Message.objects.filter(recipient=leader, kind="outing_risk").get()
-    assert "before deciding" in message.body
+    assert "审批时予以考虑" in message.body
     outing.refresh_from_db()
     assert outing.in_risk
 
@@ -76,7 +77,7 @@ def test_a_person_past_the_date_of_return_is_reminded_once(clock, employee, appr
 
     assert services.destinations_check().return_reminders == 1
     assert services.destinations_check().return_reminders == 0
-    assert inbox(employee.user)[-1] == "Confirm your return from 湖北省武汉市武昌区"
+    assert inbox(employee.user)[-1] == "请确认从湖北省武汉市武昌区返回"
 
 
 # --- the return ------------------------------------------------------------------------------------
@@ -188,7 +189,7 @@ def test_a_fever_reading_tells_the_liaison(clock, tree, employee, liaison, monit
     reading = services.reading_record(actor=employee.user, outing=monitored, temperature=decimal.Decimal("37.8"))
 
     assert reading.is_fever
-    assert inbox(liaison) == ["Fever during enhanced monitoring: 张伟, 37.8 °C"]
+    assert inbox(liaison) == ["加强健康监测期间发热：张伟，37.8 °C"]
 
 
 def test_the_monitoring_ends_on_its_last_day(clock, employee, monitored):

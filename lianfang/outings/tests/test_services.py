@@ -18,6 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def inbox(user) -> list[str]:
+    """Titles of the user's inbox, oldest first (messages are written in the group's language)."""
     return list(Message.objects.filter(recipient=user).order_by("pk").values_list("title", flat=True))
 
 
@@ -37,7 +38,7 @@ def test_an_employees_request_goes_to_the_leader_of_the_nearest_unit_above_and_t
     assert outing.route == Route.APPROVAL
     assert steps(outing) == [(StepKind.LEADER, "A", Role.LEADER)]
     assert outing.place_name == "北京市朝阳区"
-    assert inbox(leader) == ["Outing request to approve: 张伟 · 北京市朝阳区 12-08–12-10"]
+    assert inbox(leader) == ["外出申请待审批：张伟 · 北京市朝阳区 12-08–12-10"]
     assert inbox(office) == []
 
 
@@ -109,7 +110,7 @@ def test_a_leaders_own_outing_is_filed_with_the_office_and_valid_at_once(clock, 
     assert outing.state == OutingState.FILED
     assert steps(outing) == [(StepKind.FILING, "G", Role.GROUP_ADMIN)]
     assert outing.steps.get().due_at is None  # a filing never expires
-    assert inbox(office) == ["Outing filed for acknowledgement: 高总 · 北京市朝阳区 12-08–12-10"]
+    assert inbox(office) == ["外出报备待确认：高总 · 北京市朝阳区 12-08–12-10"]
 
 
 def test_a_leaders_outing_to_a_risk_area_is_approved_by_the_office(clock, tree, leader, office):
@@ -234,7 +235,7 @@ def test_the_office_step_opens_after_the_leader_approves_and_the_person_is_told_
     services.outing_approve(actor=leader, outing=outing, note="同意")
     outing.refresh_from_db()
     assert outing.state == OutingState.PENDING
-    assert inbox(office) == ["Outing request to approve: 张伟 · 湖北省武汉市武昌区 12-08–12-10"]
+    assert inbox(office) == ["外出申请待审批：张伟 · 湖北省武汉市武昌区 12-08–12-10"]
     assert inbox(employee.user) == []
 
     clock.advance(hours=2)
@@ -242,7 +243,7 @@ def test_the_office_step_opens_after_the_leader_approves_and_the_person_is_told_
     outing.refresh_from_db()
     assert outing.state == OutingState.APPROVED
     assert outing.decided_at == clock.now
-    assert inbox(employee.user) == ["Outing approved: 湖北省武汉市武昌区, 2026-12-08 to 2026-12-10"]
+    assert inbox(employee.user) == ["外出已批准：湖北省武汉市武昌区，2026-12-08 至 2026-12-10"]
     assert [s.decision for s in outing.steps.order_by("seq")] == [StepDecision.APPROVED, StepDecision.APPROVED]
 
 
@@ -268,8 +269,8 @@ def test_a_refusal_needs_a_reason_and_tells_the_person_why(clock, tree, employee
     assert outing.state == OutingState.REJECTED
     assert outing.steps.count() == 1  # the office step was never reached
     message = employee.user.messages.get()
-    assert message.title == "Outing not approved: 湖北省武汉市武昌区, 2026-12-08 to 2026-12-10"
-    assert message.body == "Why: 目的地为高风险地区"
+    assert message.title == "外出未获批准：湖北省武汉市武昌区，2026-12-08 至 2026-12-10"
+    assert message.body == "理由：目的地为高风险地区"
 
 
 def test_nobody_decides_their_own_outing_even_the_office(clock, tree, office):
@@ -324,14 +325,14 @@ def test_approvers_are_reminded_once_and_an_undecided_request_expires_once(clock
     clock.advance(hours=1)
     assert services.outings_scan().as_dict() == {"reminded": 1, "expired": 0}
     assert services.outings_scan().as_dict() == {"reminded": 0, "expired": 0}
-    assert inbox(leader)[-1] == "Reminder: outing request waiting for you: 张伟 · 北京市朝阳区 12-08–12-10"
+    assert inbox(leader)[-1] == "提醒：外出申请待您审批：张伟 · 北京市朝阳区 12-08–12-10"
 
     clock.advance(hours=36)
     assert services.outings_scan().as_dict() == {"reminded": 0, "expired": 1}
     assert services.outings_scan().as_dict() == {"reminded": 0, "expired": 0}
     outing.refresh_from_db()
     assert outing.state == OutingState.EXPIRED
-    assert inbox(employee.user) == ["Outing request expired: 北京市朝阳区, 2026-12-08 to 2026-12-10"]
+    assert inbox(employee.user) == ["外出申请已失效：北京市朝阳区，2026-12-08 至 2026-12-10"]
     assert selectors.steps_waiting(viewer=leader).count() == 0
     with pytest.raises(ValidationError):
         services.outing_approve(actor=leader, outing=outing)
