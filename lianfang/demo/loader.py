@@ -601,6 +601,9 @@ def _load(gen: Generator) -> demo_daily.DailySummary:
     from lianfang.command import demo as command_demo  # urgent matters: one resolved in time, one escalated
 
     command_demo.load_demo(rng=gen.rng, today=gen.today, users=users, group=group)
+    from lianfang.outings import demo as outings_demo  # outings: away, back under monitoring, waiting, filed
+
+    outings_demo.load_demo(rng=gen.rng, today=gen.today, users=users, group=group)
     return daily
 
 

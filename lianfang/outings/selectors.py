@@ -251,13 +251,10 @@ def open_step(outing: Outing) -> OutingStep | None:
 
 def step_holders(step: OutingStep) -> list[int]:
     """Who is told a step waits: the holders of its role on the step's unit itself."""
-    return list(
-        RoleAssignment.objects.filter(unit=step.unit, role=step.role, user__is_active=True)
-        .exclude(user_id=step.outing.person.user_id)
-        .values_list("user_id", flat=True)
-        .distinct()
-        .order_by("user_id")
-    )
+    holders = RoleAssignment.objects.filter(unit=step.unit, role=step.role, user__is_active=True)
+    if step.outing.person.user_id is not None:
+        holders = holders.exclude(user_id=step.outing.person.user_id)
+    return list(holders.values_list("user_id", flat=True).distinct().order_by("user_id"))
 
 
 # --- pages ---------------------------------------------------------------------------------------
@@ -329,15 +326,25 @@ def overlapping(person: Person, first: datetime.date, last: datetime.date, exclu
     return qs.filter(planned | actual).order_by("date_from")
 
 
+def _monitored(*, viewer, day: datetime.date) -> QuerySet[Outing]:
+    return outing_list(viewer=viewer).filter(state=OutingState.RETURNED, monitoring_until__gte=day, actual_to__lt=day)
+
+
+def _reading_of(day: datetime.date) -> Exists:
+    return Exists(MonitoringReading.objects.filter(outing=OuterRef("pk"), date=day))
+
+
 def monitored(*, viewer, day: datetime.date) -> QuerySet[Outing]:
-    """Outings whose person is under enhanced monitoring on ``day``, with today's reading if any."""
-    reading = MonitoringReading.objects.filter(outing=OuterRef("pk"), date=day)
+    """Outings whose person is under enhanced monitoring on ``day`` (the days after the return, up to
+    its end), each with ``has_reading``: today's second reading is in."""
     return (
-        outing_list(viewer=viewer)
-        .filter(state=OutingState.RETURNED, monitoring_until__gte=day, actual_to__lt=day)
-        .annotate(has_reading=Exists(reading))
-        .order_by("unit__path", "person__name")
+        _monitored(viewer=viewer, day=day).annotate(has_reading=_reading_of(day)).order_by("unit__path", "person__name")
     )
+
+
+def missing_readings(*, viewer, day: datetime.date) -> int:
+    """How many of them have no second reading on ``day``."""
+    return _monitored(viewer=viewer, day=day).exclude(_reading_of(day)).count()
 
 
 def readings_of(outing: Outing) -> list[MonitoringReading]:
@@ -404,7 +411,7 @@ def todos_for(user, day: datetime.date) -> list[Todo]:
             )
         )
     if has_any(user, "outings.monitoringreading", Action.ADD):
-        missing = monitored(viewer=user, day=day).filter(has_reading=False).count()
+        missing = missing_readings(viewer=user, day=day)
         if missing:
             found.append(
                 Todo(
