@@ -269,7 +269,13 @@ PERSONAS: tuple[Persona, ...] = (
         gettext_noop("the whole group: units, people, import, audit log"),
     ),
     Persona(
-        "leader", "高建国", Gender.MALE, Role.LEADER, (GROUP_CODE,), "G-D01", gettext_noop("the whole group, read-only")
+        "leader",
+        "高建国",
+        Gender.MALE,
+        Role.LEADER,
+        (GROUP_CODE,),
+        "G-D01",
+        gettext_noop("the whole group: reads everything, approves outings"),
     ),
     Persona(
         "liaison",

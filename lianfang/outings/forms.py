@@ -111,7 +111,7 @@ class FilterForm(Form):
     state = forms.ChoiceField(label=_("State"), required=False, choices=[("", _("All states")), *OutingState.choices])
     when = forms.ChoiceField(label=pgettext_lazy("outing filter", "When"), required=False, choices=WHEN_CHOICES)
     risk = forms.BooleanField(label=_("Only to risk areas"), required=False)
-    unit = UnitChoiceField(label=_("Unit"), queryset=None, required=False)
+    unit = UnitChoiceField(label=_("Unit"), queryset=None, required=False, empty_label=_("All units"))
     q = forms.CharField(label=_("Search"), required=False, help_text=_("A name or a place."))
 
     def __init__(self, *args: Any, units=None, **kwargs: Any) -> None:

@@ -328,12 +328,12 @@ def menu_for(user, *, cases_home: str | None, own_person) -> list[MenuEntry]:
                 key="people",
                 title=pgettext_lazy("menu", "People"),
                 links=(roster, *outing_links),
-                namespaces=frozenset({"people", "outings"}),
+                namespaces=frozenset({"people"}),
             )
         else:
             people_entry = _link("people", pgettext_lazy("menu", "People"), *people_pages)
     else:
-        outings_entry = _group("outings", pgettext_lazy("menu", "Outings"), outing_links, "outings")
+        outings_entry = _group("outings", pgettext_lazy("menu", "Outings"), outing_links)
     entries: list[MenuEntry | None] = [
         _link("home", pgettext_lazy("menu", "Today"), "home"),
         _group("checkins", pgettext_lazy("menu", "Check-ins"), checkins),
@@ -396,8 +396,10 @@ def _outing_links(user, own_person) -> list[MenuLink | None]:
     def can(label: str, action: str) -> bool:
         return has_any(user, label, action)
 
+    # An outing's page belongs to "All outings" for who may see others', else to "My outings".
+    own = () if can("outings.outing", Action.VIEW) else ("outings:detail",)
     return [
-        _link("my-outings", pgettext_lazy("menu", "My outings"), "outings:mine", "outings:new", "outings:return")
+        _link("my-outings", pgettext_lazy("menu", "My outings"), "outings:mine", "outings:new", "outings:return", *own)
         if own_person is not None
         else None,
         _link("outing-approvals", pgettext_lazy("menu", "Outings to approve"), "outings:approvals")
