@@ -13,6 +13,7 @@ from lianfang.health import api as health_api
 from lianfang.materials import api as materials_api
 from lianfang.notify import api as notify_api
 from lianfang.org.api import RoleAssignmentViewSet, UnitKindViewSet, UnitViewSet
+from lianfang.outings import api as outings_api
 from lianfang.people.api import PersonViewSet, TagViewSet
 from lianfang.privacy import api as privacy_api
 from lianfang.reporting import api as reporting_api
@@ -38,6 +39,7 @@ for app_api in (
     cases_api,
     duty_api,
     command_api,
+    outings_api,
     materials_api,
     donations_api,
 ):

@@ -329,6 +329,11 @@ SPECTACULAR_SETTINGS = {
         "DutyPhoneCheckEnum": "lianfang.duty.choices.PhoneCheck",
         "DutyHandoverStatusEnum": "lianfang.duty.choices.HandoverStatus",
         "DutySwapStatusEnum": "lianfang.duty.choices.SwapStatus",
+        # Outings (issue 13).
+        "OutingStateEnum": "lianfang.outings.choices.OutingState",
+        "OutingRouteEnum": "lianfang.outings.choices.Route",
+        "OutingStepKindEnum": "lianfang.outings.choices.StepKind",
+        "OutingStepDecisionEnum": "lianfang.outings.choices.StepDecision",
     },
     # Swagger UI would otherwise send the schema to an online validator: intranets have no internet.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},

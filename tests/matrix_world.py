@@ -8,16 +8,20 @@ transaction (see :func:`module_world`); each test runs in a savepoint that is ro
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
+from django.utils import timezone
 
 from lianfang.core.models import AuditEvent, AuditKind, ChangeAction, Job, ObjectChange
 from lianfang.org.choices import Role
 from lianfang.org.models import RoleAssignment, Unit
+from lianfang.outings.choices import StepKind
+from lianfang.outings.models import Outing, OutingStep
 from lianfang.people.models import Person
 from lianfang.testing import ALL_ROLES, SCOPE_RELATIONS, PersonFactory, Tree, add_unit, make_tree
 
@@ -43,6 +47,7 @@ class World:
     events: dict[str, AuditEvent] = field(default_factory=dict)
     jobs: dict[str, Job] = field(default_factory=dict)  # relation → a job someone else started there
     own_jobs: dict[str, Job] = field(default_factory=dict)  # actor → the job they started
+    outings: dict[str, Outing] = field(default_factory=dict)  # relation → an outing waiting for its leader
 
 
 def build_world() -> World:
@@ -75,6 +80,32 @@ def build_world() -> World:
             postchange_data={"name": unit.name},
         )
 
+    def outing(person: Person, unit: Unit) -> Outing:
+        """A request of the person waiting for the leader of its unit (the target holds the role there)."""
+        today = timezone.localdate()
+        row = Outing.objects.create(
+            person=person,
+            unit=unit,
+            place_code="110105",
+            place_name="北京市朝阳区",
+            date_from=today + datetime.timedelta(days=1),
+            date_to=today + datetime.timedelta(days=2),
+            reason="探亲",
+            transport="train",
+            submitted_at=timezone.now(),
+            last_day=today + datetime.timedelta(days=2),
+        )
+        OutingStep.objects.create(
+            outing=row,
+            seq=1,
+            kind=StepKind.LEADER,
+            unit=unit,
+            role=Role.LEADER,
+            opened_at=timezone.now(),
+            due_at=timezone.now() + datetime.timedelta(days=2),
+        )
+        return row
+
     def event(unit: Unit) -> AuditEvent:
         return AuditEvent.objects.create(kind=AuditKind.EXPORT, request_id=ZERO_UUID, unit=unit, user=other)
 
@@ -92,12 +123,13 @@ def build_world() -> World:
         world.changes[relation] = change(unit)
         world.events[relation] = event(unit)
         world.jobs[relation] = Job.objects.create(kind="roster_import", created_by=other, unit=unit)
+        world.outings[relation] = outing(world.people[relation], unit)
     for actor, user_id in users.items():
         world.own_jobs[actor] = Job.objects.create(kind="roster_import", created_by_id=user_id, unit=tree.a1)
 
     # Rows in the other subsidiary and on the group itself, which no role on A1 may ever see.
     for unit in (tree.b1, tree.group):
-        PersonFactory(unit=unit, name="外人")
+        outing(PersonFactory(unit=unit, name="外人"), unit)
         RoleAssignment.objects.create(user=target, unit=unit, role=Role.LEADER)
         change(unit)
         event(unit)
@@ -128,4 +160,6 @@ def db_state(*, with_logins: bool = True) -> dict[str, list]:
         "changes": list(ObjectChange.objects.order_by("pk").values_list("pk", flat=True)),
         "events": list(events.order_by("pk").values_list("pk", flat=True)),
         "jobs": list(Job.objects.order_by("pk").values_list("pk", flat=True)),
+        "outings": list(Outing.objects.order_by("pk").values()),
+        "outing steps": list(OutingStep.objects.order_by("pk").values()),
     }

@@ -17,6 +17,7 @@ runs in a savepoint that is rolled back.
 
 from __future__ import annotations
 
+import datetime
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 from rest_framework.test import APIClient
 
@@ -33,6 +35,7 @@ from lianfang.core.scoping import Action
 from lianfang.org.choices import Role
 from lianfang.org.models import RoleAssignment, Unit
 from lianfang.org.roles import role_allows
+from lianfang.outings.models import Outing
 from lianfang.people.importer import HEADERS
 from lianfang.people.models import Person
 from lianfang.testing import ALL_ROLES, IN_SCOPE
@@ -77,10 +80,11 @@ def may_here(actor: str, label: str, action: str, relation: str) -> bool:
     return may(actor, label, action) and relation in IN_SCOPE
 
 
-def expected_for_object(actor: str, label: str, action: str, relation: str, ok: int) -> int:
+def expected_for_object(actor: str, label: str, action: str, relation: str, ok: int, seen_as: str = "") -> int:
+    """404 unless the object is visible (``seen_as`` names the model that makes it visible), then ok or 403."""
     if actor == ANONYMOUS:
         return 401
-    if not may_here(actor, label, Action.VIEW, relation):
+    if not may_here(actor, seen_as or label, Action.VIEW, relation):
         return 404
     return ok if may_here(actor, label, action, relation) else 403
 
@@ -108,6 +112,7 @@ LISTS: dict[str, tuple[str, Any, Callable[[World], dict[str, Any]]]] = {
     "role-assignments": ("org.roleassignment", RoleAssignment, _in_a1("unit__path")),
     "audit/changes": ("core.objectchange", ObjectChange, _in_a1("unit__path")),
     "audit/events": ("core.auditevent", AuditEvent, _in_a1("unit__path")),
+    "outings": ("outings.outing", Outing, _in_a1("unit__path")),
 }
 
 
@@ -157,6 +162,7 @@ DETAILS: dict[str, tuple[str, Callable[[World, str], Any]]] = {
     "role-assignments": ("org.roleassignment", lambda w, r: w.assignments[r]),
     "audit/changes": ("core.objectchange", lambda w, r: w.changes[r]),
     "audit/events": ("core.auditevent", lambda w, r: w.events[r]),
+    "outings": ("outings.outing", lambda w, r: w.outings[r]),
 }
 
 
@@ -202,6 +208,14 @@ class Write:
     prepare: Callable[[World, str], None] | None = None
     also: tuple[tuple[str, str], ...] = ()  # (label, action) the write needs too, else 403
     writes: bool = True  # False for a read that is checked like a write (it must change nothing)
+    # The roles among those the table allows that the service lets do it (None: all of them); the
+    # others are refused (403). An outing's step is decided by its own role or the office above it.
+    roles: frozenset[str] | None = None
+    seen_as: str = ""  # the model whose view right makes the object visible, if not ``label``
+
+
+# Deciding a step waiting for the unit's leader: the leader, or the office in the leader's place.
+OUTING_DECIDERS = frozenset({Role.LEADER.value, Role.GROUP_ADMIN.value})
 
 
 def _deactivate(world: World, relation: str) -> None:
@@ -366,6 +380,56 @@ WRITES: dict[str, Write] = {
         url=lambda w, r: f"/api/v1/audit/events/{w.events[r].pk}/",
         always=405,
     ),
+    "outings: approve": Write(
+        label="outings.outing",
+        action=Action.APPROVE,
+        method="post",
+        url=lambda w, r: f"/api/v1/outings/{w.outings[r].pk}/approve/",
+        body=lambda w, r: {"note": "同意"},
+        roles=OUTING_DECIDERS,
+    ),
+    "outings: refuse": Write(
+        label="outings.outing",
+        action=Action.APPROVE,
+        method="post",
+        url=lambda w, r: f"/api/v1/outings/{w.outings[r].pk}/reject/",
+        body=lambda w, r: {"reason": "非必要不外出"},
+        roles=OUTING_DECIDERS,
+    ),
+    "outings: acknowledge (nothing filed)": Write(
+        label="outings.outing",
+        action=Action.APPROVE,
+        method="post",
+        url=lambda w, r: f"/api/v1/outings/{w.outings[r].pk}/acknowledge/",
+        body=lambda w, r: {},
+        ok=400,
+        writes=False,
+    ),
+    # Only the person (or who asked for them) withdraws or confirms a return: no role on A1 withdraws.
+    "outings: withdraw": Write(
+        label="outings.outing",
+        action=Action.CHANGE,
+        method="post",
+        url=lambda w, r: f"/api/v1/outings/{w.outings[r].pk}/cancel/",
+        roles=frozenset(),
+    ),
+    "outings: ask for someone": Write(
+        label="outings.outing",
+        action=Action.ADD,
+        method="post",
+        url=lambda w, r: "/api/v1/outings/",
+        body=lambda w, r: {
+            "person": w.people[r].pk,
+            "place_code": "110105",
+            "date_from": str(timezone.localdate() + datetime.timedelta(days=10)),
+            "date_to": str(timezone.localdate() + datetime.timedelta(days=11)),
+            "reason": "出差",
+            "transport": "train",
+        },
+        ok=201,
+        # The person named must be visible (404 otherwise), and the actor must add outings of their unit.
+        seen_as="people.person",
+    ),
 }
 
 
@@ -376,8 +440,10 @@ def expected_for_write(write: Write, actor: str, relation: str) -> int:
         return write.always
     if write.create:
         return expected_for_create(actor, write.label, relation)
-    expected = expected_for_object(actor, write.label, write.action, relation, ok=write.ok)
+    expected = expected_for_object(actor, write.label, write.action, relation, ok=write.ok, seen_as=write.seen_as)
     if expected == write.ok and not all(may_here(actor, label, action, relation) for label, action in write.also):
+        return 403
+    if write.roles is not None and expected == write.ok and actor not in write.roles:
         return 403
     return expected
 

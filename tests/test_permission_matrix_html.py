@@ -32,6 +32,7 @@ from lianfang.core.scoping import Action
 from lianfang.org.choices import Role
 from lianfang.org.models import Unit
 from lianfang.org.roles import role_allows
+from lianfang.outings.models import Outing
 from lianfang.people.models import Person
 from lianfang.testing import ALL_ROLES, IN_SCOPE
 from tests.matrix_world import (
@@ -198,6 +199,12 @@ LISTS: dict[str, tuple[str, Callable[[World], set[int]], str, bool]] = {
         "data-row",
         True,
     ),
+    "outings:list": (
+        "outings.outing",
+        lambda w: set(Outing.objects.filter(unit__path__startswith=w.tree.a1.path).values_list("pk", flat=True)),
+        "data-row",
+        True,
+    ),
 }
 
 
@@ -268,6 +275,9 @@ OBJECT_PAGES: dict[str, ObjectPage] = {
     "change detail": ObjectPage(
         "core.objectchange", Action.VIEW, lambda w, r: reverse("audit-change-detail", args=[w.changes[r].pk])
     ),
+    "outing detail": ObjectPage(
+        "outings.outing", Action.VIEW, lambda w, r: reverse("outings:detail", args=[w.outings[r].pk])
+    ),
 }
 
 
@@ -335,7 +345,13 @@ class Write:
     ok: int = 302
     create: bool = False
     seen_as: str = ""
+    # The roles among those the table allows that the service lets do it (None: all of them); the
+    # others are refused (403). An outing's step is decided by its own role or the office above it.
+    roles: frozenset[str] | None = None
 
+
+# Deciding a step waiting for the unit's leader: the leader, or the office in the leader's place.
+OUTING_DECIDERS = frozenset({Role.LEADER.value, Role.GROUP_ADMIN.value})
 
 WRITES: dict[str, Write] = {
     "unit create": Write(
@@ -395,13 +411,37 @@ WRITES: dict[str, Write] = {
         lambda w, r: reverse("people:reveal", args=[w.people[r].pk, "id_number"]),
         ok=200,
     ),
+    "outing approve": Write(
+        "outings.outing",
+        Action.APPROVE,
+        lambda w, r: reverse("outings:act", args=[w.outings[r].pk, "approve"]),
+        lambda w, r: {"note": "同意"},
+        roles=OUTING_DECIDERS,
+    ),
+    "outing refuse": Write(
+        "outings.outing",
+        Action.APPROVE,
+        lambda w, r: reverse("outings:act", args=[w.outings[r].pk, "reject"]),
+        lambda w, r: {"note": "非必要不外出"},
+        roles=OUTING_DECIDERS,
+    ),
+    # Only the person (or who asked for them) withdraws: no role may, wherever it sits.
+    "outing withdraw": Write(
+        "outings.outing",
+        Action.CHANGE,
+        lambda w, r: reverse("outings:act", args=[w.outings[r].pk, "cancel"]),
+        roles=frozenset(),
+    ),
 }
 
 
 def expected_for_write(write: Write, actor: str, relation: str) -> int:
     if write.create:
         return expected_for_create(actor, write.label, relation)
-    return expected_for_object(actor, write.label, write.action, relation, ok=write.ok, seen_as=write.seen_as)
+    expected = expected_for_object(actor, write.label, write.action, relation, ok=write.ok, seen_as=write.seen_as)
+    if write.roles is not None and expected == write.ok and actor not in write.roles:
+        return 403
+    return expected
 
 
 @pytest.mark.parametrize("relation", RELATIONS)

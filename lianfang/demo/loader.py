@@ -269,7 +269,13 @@ PERSONAS: tuple[Persona, ...] = (
         gettext_noop("the whole group: units, people, import, audit log"),
     ),
     Persona(
-        "leader", "高建国", Gender.MALE, Role.LEADER, (GROUP_CODE,), "G-D01", gettext_noop("the whole group, read-only")
+        "leader",
+        "高建国",
+        Gender.MALE,
+        Role.LEADER,
+        (GROUP_CODE,),
+        "G-D01",
+        gettext_noop("the whole group: reads everything, approves outings"),
     ),
     Persona(
         "liaison",
@@ -601,6 +607,9 @@ def _load(gen: Generator) -> demo_daily.DailySummary:
     from lianfang.command import demo as command_demo  # urgent matters: one resolved in time, one escalated
 
     command_demo.load_demo(rng=gen.rng, today=gen.today, users=users, group=group)
+    from lianfang.outings import demo as outings_demo  # outings: away, back under monitoring, waiting, filed
+
+    outings_demo.load_demo(rng=gen.rng, today=gen.today, users=users, group=group)
     # Last: yesterday's bulletin, so its cards count what every app's demo wrote.
     demo_daily.publish_yesterday_bulletin(today=gen.today, users=users)
     return daily

@@ -91,6 +91,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         # Urgent matters (issue 12): report, act at any level (change), close; the levels' limits.
         "command.urgentmatter": frozenset({V, A, C, E}),
         "command.severitylevel": frozenset({V, C}),
+        # Outings (issue 13): the office sees every outing, asks for someone, confirms a return for them,
+        # decides any step in its subtree (approve) and acknowledges filings; it sets the route.
+        "outings.outing": frozenset({V, A, C, E, P}),
+        "outings.outingstep": frozenset({V}),
+        "outings.monitoringreading": frozenset({V, A}),
+        "outings.outingsettings": frozenset({V, C}),
     },
     # The liaison keeps the unit's roster and calls its people, so sees phones and ID numbers
     # (each unmask is audited), but cannot grant roles or see the audit log.
@@ -134,6 +140,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "duty.handover": frozenset({V}),
         # Urgent matters (issue 12): report for the unit, act at its level (acknowledge, forward, resolve).
         "command.urgentmatter": frozenset({V, A, C}),
+        # Outings (issue 13): the liaison sees the unit's outings, asks and confirms a return for staff
+        # without phones, records their monitoring readings; approves only where the office made the
+        # liaison the approving role (the service checks the step's role).
+        "outings.outing": frozenset({V, A, C, E, P}),
+        "outings.outingstep": frozenset({V}),
+        "outings.monitoringreading": frozenset({V, A}),
     },
     # The duty officer runs the morning check of the staff on duty.
     Role.DUTY_OFFICER: {
@@ -167,6 +179,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
     # sees case details (every read audited); calls people, so sees phones.
     Role.CASE_MANAGER: {
         "org.unit": frozenset({V}),
+        # Outings (issue 13): where people are and were, and who is under enhanced monitoring.
+        "outings.outing": frozenset({V, E}),
+        "outings.outingstep": frozenset({V}),
+        "outings.monitoringreading": frozenset({V}),
         "people.person": frozenset({V, U}),
         "health.checkin": frozenset({V}),
         "health.trip": frozenset({V, A, C, D, E}),
@@ -253,6 +269,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "duty.logentry": frozenset({V, E}),
         "duty.handover": frozenset({V}),
         "command.urgentmatter": frozenset({V, E}),
+        # Outings (issue 13): the unit's leader approves its people's outings (领导审批), by default.
+        "outings.outing": frozenset({V, E, P}),
+        "outings.outingstep": frozenset({V}),
+        "outings.monitoringreading": frozenset({V}),
     },
     Role.EMPLOYEE: {},
 }

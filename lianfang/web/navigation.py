@@ -138,6 +138,19 @@ def manage_pages(user) -> list[tuple[str, str, str]]:
                     _("Minutes each level has to acknowledge and to report in writing, per severity level."),
                 )
             )
+    from lianfang.outings.services import may_edit_settings as may_edit_outing_settings
+
+    if may_edit_outing_settings(user):
+        pages.append(
+            (
+                "outings:settings",
+                _("Outing approval and filing"),
+                _(
+                    "Who approves outings, when the prevention office approves too, expiry, and the measures "
+                    "on return (trip in the history, enhanced monitoring)."
+                ),
+            )
+        )
     pages.extend(_privacy_pages(user))
     return pages
 
@@ -302,10 +315,30 @@ def menu_for(user, *, cases_home: str | None, own_person) -> list[MenuEntry]:
         if can("reporting.raiseditem", Action.VIEW)
         else None,
     ]
+    # Outings sit with the people for whoever reads the roster (the office, liaisons, leaders), so the
+    # office's menu keeps one row; an employee finds "My outings" beside "My check-in".
+    outing_links = [link for link in _outing_links(user, own_person) if link is not None]
+    people_pages = ("people:list", "people:detail", "people:edit", "people:create")
+    people_entry: MenuEntry | None = None
+    outings_entry: MenuEntry | None = None
+    if can("people.person", Action.VIEW):
+        if outing_links:
+            roster = _link("roster", pgettext_lazy("menu", "Roster"), *people_pages)
+            people_entry = MenuGroup(
+                key="people",
+                title=pgettext_lazy("menu", "People"),
+                links=(roster, *outing_links),
+                namespaces=frozenset({"people"}),
+            )
+        else:
+            people_entry = _link("people", pgettext_lazy("menu", "People"), *people_pages)
+    else:
+        outings_entry = _group("outings", pgettext_lazy("menu", "Outings"), outing_links)
     entries: list[MenuEntry | None] = [
         _link("home", pgettext_lazy("menu", "Today"), "home"),
         _group("checkins", pgettext_lazy("menu", "Check-ins"), checkins),
         _group("reports", pgettext_lazy("menu", "Reports"), reports),
+        outings_entry,
         _link("status", pgettext_lazy("menu", "Health status"), "health:status-board", *_STATUS_PAGES)
         if can("status.personstatus", Action.VIEW)
         else None,
@@ -320,9 +353,7 @@ def menu_for(user, *, cases_home: str | None, own_person) -> list[MenuEntry]:
         _link("units", pgettext_lazy("menu", "Units"), "org:tree", "org:detail", "org:edit", "org:create", "org:move")
         if can("org.unit", Action.VIEW)
         else None,
-        _link("people", pgettext_lazy("menu", "People"), "people:list", "people:detail", "people:edit", "people:create")
-        if can("people.person", Action.VIEW)
-        else None,
+        people_entry,
         _link("inbox", pgettext_lazy("menu", "Inbox"), "notify:inbox", "notify:message"),
         _manage_group(user),
     ]
@@ -354,6 +385,31 @@ def _duty_links(user, own_person) -> list[MenuLink | None]:
         else None,
         _link("urgent-new", pgettext_lazy("menu", "Report an urgent matter"), "command:new")
         if can("command.urgentmatter", Action.ADD)
+        else None,
+    ]
+
+
+def _outing_links(user, own_person) -> list[MenuLink | None]:
+    """Outings (外出审批报备): one's own (ask, return), those to approve, every outing in scope, the
+    people under enhanced monitoring after one."""
+
+    def can(label: str, action: str) -> bool:
+        return has_any(user, label, action)
+
+    # An outing's page belongs to "All outings" for who may see others', else to "My outings".
+    own = () if can("outings.outing", Action.VIEW) else ("outings:detail",)
+    return [
+        _link("my-outings", pgettext_lazy("menu", "My outings"), "outings:mine", "outings:new", "outings:return", *own)
+        if own_person is not None
+        else None,
+        _link("outing-approvals", pgettext_lazy("menu", "Outings to approve"), "outings:approvals")
+        if can("outings.outing", Action.APPROVE)
+        else None,
+        _link("outing-list", pgettext_lazy("menu", "All outings"), "outings:list", "outings:detail")
+        if can("outings.outing", Action.VIEW)
+        else None,
+        _link("outing-monitoring", pgettext_lazy("menu", "Enhanced monitoring"), "outings:monitoring")
+        if can("outings.monitoringreading", Action.VIEW)
         else None,
     ]
 

@@ -43,6 +43,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "can_people": can_people,
         "can_import": has_any(user, "people.person", Action.IMPORT),
         "can_audit": has_any(user, "core.objectchange", Action.VIEW),
+        "can_outings": has_any(user, "outings.outing", Action.VIEW),
         "can_dashboard": can_see_dashboard(user),
         # A person may always know which roles they hold (like seeing their own record); the
         # unit names are those of units the role was granted on.

@@ -442,3 +442,22 @@ def test_the_next_seven_days_of_the_demo_lack_only_one_night_s_leader_at_one_sta
     gaps = gap_rows(viewer=user("admin"))
     assert [(g.post.unit.name, g.gap.missing, g.gap.hours) for g in gaps] == [("解放路热力站", "leader", 12.0)]
     assert timezone.localtime(gaps[0].gap.starts_at).hour == 20
+
+
+def test_the_outings_tell_their_story_and_wait_on_the_personas_home_pages():
+    from lianfang.core.extensions import todos_for
+    from lianfang.outings.choices import OutingState, Route
+    from lianfang.outings.models import Outing
+
+    today = timezone.localdate()
+    turned = Outing.objects.get(risk_found_on=today)
+    assert turned.state == OutingState.APPROVED and not turned.risk_at_request
+    assert Message.objects.filter(recipient__username="leader", kind="outing_risk").exists()
+    back = Outing.objects.get(state=OutingState.RETURNED)
+    assert back.trip_recorded and back.monitoring_until > today and back.readings.count() == 2
+    assert Outing.objects.filter(route=Route.FILING, acknowledged_by__username="admin").exists()
+    assert Outing.objects.filter(state=OutingState.REJECTED).exists()
+    assert Outing.objects.get(person__user__username="employee").state == OutingState.PENDING
+    keys = {username: {t.key for t in todos_for(user(username), today)} for username in ("leader", "liaison")}
+    assert "outings.approve" in keys["leader"]
+    assert "outings.monitoring" in keys["liaison"]

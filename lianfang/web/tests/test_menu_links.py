@@ -129,10 +129,11 @@ def test_the_office_finds_materials_and_manage_pages_in_submenus_and_the_unit_re
     assert {"manage-hub", "org:settings", "people:import", "audit-changes"} <= set(menu["manage"])
     assert menu["reports"] == ["dashboard", "report", "overview", "bulletins", "raised"]
     assert menu["checkins"] == ["checkin", "proxy", "completion"]
+    assert menu["people"] == ["roster", "my-outings", "outing-approvals", "outing-list", "outing-monitoring"]
 
 
 def test_an_employee_s_menu_is_their_check_in_and_inbox_without_submenus():
-    assert menu_of("employee") == {"home": [], "checkin": [], "inbox": []}
+    assert menu_of("employee") == {"home": [], "checkin": [], "my-outings": [], "inbox": []}
 
 
 def test_the_inspector_s_menu_offers_only_what_an_inspector_may_open():
