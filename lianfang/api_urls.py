@@ -16,6 +16,7 @@ from lianfang.org.api import RoleAssignmentViewSet, UnitKindViewSet, UnitViewSet
 from lianfang.people.api import PersonViewSet, TagViewSet
 from lianfang.privacy import api as privacy_api
 from lianfang.reporting import api as reporting_api
+from lianfang.sites import api as sites_api
 from lianfang.status import api as status_api
 
 app_name = "api"
@@ -38,6 +39,7 @@ for app_api in (
     cases_api,
     duty_api,
     command_api,
+    sites_api,
     materials_api,
     donations_api,
 ):

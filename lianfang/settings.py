@@ -331,6 +331,12 @@ SPECTACULAR_SETTINGS = {
         "DutyPhoneCheckEnum": "lianfang.duty.choices.PhoneCheck",
         "DutyHandoverStatusEnum": "lianfang.duty.choices.HandoverStatus",
         "DutySwapStatusEnum": "lianfang.duty.choices.SwapStatus",
+        # Disinfection (sites app, issue 13).
+        "DisinfectionRoundKindEnum": "lianfang.sites.choices.RoundKind",
+        "DisinfectionPlanKindEnum": "lianfang.sites.choices.PLANNED_KINDS",
+        "DisinfectionAreaEnum": "lianfang.sites.choices.Area",
+        "DisinfectionFrequencyEnum": "lianfang.sites.choices.Frequency",
+        "DisinfectionRoundStatusEnum": "lianfang.sites.choices.RoundStatus",
     },
     # Swagger UI would otherwise send the schema to an online validator: intranets have no internet.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},

@@ -91,6 +91,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         # Urgent matters (issue 12): report, act at any level (change), close; the levels' limits.
         "command.urgentmatter": frozenset({V, A, C, E}),
         "command.severitylevel": frozenset({V, C}),
+        # Disinfection (issue 13): the office keeps the catalogue of disinfectants, plans for any site,
+        # opens a terminal disinfection by hand (add on a round) and logs a round anywhere.
+        "sites.disinfectant": frozenset({V, A, C}),
+        "sites.disinfectionplan": frozenset({V, A, C, E}),
+        "sites.disinfectionslot": frozenset({V, A, E}),
+        "sites.disinfectionlog": frozenset({V, A, C, E}),
     },
     # The liaison keeps the unit's roster and calls its people, so sees phones and ID numbers
     # (each unmask is audited), but cannot grant roles or see the audit log.
@@ -134,6 +140,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "duty.handover": frozenset({V}),
         # Urgent matters (issue 12): report for the unit, act at its level (acknowledge, forward, resolve).
         "command.urgentmatter": frozenset({V, A, C}),
+        # Disinfection (issue 13): the liaison plans the unit's sites, logs rounds and corrects a record.
+        "sites.disinfectant": frozenset({V}),
+        "sites.disinfectionplan": frozenset({V, A, C, E}),
+        "sites.disinfectionslot": frozenset({V, A, E}),
+        "sites.disinfectionlog": frozenset({V, A, C, E}),
     },
     # The duty officer runs the morning check of the staff on duty.
     Role.DUTY_OFFICER: {
@@ -162,6 +173,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "status.personstatus": frozenset({V}),
         # Urgent matters (issue 12): a checkpoint incident is reported from the gate.
         "command.urgentmatter": frozenset({V, A}),
+        # Disinfection (issue 13): the site's staff do the rounds and log them from a phone.
+        "sites.disinfectant": frozenset({V}),
+        "sites.disinfectionplan": frozenset({V}),
+        "sites.disinfectionslot": frozenset({V}),
+        "sites.disinfectionlog": frozenset({V, A}),
     },
     # Cases, contacts, isolation and care of the unit's subtree: the only role below the office that
     # sees case details (every read audited); calls people, so sees phones.
@@ -181,6 +197,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "cases.clusteralert": frozenset({V}),
         # Urgent matters (issue 12): a suspected case at work is reported at once.
         "command.urgentmatter": frozenset({V, A}),
+        # Disinfection (issue 13): whether the terminal disinfection after a case was done, and when.
+        "sites.disinfectionslot": frozenset({V}),
+        "sites.disinfectionlog": frozenset({V}),
     },
     # Keeps the unit's store: issues, receives, counts, ships and receives transfers, records donations.
     Role.MATERIALS_KEEPER: {
@@ -221,6 +240,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "reporting.unitdailyreport": frozenset({V}),
         "reporting.raiseditem": frozenset({V}),
         "command.urgentmatter": frozenset({V}),
+        # Disinfection (issue 13): the record sheet (消毒记录表) inspectors ask for, plans and photos.
+        "sites.disinfectant": frozenset({V}),
+        "sites.disinfectionplan": frozenset({V}),
+        "sites.disinfectionslot": frozenset({V}),
+        "sites.disinfectionlog": frozenset({V}),
     },
     Role.LEADER: {
         "org.unit": frozenset({V, E}),
@@ -253,6 +277,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "duty.logentry": frozenset({V, E}),
         "duty.handover": frozenset({V}),
         "command.urgentmatter": frozenset({V, E}),
+        "sites.disinfectant": frozenset({V}),
+        "sites.disinfectionplan": frozenset({V, E}),
+        "sites.disinfectionslot": frozenset({V, E}),
+        "sites.disinfectionlog": frozenset({V, E}),
     },
     Role.EMPLOYEE: {},
 }
