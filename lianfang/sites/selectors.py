@@ -106,7 +106,7 @@ class RoundRow:
 def _minimum(slot: DisinfectionSlot) -> int | None:
     if slot.kind == RoundKind.VENTILATION:
         return slot.min_minutes or VENTILATION_MINUTES
-    return slot.agent.contact_minutes if slot.agent_id else None
+    return slot.agent.contact_minutes if slot.agent is not None else None
 
 
 def rows_of(slots: Iterable[DisinfectionSlot], now: datetime.datetime | None = None) -> list[RoundRow]:

@@ -165,7 +165,7 @@ def _tell_site(slot: DisinfectionSlot) -> None:
         body = (
             _("Case %(case)s is confirmed. Disinfect the whole site and log it with a photo.")
             % {"case": slot.case.number}
-            if slot.case_id
+            if slot.case is not None
             else slot.note
         )
         url = reverse("sites:site-day", args=[slot.site_id]) + f"?date={slot.day:%Y-%m-%d}"
