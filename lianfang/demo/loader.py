@@ -601,6 +601,9 @@ def _load(gen: Generator) -> demo_daily.DailySummary:
     from lianfang.command import demo as command_demo  # urgent matters: one resolved in time, one escalated
 
     command_demo.load_demo(rng=gen.rng, today=gen.today, users=users, group=group)
+    from lianfang.sites import demo as sites_demo  # a week of disinfection rounds, two overdue, terminal ones
+
+    sites_demo.load_demo(rng=gen.rng, today=gen.today, users=users, group=group)
     return daily
 
 
