@@ -74,7 +74,7 @@ PLANS: list[tuple[str, str, str, str, str | None, list[str], list[int] | None, i
         None,
     ),
     ("E02-C*", RoundKind.DISINFECTION, Area.LIFT, "各楼栋电梯按钮", ALCOHOL, ["10:00", "16:00"], None, None),
-    ("E02-C*", RoundKind.DISINFECTION, Area.WASTE, "垃圾收集点", CHLORINE_1000, ["17:00"], None, None),
+    ("E02-C*", RoundKind.DISINFECTION, Area.WASTE, "各楼栋垃圾桶站", CHLORINE_1000, ["17:00"], None, None),
     ("E03-F01", RoundKind.DISINFECTION, Area.VEHICLE, "勤务车辆（车内及门把手）", PERACETIC, ["18:00"], [0, 3], None),
     ("E06-F*", RoundKind.DISINFECTION, Area.VEHICLE, "公交车收车后车厢、扶手、座椅", CHLORINE, ["21:30"], None, None),
 ]
@@ -163,9 +163,11 @@ def load_demo(*, rng: random.Random, today: datetime.date, users: dict[str, Any]
         if key in undone:
             continue
         minimum = slot.min_minutes if slot.kind == RoundKind.VENTILATION else slot.agent.contact_minutes
-        lead = rng.randint(25, 80) if key != late else -rng.randint(40, 70)  # late: started after its deadline
+        took = (minimum or 1) + rng.randint(0, 12)
+        # Finished 5 to 45 minutes before the deadline; the late one started after it.
+        lead = took + rng.randint(5, 45) if key != late else -rng.randint(40, 70)
         started = slot.due_at - datetime.timedelta(minutes=lead)
-        ended = started + datetime.timedelta(minutes=(minimum or 1) + rng.randint(0, 12))
+        ended = started + datetime.timedelta(minutes=took)
         if ended > now:
             continue
         staff = people.get(slot.site_id) or []

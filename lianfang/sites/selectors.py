@@ -277,6 +277,7 @@ def todos_for(user, day: datetime.date) -> list[Todo]:
                 "%(count)d terminal disinfections to do",
                 len(terminal),
             ) % {"count": len(terminal)}
+        late = first.due_at < now  # the home page shows the time only: say the day it was due by
         found.append(
             Todo(
                 key="sites.terminal",
@@ -285,6 +286,9 @@ def todos_for(user, day: datetime.date) -> list[Todo]:
                 count=len(terminal),
                 due=first.due_at,
                 urgent=True,
+                detail=_("overdue since %(at)s") % {"at": f"{timezone.localtime(first.due_at):%m-%d %H:%M}"}
+                if late
+                else "",
             )
         )
 
@@ -323,8 +327,7 @@ def todos_for(user, day: datetime.date) -> list[Todo]:
                 % {"count": len(coming)},
                 url=_site_url(next(iter(site_ids)), day) if len(site_ids) == 1 else reverse("sites:disinfection"),
                 count=len(coming),
-                due=nxt,
-                detail=_("the next by %(time)s") % {"time": f"{timezone.localtime(nxt):%H:%M}"},
+                due=nxt,  # the home page shows it: the next one is due by then
             )
         )
     return found

@@ -324,7 +324,7 @@ def menu_for(user, *, cases_home: str | None, own_person) -> list[MenuEntry]:
             "materials",
         ),
         _group("duty", pgettext_lazy("menu", "Duty"), _duty_links(user, own_person), "duty", "command"),
-        _group("sites", pgettext_lazy("menu", "Disinfection"), _disinfection_links(user), "sites"),
+        _group("sites", pgettext_lazy("menu", "Sites"), _disinfection_links(user), "sites"),
         _link("units", pgettext_lazy("menu", "Units"), "org:tree", "org:detail", "org:edit", "org:create", "org:move")
         if can("org.unit", Action.VIEW)
         else None,
@@ -367,8 +367,8 @@ def _duty_links(user, own_person) -> list[MenuLink | None]:
 
 
 def _disinfection_links(user) -> list[MenuLink | None]:
-    """Disinfection (消杀): the rounds of the sites in scope (site staff land on their site's day), the
-    plans. The catalogue of disinfectants is in Manage."""
+    """Sites (场所): disinfection (消杀) — the rounds of the sites in scope (site staff land on their site's
+    day) and the plans; checkpoints and visitors join them later. The disinfectants are in Manage."""
 
     def can(label: str, action: str) -> bool:
         return has_any(user, label, action)

@@ -70,8 +70,8 @@ def test_an_open_terminal_disinfection_is_counted_until_it_is_done(tree, clock, 
 
 
 def test_the_site_staff_see_overdue_rounds_and_the_rounds_still_to_do(tree, clock, two_sites, staff):
-    mine = [(t.key, t.count, t.urgent, t.detail) for t in todos_for(staff, DAY) if t.key.startswith("sites.")]
-    assert mine == [("sites.rounds", 1, False, "the next by 16:00")]
+    mine = [(t.key, t.count, t.urgent, t.due) for t in todos_for(staff, DAY) if t.key.startswith("sites.")]
+    assert mine == [("sites.rounds", 1, False, local(DAY, "16:00"))]
 
     clock.at("16:10")
     overdue = next(t for t in todos_for(staff, DAY) if t.key == "sites.overdue")

@@ -127,16 +127,12 @@ def test_the_record_sheet_lists_the_day_s_rounds_with_lines_to_sign(tree, clock,
     assert "Person in charge (signature):" in text
 
 
-def test_the_overview_lists_the_sites_with_their_rounds_and_sends_site_staff_to_their_site(
-    tree, clock, plan, staff, liaison
-):
+def test_the_overview_lists_the_sites_with_their_rounds(tree, clock, plan, staff, liaison):
     page = client_for(liaison).get(reverse("sites:disinfection")).content.decode()
     assert f'data-site="{tree.a1s.pk}"' in page and 'data-total="due">2<' in page
 
-    response = client_for(staff).get(reverse("sites:disinfection"))
-    assert response.status_code == 302 and response["Location"].startswith(
-        reverse("sites:site-day", args=[tree.a1s.pk])
-    )
+    page = client_for(staff).get(reverse("sites:disinfection")).content.decode()
+    assert reverse("sites:site-day", args=[tree.a1s.pk]) in page
 
 
 def test_the_liaison_plans_a_site_from_the_page(tree, clock, agents, liaison):

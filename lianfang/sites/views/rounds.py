@@ -44,8 +44,6 @@ def overview(request: HttpRequest) -> HttpResponse:
     if only_overdue:
         rows = [r for r in rows if r.counts.overdue or r.terminal]
     may_plan = has_any(request.user, "sites.disinfectionplan", Action.ADD)
-    if len(rows) == 1 and not may_plan and not only_overdue and "date" not in request.GET:
-        return redirect(day_url(rows[0].site.pk, day))  # site staff: straight to their site's rounds
     totals = selectors.DayCounts(
         sum(r.counts.due for r in rows), sum(r.counts.done for r in rows), sum(r.counts.overdue for r in rows)
     )
