@@ -7,7 +7,7 @@ import datetime
 
 import pytest
 
-from lianfang.core.extensions import bulletin_sections, feed_counts, todos_for
+from lianfang.core.extensions import bulletin_sections, feed_counts, personal_data_for, todos_for
 from lianfang.org.choices import Role
 from lianfang.sites import selectors, services, tasks
 from lianfang.sites.tests.conftest import DAY, local
@@ -118,3 +118,24 @@ def test_the_job_makes_today_s_and_tomorrow_s_rounds_once(tree, clock, agents, l
     again = tasks.make_disinfection_rounds.call_local()
 
     assert (made, again) == (2, 0)
+
+
+def test_the_bulletin_card_shows_the_figures_it_kept(tree, clock, two_sites):
+    from django.template.loader import render_to_string
+
+    clock.at("16:30")
+    figures = bulletin_sections.get("sites").build(tree.group, DAY)
+
+    html = render_to_string("sites/_bulletin.html", {"section": figures})
+
+    assert 'data-disinfection="overdue">2<' in html and "甲公司二号热力站" in html and tree.a.name in html
+
+
+def test_my_data_lists_the_rounds_the_person_did(tree, clock, two_sites, staff):
+    from lianfang.people.models import Person
+
+    person = Person.objects.get(user=staff)
+
+    section = next(s for s in personal_data_for(person) if s.key == "sites.disinfection")
+
+    assert len(section.rows) == 1 and section.rows[0][0] == tree.a1s.name
