@@ -123,5 +123,7 @@ def plan_update(*, actor, plan: DisinfectionPlan, **fields) -> DisinfectionPlan:
     plan.save()
     record_change(actor=actor, obj=plan, action=ChangeAction.UPDATE, before=before)
     ensure_in_scope(actor, plan, Action.CHANGE)
-    replan(plan)
+    after = snapshot(plan)
+    if any(before.get(k) != after.get(k) for k in after if k not in ("note", "updated")):
+        replan(plan)  # a changed note leaves the rounds (and a phone's open page) as they are
     return plan

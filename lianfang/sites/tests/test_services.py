@@ -95,6 +95,15 @@ def test_a_changed_plan_changes_the_rounds_to_come_and_keeps_the_past_ones(tree,
     ]
 
 
+def test_a_changed_note_leaves_the_rounds_as_they_are(tree, clock, agents, liaison):
+    plan = twice_a_day(liaison, tree.a1s, agents["chlorine"])
+    before = set(DisinfectionSlot.objects.values_list("pk", flat=True))
+
+    services.plan_update(actor=liaison, plan=plan, note="用湿抹布擦拭")
+
+    assert set(DisinfectionSlot.objects.values_list("pk", flat=True)) == before
+
+
 def test_a_retired_plan_gives_no_more_rounds(tree, clock, agents, liaison):
     plan = twice_a_day(liaison, tree.a1s, agents["chlorine"])
     clock.at("11:00")
