@@ -28,6 +28,7 @@ from lianfang.core.api import (
     command,
     query_date,
     query_int,
+    schema_requiring,
 )
 from lianfang.core.scoping import Action
 from lianfang.org.scoping import has_any
@@ -185,7 +186,7 @@ class PlanWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     retrieve=extend_schema(summary="One disinfection plan"),
     create=extend_schema(
         summary="Plan disinfection at a site (today's rounds still to come are made at once)",
-        request=PlanWriteSerializer,
+        request=schema_requiring(PlanWriteSerializer, "site", "area", "times", name="DisinfectionPlanCreate"),
         responses={201: PlanSerializer},
     ),
     partial_update=extend_schema(
