@@ -25,3 +25,15 @@ def _default_language():
     translation.activate(settings.LANGUAGE_CODE)
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _media_in_a_temporary_folder(tmp_path_factory):
+    """Uploaded files (the demo's photos of disinfection rounds, a test's upload) go to a folder of the
+    test run, never into the data folder of the working copy."""
+    from django.conf import settings
+
+    previous = settings.MEDIA_ROOT
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    yield
+    settings.MEDIA_ROOT = previous

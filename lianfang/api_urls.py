@@ -17,6 +17,7 @@ from lianfang.outings import api as outings_api
 from lianfang.people.api import PersonViewSet, TagViewSet
 from lianfang.privacy import api as privacy_api
 from lianfang.reporting import api as reporting_api
+from lianfang.sites import api as sites_api
 from lianfang.status import api as status_api
 
 app_name = "api"
@@ -40,6 +41,7 @@ for app_api in (
     duty_api,
     command_api,
     outings_api,
+    sites_api,
     materials_api,
     donations_api,
 ):

@@ -250,6 +250,8 @@ LIANFANG_MAX_XLSX_EXPANDED_BYTES = int(
     os.environ.get("LIANFANG_MAX_XLSX_EXPANDED_BYTES", str(16 * LIANFANG_MAX_UPLOAD_BYTES))
 )
 LIANFANG_MAX_IMPORT_ROWS = int(os.environ.get("LIANFANG_MAX_IMPORT_ROWS", "200000"))
+# A photo (a disinfection round's evidence) larger than this is refused before it is stored.
+LIANFANG_MAX_PHOTO_BYTES = int(os.environ.get("LIANFANG_MAX_PHOTO_BYTES", str(10 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
@@ -334,6 +336,12 @@ SPECTACULAR_SETTINGS = {
         "OutingRouteEnum": "lianfang.outings.choices.Route",
         "OutingStepKindEnum": "lianfang.outings.choices.StepKind",
         "OutingStepDecisionEnum": "lianfang.outings.choices.StepDecision",
+        # Disinfection (sites app, issue 13).
+        "DisinfectionRoundKindEnum": "lianfang.sites.choices.RoundKind",
+        "DisinfectionPlanKindEnum": "lianfang.sites.choices.PLANNED_KINDS",
+        "DisinfectionAreaEnum": "lianfang.sites.choices.Area",
+        "DisinfectionFrequencyEnum": "lianfang.sites.choices.Frequency",
+        "DisinfectionRoundStatusEnum": "lianfang.sites.choices.RoundStatus",
     },
     # Swagger UI would otherwise send the schema to an online validator: intranets have no internet.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},

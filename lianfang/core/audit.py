@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connections, models, router
+from django.db.models.fields.files import FieldFile
 from django.utils import timezone
 
 from lianfang.core import context
@@ -23,6 +24,8 @@ __all__ = ["purge_session", "record_change", "record_changes", "record_event", "
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, FieldFile):  # an uploaded file: its stored name, not its bytes
+        return value.name or ""
     if isinstance(value, datetime.datetime | datetime.date | datetime.time):
         return value.isoformat()
     if isinstance(value, decimal.Decimal | uuid.UUID):

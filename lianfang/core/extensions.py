@@ -261,6 +261,24 @@ def facts_changed(person_ids: Iterable[int | None], what: str) -> None:
         listener(ids, what)
 
 
+# --- case status changed: what follows from a case's new status? ------------------------------------
+#
+# Told by the cases app when a case is registered or changes status (suspected, confirmed, asymptomatic,
+# excluded…). Listened to by sites: a confirmed case (or an asymptomatic infection) opens a terminal
+# disinfection (终末消毒) where the case's unit is.
+
+CaseListener = Callable[[Any, str], None]
+case_listeners: Registry[CaseListener] = Registry("case status changed")
+
+
+def case_status_changed(case: Any, before: str) -> None:
+    """Tell the listeners that ``case`` has a new status (``before``: the previous one, "" for a new
+    case). Called inside the writing transaction; a listener that writes does so once it commits, so
+    that its failure never undoes the case."""
+    for listener in case_listeners:
+        listener(case, before)
+
+
 RiskAreasListener = Callable[[Iterable[str]], None]
 risk_area_listeners: Registry[RiskAreasListener] = Registry("risk areas changed")
 

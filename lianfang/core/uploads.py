@@ -1,4 +1,5 @@
-"""Uploaded spreadsheets: checked before anything parses them, then read as rows.
+"""Uploaded files: spreadsheets checked before anything parses them, then read as rows; photos
+checked and stored as a clean copy (:func:`clean_photo`).
 
 Every import reads its file through here, so the defences live in one place:
 
@@ -334,3 +335,99 @@ def _csv_rows(text: str) -> Iterator[tuple[str, ...]]:
     delimiter = max((",", "\t", ";"), key=first_line.count)
     for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
         yield tuple(row)
+
+
+# --- Photos -----------------------------------------------------------------------------------------
+#
+# A photo taken as evidence (a disinfection round) comes from a phone's camera: a JPEG, PNG or WebP of
+# a few megabytes (a browser sends an iPhone's HEIC photo as a JPEG). It is refused before it is stored
+# when it is too large or is not an image, and what is stored is a copy Pillow wrote itself: a JPEG of
+# at most ``PHOTO_MAX_SIDE`` pixels a side, without the original's metadata (EXIF carries where the
+# photo was taken, whereabouts under PIPL, and the phone's serial number) and without anything appended
+# to the image data (a polyglot file).
+
+_IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"RIFF")
+PHOTO_MAX_SIDE = 1600
+# A phone camera takes 12 to 50 megapixels; a "photo" of more is a decompression bomb in the making.
+PHOTO_MAX_PIXELS = 64_000_000
+
+
+def max_photo_bytes() -> int:
+    return int(getattr(settings, "LIANFANG_MAX_PHOTO_BYTES", 10 * 1024 * 1024))
+
+
+def check_photo(upload: Any) -> None:
+    """Refuse an empty or oversized upload, or one that is not a photo, before anything is stored.
+
+    ``upload`` is a Django ``UploadedFile`` (or any file object with ``size``, ``read`` and ``seek``).
+    The size is checked before a byte is read; the type by the content (the name and the browser's
+    content type are the sender's word); the image is then opened by Pillow and its pixel count
+    checked before it is decoded.
+    """
+    _check_photo_size(upload)
+    _open_photo(upload)  # not closed: Pillow would close the upload with it
+
+
+def _check_photo_size(upload: Any) -> None:
+    size = int(getattr(upload, "size", 0) or 0)
+    if size <= 0:
+        raise _reject(_("The photo is empty. Take the photo again."), "empty")
+    limit = max_photo_bytes()
+    if size > limit:
+        raise _reject(
+            _("The photo is %(size)s; photos up to %(limit)s are accepted. Take it again at a lower resolution.")
+            % {"size": filesizeformat(size), "limit": filesizeformat(limit)},
+            "too_large",
+        )
+
+
+def _not_a_photo() -> ValidationError:
+    return _reject(_("This file is not a photo. Upload a JPEG, PNG or WebP image."), "not_image")
+
+
+def _open_photo(upload: Any):
+    from PIL import Image, UnidentifiedImageError
+
+    upload.seek(0)
+    head = upload.read(12)
+    upload.seek(0)
+    if not head.startswith(_IMAGE_MAGIC) or (head.startswith(b"RIFF") and head[8:12] != b"WEBP"):
+        raise _not_a_photo()
+    try:
+        image = Image.open(upload)
+        width, height = image.size
+        if width * height > PHOTO_MAX_PIXELS:
+            raise _reject(
+                _("The photo has too many pixels (%(width)d × %(height)d). Take it again at a lower resolution.")
+                % {"width": width, "height": height},
+                "too_many_pixels",
+            )
+        image.verify()  # reads the whole file: a truncated or damaged image fails here
+    except ValidationError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise _not_a_photo() from None
+    upload.seek(0)
+    return Image.open(upload)  # ``verify`` leaves the image unusable: open it again to decode
+
+
+def clean_photo(upload: Any, *, name: str = "photo") -> Any:
+    """The checked photo as a new JPEG (a Django ``ContentFile`` named ``<name>.jpg``): turned upright
+    as the camera held it, at most ``PHOTO_MAX_SIDE`` pixels a side, without metadata."""
+    from django.core.files.base import ContentFile
+    from PIL import Image, ImageOps
+
+    _check_photo_size(upload)
+    try:
+        image = _open_photo(upload)
+        image = ImageOps.exif_transpose(image) or image
+        image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE), Image.Resampling.LANCZOS)
+        if image.mode not in ("RGB", "L"):
+            image = image.convert("RGB")
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=85, optimize=True)
+    except ValidationError:
+        raise
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise _not_a_photo() from None
+    return ContentFile(out.getvalue(), name=f"{name}.jpg")

@@ -97,6 +97,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "outings.outingstep": frozenset({V}),
         "outings.monitoringreading": frozenset({V, A}),
         "outings.outingsettings": frozenset({V, C}),
+        # Disinfection (issue 13): the office keeps the catalogue of disinfectants, plans for any site,
+        # opens a terminal disinfection by hand (add on a round) and logs a round anywhere.
+        "sites.disinfectant": frozenset({V, A, C}),
+        "sites.disinfectionplan": frozenset({V, A, C, E}),
+        "sites.disinfectionslot": frozenset({V, A, E}),
+        "sites.disinfectionlog": frozenset({V, A, C, E}),
     },
     # The liaison keeps the unit's roster and calls its people, so sees phones and ID numbers
     # (each unmask is audited), but cannot grant roles or see the audit log.
@@ -146,6 +152,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "outings.outing": frozenset({V, A, C, E, P}),
         "outings.outingstep": frozenset({V}),
         "outings.monitoringreading": frozenset({V, A}),
+        # Disinfection (issue 13): the liaison plans the unit's sites, logs rounds and corrects a record.
+        "sites.disinfectant": frozenset({V}),
+        "sites.disinfectionplan": frozenset({V, A, C, E}),
+        "sites.disinfectionslot": frozenset({V, A, E}),
+        "sites.disinfectionlog": frozenset({V, A, C, E}),
     },
     # The duty officer runs the morning check of the staff on duty.
     Role.DUTY_OFFICER: {
@@ -174,6 +185,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "status.personstatus": frozenset({V}),
         # Urgent matters (issue 12): a checkpoint incident is reported from the gate.
         "command.urgentmatter": frozenset({V, A}),
+        # Disinfection (issue 13): the site's staff do the rounds and log them from a phone.
+        "sites.disinfectant": frozenset({V}),
+        "sites.disinfectionplan": frozenset({V}),
+        "sites.disinfectionslot": frozenset({V}),
+        "sites.disinfectionlog": frozenset({V, A}),
     },
     # Cases, contacts, isolation and care of the unit's subtree: the only role below the office that
     # sees case details (every read audited); calls people, so sees phones.
@@ -197,6 +213,9 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "cases.clusteralert": frozenset({V}),
         # Urgent matters (issue 12): a suspected case at work is reported at once.
         "command.urgentmatter": frozenset({V, A}),
+        # Disinfection (issue 13): whether the terminal disinfection after a case was done, and when.
+        "sites.disinfectionslot": frozenset({V}),
+        "sites.disinfectionlog": frozenset({V}),
     },
     # Keeps the unit's store: issues, receives, counts, ships and receives transfers, records donations.
     Role.MATERIALS_KEEPER: {
@@ -237,6 +256,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "reporting.unitdailyreport": frozenset({V}),
         "reporting.raiseditem": frozenset({V}),
         "command.urgentmatter": frozenset({V}),
+        # Disinfection (issue 13): the record sheet (消毒记录表) inspectors ask for, plans and photos.
+        "sites.disinfectant": frozenset({V}),
+        "sites.disinfectionplan": frozenset({V}),
+        "sites.disinfectionslot": frozenset({V}),
+        "sites.disinfectionlog": frozenset({V}),
     },
     Role.LEADER: {
         "org.unit": frozenset({V, E}),
@@ -273,6 +297,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "outings.outing": frozenset({V, E, P}),
         "outings.outingstep": frozenset({V}),
         "outings.monitoringreading": frozenset({V}),
+        "sites.disinfectant": frozenset({V}),
+        "sites.disinfectionplan": frozenset({V, E}),
+        "sites.disinfectionslot": frozenset({V, E}),
+        "sites.disinfectionlog": frozenset({V, E}),
     },
     Role.EMPLOYEE: {},
 }

@@ -9,3 +9,25 @@ class SitesConfig(AppConfig):
     name = "lianfang.sites"
     label = "sites"
     verbose_name = _("Sites and checkpoints")
+
+    def ready(self) -> None:
+        from lianfang.core.extensions import (
+            bulletin_sections,
+            case_listeners,
+            personal_data_sources,
+            todo_providers,
+        )
+
+        # The unit daily report, the dashboard and the bulletin: rounds due, done and overdue, terminal
+        # disinfections not done.
+        from lianfang.sites import bulletin, feeds, personal_data, selectors  # noqa: F401
+        from lianfang.sites.services.rounds import on_case_status
+
+        # The home page: terminal disinfections, overdue rounds and the rounds still to do today.
+        todo_providers.register("sites", selectors.todos_for)
+        # The daily bulletin: disinfection done by unit, overdue sites, terminal disinfections.
+        bulletin_sections.register(bulletin.SECTION.key, bulletin.SECTION)
+        # "My data" (PIPL Art. 45): the rounds the person did (their name is on each record).
+        personal_data_sources.register("sites", personal_data.sections)
+        # A confirmed case opens a terminal disinfection (终末消毒) at its unit.
+        case_listeners.register("sites", on_case_status)

@@ -82,6 +82,13 @@ MANAGE_PAGES = (
         gettext_lazy("Which units keep a duty room, their duty phone and shift times; rosters are made from a rota."),
     ),
     (
+        "sites.disinfectant",
+        Action.ADD,
+        "sites:agents",
+        gettext_lazy("Disinfectants"),
+        gettext_lazy("The disinfectants in use, at their concentration, with the time each must act (contact time)."),
+    ),
+    (
         "notify.robotchannel",
         Action.VIEW,
         "notify:robots",
@@ -350,6 +357,7 @@ def menu_for(user, *, cases_home: str | None, own_person) -> list[MenuEntry]:
             "materials",
         ),
         _group("duty", pgettext_lazy("menu", "Duty"), _duty_links(user, own_person), "duty", "command"),
+        _group("sites", pgettext_lazy("menu", "Sites"), _disinfection_links(user), "sites"),
         _link("units", pgettext_lazy("menu", "Units"), "org:tree", "org:detail", "org:edit", "org:create", "org:move")
         if can("org.unit", Action.VIEW)
         else None,
@@ -414,6 +422,29 @@ def _outing_links(user, own_person) -> list[MenuLink | None]:
     ]
 
 
+def _disinfection_links(user) -> list[MenuLink | None]:
+    """Sites (场所): disinfection (消杀) — the rounds of the sites in scope (site staff land on their site's
+    day) and the plans; checkpoints and visitors join them later. The disinfectants are in Manage."""
+
+    def can(label: str, action: str) -> bool:
+        return has_any(user, label, action)
+
+    return [
+        _link(
+            "disinfection",
+            pgettext_lazy("menu", "Disinfection rounds"),
+            "sites:disinfection",
+            "sites:site-day",
+            "sites:site-print",
+        )
+        if can("sites.disinfectionslot", Action.VIEW)
+        else None,
+        _link("disinfection-plans", pgettext_lazy("menu", "Disinfection plans"), "sites:plans", "sites:plan-edit")
+        if can("sites.disinfectionplan", Action.VIEW)
+        else None,
+    ]
+
+
 _DUTY_PAGES = ("duty:roster", "duty:roster-print", "duty:log", "duty:log-print", "duty:shift", "duty:post-edit")
 _BULLETIN_PAGES = ("reporting:bulletin-detail", "reporting:bulletin-print")
 _STATUS_PAGES = ("health:status-people", "health:status-return", "health:person-history")
@@ -424,6 +455,7 @@ _MANAGE_SUBPAGES: dict[str, tuple[str, ...]] = {
     "audit-changes": ("audit-events", "audit-change-detail"),
     "health:risk-areas": ("health:risk-import",),
     "reporting:template": ("reporting:field-edit",),
+    "sites:agents": ("sites:agent-edit",),
 }
 
 

@@ -37,6 +37,7 @@ from lianfang.cases.services.base import (
 )
 from lianfang.cases.services.clusters import _drop_from_open_alerts, cluster_check
 from lianfang.core.audit import record_change, record_event, snapshot
+from lianfang.core.extensions import case_status_changed
 from lianfang.core.models import AuditKind, ChangeAction
 from lianfang.core.scoping import Action
 from lianfang.notify.choices import MessageKind
@@ -195,6 +196,7 @@ def case_register(
     _alert_office_of_case(case, status)
     cluster_check(case=case)
     recompute_on_commit([case.person_id])
+    case_status_changed(case, "")
     return case
 
 
@@ -244,6 +246,7 @@ def case_transition(
             }
         )
     before = snapshot(case)
+    from_status = case.status
     case.status = to_status
     setattr(case, STATUS_DATE_FIELD[to_status], on)
     if treatment is not None:
@@ -262,6 +265,7 @@ def case_transition(
     else:
         cluster_check(case=case)
     recompute_on_commit([case.person_id])
+    case_status_changed(case, from_status)
     return case
 
 

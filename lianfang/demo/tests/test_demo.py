@@ -461,3 +461,23 @@ def test_the_outings_tell_their_story_and_wait_on_the_personas_home_pages():
     keys = {username: {t.key for t in todos_for(user(username), today)} for username in ("leader", "liaison")}
     assert "outings.approve" in keys["leader"]
     assert "outings.monitoring" in keys["liaison"]
+
+
+def test_a_week_of_disinfection_rounds_is_logged_with_two_left_undone_yesterday_and_a_terminal_one_open():
+    from lianfang.core.extensions import feed_counts, todos_for
+    from lianfang.sites.choices import RoundKind
+    from lianfang.sites.models import DisinfectionLog, DisinfectionSlot
+
+    today = timezone.localdate()
+    group = Unit.objects.get(depth=1)
+    yesterday = feed_counts(group, today - datetime.timedelta(days=1), ["sites.disinfection_overdue"])
+    assert yesterday == {"sites.disinfection_overdue": 2}
+    assert DisinfectionSlot.objects.filter(site__code__startswith="E01-HS").values("site").distinct().count() == 13
+    assert DisinfectionSlot.objects.filter(site__code__startswith="E02-C").values("site").distinct().count() == 12
+    # The heat station's latest case: its terminal disinfection is past its deadline and on the liaison's to-dos.
+    open_terminal = DisinfectionSlot.objects.filter(kind=RoundKind.TERMINAL, log__isnull=True).get()
+    assert open_terminal.site.code == "E01-HS01" and open_terminal.case is not None
+    assert any(t.key == "sites.terminal" for t in todos_for(user("liaison"), today))
+    # The checkpoint persona logged the community's recent rounds, the latest two with a photo.
+    mine = DisinfectionLog.objects.filter(operator__user__username="checkpoint")
+    assert mine.exists() and mine.exclude(photo="").count() == 2

@@ -389,6 +389,25 @@ def _case_counts(roots: list[Unit], day: datetime.date) -> dict[str, int]:
     }
 
 
+DISINFECTION_SOURCES = {
+    "due": "sites.disinfection_due",
+    "done": "sites.disinfection_done",
+    "overdue": "sites.disinfection_overdue",
+    "terminal_open": "sites.terminal_open",
+}
+
+
+def _disinfection_counts(roots: list[Unit], day: datetime.date) -> dict[str, int]:
+    """The day's disinfection rounds due, done and overdue, and terminal disinfections not done, over
+    the viewer's subtrees: the unit report's feeds (sites.feeds), so the two never disagree."""
+    totals = dict.fromkeys(DISINFECTION_SOURCES, 0)
+    for root in roots:
+        counted = feed_counts(root, day, DISINFECTION_SOURCES.values())
+        for name, key in DISINFECTION_SOURCES.items():
+            totals[name] += counted.get(key) or 0
+    return totals
+
+
 def control_figures(*, viewer, roots: list[Unit], day: datetime.date) -> dict[str, Any]:
     """The panel's figures; a key is missing where the viewer may not see that kind of record."""
     from lianfang.cases.choices import AlertStatus
@@ -422,6 +441,8 @@ def control_figures(*, viewer, roots: list[Unit], day: datetime.date) -> dict[st
             .filter(Q(on_hand__lt=threshold))
             .count()
         )
+    if has_any(viewer, "sites.disinfectionslot", Action.VIEW):
+        figures["disinfection"] = _disinfection_counts(scope_roots(viewer, "sites.disinfectionslot"), day)
     if has_any(viewer, "materials.materialrequest", Action.VIEW):
         figures["requests_open"] = (
             MaterialRequest.objects.restrict(viewer, Action.VIEW)

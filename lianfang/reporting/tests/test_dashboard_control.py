@@ -76,3 +76,28 @@ def test_the_leader_s_dashboard_shows_counts_but_never_who(client, tree, outbrea
     assert 'data-control="active">1<' in page
     assert 'data-control="isolated">1<' in page
     assert "韩冬梅" not in page
+
+
+def test_the_dashboard_counts_the_day_s_disinfection_rounds_in_the_viewer_s_scope(client, tree, outbreak, monkeypatch):
+    import datetime
+
+    from lianfang.sites import services as sites
+    from lianfang.sites.defaults import ensure_default_disinfectants
+    from lianfang.sites.models import Disinfectant
+
+    noon = timezone.make_aware(datetime.datetime.combine(outbreak["today"], datetime.time(12)))
+    monkeypatch.setattr(timezone, "now", lambda: noon)
+    ensure_default_disinfectants()
+    chlorine = Disinfectant.objects.get(concentration="500 mg/L")
+    sites.plan_create(actor=outbreak["office"], site=tree.a1s, area="office", agent=chlorine, times=["16:00"])
+    sites.terminal_open(actor=outbreak["office"], site=tree.b1, note="病例 BL-2026-0009 曾到")
+
+    office = control_figures(viewer=outbreak["office"], roots=[tree.group], day=outbreak["today"])
+    liaison = control_figures(viewer=user_with_role(Role.UNIT_ADMIN, tree.a), roots=[tree.a], day=outbreak["today"])
+    leader = user_with_role(Role.LEADER, tree.group)
+
+    assert office["disinfection"] == {"due": 2, "done": 0, "overdue": 0, "terminal_open": 1}
+    assert liaison["disinfection"] == {"due": 1, "done": 0, "overdue": 0, "terminal_open": 0}
+    client.force_login(leader)
+    page = client.get(reverse("reporting:dashboard")).content.decode()
+    assert 'data-control="disinfection">0/2<' in page
