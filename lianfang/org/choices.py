@@ -24,5 +24,5 @@ class Role(models.TextChoices):
     # 总带班领导: approves duty swaps and watches the duty rosters and logs of the unit's subtree.
     DUTY_LEADER = "duty_leader", _("Overall duty leader")
     INSPECTOR = "inspector", _("Inspector")
-    LEADER = "leader", _("Leader (read-only)")
+    LEADER = "leader", _("Unit leader")
     EMPLOYEE = "employee", _("Employee (self only)")
