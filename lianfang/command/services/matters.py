@@ -215,7 +215,7 @@ def matter_add_report(*, actor, matter: UrgentMatter, text: str) -> Report:
     text = _text(text, "text", _("Write what is new: what happened since, what was done, what is needed."))
     now = timezone.now()
     hop = _live_hop(matter)
-    unit = hop.unit if selectors.may_act_at(actor, hop) else matter.unit
+    unit = hop.unit if hop is not None and selectors.may_act_at(actor, hop) else matter.unit
     report = _add_report(actor=actor, matter=matter, hop=hop, unit=unit, kind=ReportKind.FOLLOWUP, text=text, now=now)
     if hop is not None and hop.is_top and unit.pk == hop.unit_id and hop.written_at is None:
         Hop.objects.filter(pk=hop.pk).update(written_at=now, acknowledged_at=hop.acknowledged_at or now)
