@@ -92,7 +92,7 @@ def _operator(actor, operator_name: str):
 
 
 def _locked(slot: DisinfectionSlot) -> DisinfectionSlot:
-    return DisinfectionSlot.objects.select_for_update().select_related("site", "agent").get(pk=slot.pk)
+    return DisinfectionSlot.objects.select_for_update(of=("self",)).select_related("site", "agent").get(pk=slot.pk)
 
 
 def _save_new(log: DisinfectionLog) -> DisinfectionLog:
@@ -159,7 +159,7 @@ def log_finish(
 ) -> DisinfectionLog:
     """Finish a started round now (or at ``at``), with a photo if taken. Refused while the contact time
     has not passed: the refusal names the minimum and the earliest time to finish."""
-    log = DisinfectionLog.objects.select_for_update().select_related("slot", "site", "agent").get(pk=log.pk)
+    log = DisinfectionLog.objects.select_for_update(of=("self",)).select_related("slot", "site", "agent").get(pk=log.pk)
     ensure(actor, Action.ADD, DisinfectionLog, log.site, _who_may_log())
     if log.ended_at is not None:
         raise ValidationError(_("This round is already finished."))
@@ -223,7 +223,7 @@ def log_record(
 def log_cancel(*, actor, log: DisinfectionLog) -> None:
     """Take back a round started by mistake (the wrong round tapped): by whoever started it, or by who
     may correct the site's records. A finished round stays: it is the record."""
-    log = DisinfectionLog.objects.select_for_update().select_related("site").get(pk=log.pk)
+    log = DisinfectionLog.objects.select_for_update(of=("self",)).select_related("site").get(pk=log.pk)
     own = log.recorded_by_id is not None and log.recorded_by_id == getattr(actor, "pk", None)
     if not (own and may_log(actor, log.slot)) and not can(actor, Action.CHANGE, DisinfectionLog, log.site):
         raise PermissionDenied(_("Only who started the round, or the site's liaison, takes it back."))

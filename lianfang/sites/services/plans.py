@@ -107,7 +107,7 @@ def plan_update(*, actor, plan: DisinfectionPlan, **fields) -> DisinfectionPlan:
     unknown = set(fields) - set(PLAN_FIELDS)
     if unknown:
         raise TypeError(f"unknown plan fields: {sorted(unknown)}")
-    plan = DisinfectionPlan.objects.select_for_update().select_related("site", "agent").get(pk=plan.pk)
+    plan = DisinfectionPlan.objects.select_for_update(of=("self",)).select_related("site", "agent").get(pk=plan.pk)
     ensure(actor, Action.CHANGE, DisinfectionPlan, plan.site, _who_may_plan())
     before = snapshot(plan)
     new_agent = fields.get("agent")
