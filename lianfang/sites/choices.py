@@ -60,3 +60,87 @@ WEEKDAYS = [
     (5, _("Sat")),
     (6, _("Sun")),
 ]
+
+
+class PassKind(models.TextChoices):
+    """What a signed pass is: the phone's rotating pass (with the colour), the printed card of someone
+    without a phone (identity only: the gate asks the server for the colour), a visitor's single-use pass."""
+
+    PHONE = "p", _("Personal pass")
+    CARD = "c", _("Printed card")
+    VISITOR = "v", _("Visitor pass")
+
+
+class Direction(models.TextChoices):
+    IN = "in", pgettext_lazy("checkpoint", "In")
+    OUT = "out", pgettext_lazy("checkpoint", "Out")
+
+
+class Directions(models.TextChoices):
+    """Which way a checkpoint counts people."""
+
+    IN = "in", _("Entry only")
+    OUT = "out", _("Exit only")
+    BOTH = "both", _("Entry and exit")
+
+
+class RequiredColour(models.TextChoices):
+    GREEN = "green", _("Green only")
+    NOT_RED = "not_red", _("Green or yellow")
+
+
+class OfflinePolicy(models.TextChoices):
+    """What the gate does with a printed card or a typed number while it cannot reach the server
+    (the phone pass carries its colour and is checked in the browser)."""
+
+    ADMIT = "admit", _("Let in, check when the network is back")
+    REFUSE = "refuse", _("Refuse until the network is back")
+
+
+class Decision(models.TextChoices):
+    ALLOW = "allow", _("Allowed")
+    DENY = "deny", _("Denied")
+
+
+class DenyReason(models.TextChoices):
+    """Why the gate said no. The codes are stable: the gate's script and the API use them."""
+
+    COLOUR = "colour", _("Health status does not allow entry")
+    FEVER = "fever", _("Temperature above the threshold")
+    EXPIRED = "expired", _("Pass expired: refresh it")
+    FORGED = "forged", _("Pass not genuine")
+    REPLAYED = "replayed", _("Pass already used: refresh it")
+    UNKNOWN = "unknown", _("Unknown person")
+    NO_APPOINTMENT = "no_appointment", _("No appointment for today")
+    DECLARATION = "declaration", _("Health declaration not passed")
+    OUTSIDE_HOURS = "hours", _("Outside the checkpoint's hours")
+    WRONG_WAY = "direction", _("This checkpoint does not count that direction")
+    OFFLINE = "offline", _("Cannot check while offline")
+
+
+# Reasons about the person's health: the liaison is told of such a denial.
+HEALTH_REASONS = frozenset({DenyReason.COLOUR, DenyReason.FEVER})
+
+
+class Method(models.TextChoices):
+    """How the person was identified at the gate."""
+
+    CAMERA = "camera", _("Camera scan")
+    SCANNER = "scanner", _("Code scanner")
+    TYPED = "typed", _("Number typed in")
+
+
+class LateCheck(models.TextChoices):
+    """An entry admitted offline without a colour is checked when it reaches the server."""
+
+    NONE = "", _("Not needed")
+    PASSED = "passed", _("Checked: would have been allowed")
+    FAILED = "failed", _("Checked: should have been refused")
+
+
+class VisitStatus(models.TextChoices):
+    INVITED = "invited", _("Invited: declaration to fill in")
+    DECLARED = "declared", _("Declared: pass issued")
+    REFUSED = "refused", _("Declaration not passed")
+    ENTERED = "entered", _("Came in")
+    CANCELLED = "cancelled", _("Cancelled")

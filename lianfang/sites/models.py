@@ -2,8 +2,10 @@
 each day's plans give (and terminal disinfections after a case), and the record of each round.
 
 A site is any unit of the tree (an office area, a heat station, a residential community, a fleet): a
-plan hangs on the unit, and so does everything it gives. Checkpoints, visitors and the personal pass
-will live here too (issue 13, later).
+plan hangs on the unit, and so does everything it gives.
+
+Guarding the door: the keys that sign personal passes, the checkpoints (卡口) at sites with their
+rules, and the entries the gates record.
 """
 
 from __future__ import annotations
@@ -21,8 +23,25 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from lianfang.core.extensions import join_words
+from lianfang.core.fields import EncryptedCharField
+from lianfang.core.masking import mask_phone
 from lianfang.core.querysets import RestrictedManager
-from lianfang.sites.choices import WEEKDAYS, Area, Frequency, RoundKind
+from lianfang.sites.choices import (
+    WEEKDAYS,
+    Area,
+    Decision,
+    DenyReason,
+    Direction,
+    Directions,
+    Frequency,
+    LateCheck,
+    Method,
+    OfflinePolicy,
+    PassKind,
+    RequiredColour,
+    RoundKind,
+    VisitStatus,
+)
 
 # Ventilation (开窗通风): at least this long each time unless the plan says otherwise (local guidelines
 # ask for two or three rounds of at least 30 minutes a day).
@@ -367,3 +386,224 @@ class DisinfectionLog(models.Model):
         if self.ended_at is None:
             return None
         return int((self.ended_at - self.started_at).total_seconds() // 60)
+
+
+# --- the personal pass and checkpoints ---------------------------------------------------------
+
+
+class PassKey(models.Model):
+    """An Ed25519 key pair that signs passes (docs/adr/0016-pass-signing-keys.md).
+
+    The newest key not retired signs; every key whose ``verify_until`` is in the future verifies, so a
+    gate that cached the public keys keeps working across a rotation. The private key is stored
+    encrypted like ID numbers and never leaves the server.
+    """
+
+    kid = models.CharField(_("key id"), max_length=16, unique=True)
+    public_key = models.CharField(_("public key"), max_length=64, help_text=_("Raw 32 bytes, base64url."))
+    private_key = EncryptedCharField(_("private key"))
+    created = models.DateTimeField(_("created"), default=timezone.now)
+    retired_at = models.DateTimeField(_("stopped signing"), null=True, blank=True)
+    verify_until = models.DateTimeField(_("accepted until"), null=True, blank=True)
+
+    audit_exclude = ("private_key",)
+
+    class Meta:
+        verbose_name = _("pass signing key")
+        verbose_name_plural = _("pass signing keys")
+        ordering = ["-created", "-pk"]
+
+    def __str__(self) -> str:
+        return self.kid
+
+    def accepts(self, when: datetime.datetime) -> bool:
+        return self.verify_until is None or when < self.verify_until
+
+
+class Checkpoint(models.Model):
+    """A gate (卡口) at a site, with the rules its staff apply: which way it counts, when it is open,
+    the colour it lets in, the temperature threshold, whether visitors may come and what it does
+    offline. Whether the temperature itself is kept is the office's choice (data minimisation)."""
+
+    site = models.ForeignKey("org.Unit", verbose_name=_("site"), on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(pgettext_lazy("checkpoint", "name"), max_length=60, help_text=_("e.g. 东门, 3号楼大厅."))
+    directions = models.CharField(_("counts"), max_length=4, choices=Directions.choices, default=Directions.BOTH)
+    opens_at = models.TimeField(_("opens at"), null=True, blank=True, help_text=_("Empty: open day and night."))
+    closes_at = models.TimeField(_("closes at"), null=True, blank=True)
+    required_colour = models.CharField(
+        _("lets in"), max_length=8, choices=RequiredColour.choices, default=RequiredColour.GREEN
+    )
+    takes_temperature = models.BooleanField(_("takes the temperature"), default=True)
+    max_temperature = models.DecimalField(
+        _("temperature threshold (℃)"),
+        max_digits=3,
+        decimal_places=1,
+        default=37.3,
+        validators=[MinValueValidator(36), MaxValueValidator(38.5)],
+        help_text=_("A reading at or above this is refused."),
+    )
+    keep_temperature = models.BooleanField(
+        _("keep the reading"),
+        default=False,
+        help_text=_("Off: only whether it was below the threshold is kept."),
+    )
+    visitors_allowed = models.BooleanField(_("visitors may come in here"), default=True)
+    offline_policy = models.CharField(
+        _("cards and typed numbers while offline"),
+        max_length=8,
+        choices=OfflinePolicy.choices,
+        default=OfflinePolicy.ADMIT,
+    )
+    is_active = models.BooleanField(_("in use"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("set up by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(_("created"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = RestrictedManager()
+    scope_unit_field = "site"
+    audit_exclude = ("updated",)
+
+    class Meta:
+        verbose_name = _("checkpoint")
+        verbose_name_plural = _("checkpoints")
+        ordering = ["site__path", "name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "name"],
+                name="sites_checkpoint_unique_name",
+                violation_error_message=_("This site already has a checkpoint with this name."),
+            ),
+            models.CheckConstraint(
+                condition=Q(opens_at__isnull=True, closes_at__isnull=True)
+                | Q(opens_at__isnull=False, closes_at__isnull=False),
+                name="sites_checkpoint_hours_pair",
+                violation_error_message=_("Give both the opening and the closing time, or neither."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site.display_name} · {self.name}"
+
+    def is_open_at(self, moment: datetime.datetime) -> bool:
+        """Open at this local time; hours may cross midnight (22:00–06:00)."""
+        if self.opens_at is None or self.closes_at is None:
+            return True
+        now = timezone.localtime(moment).time()
+        if self.opens_at <= self.closes_at:
+            return self.opens_at <= now < self.closes_at
+        return now >= self.opens_at or now < self.closes_at
+
+    def counts(self, direction: str) -> bool:
+        return self.directions in (Directions.BOTH, direction)
+
+
+def visit_slug() -> str:
+    return uuid.uuid4().hex
+
+
+class Visitor(models.Model):
+    """A visit (来访): someone from outside, expected by a host on one day at one site.
+
+    The host registers the visit (or the gate registers a walk-in); the visitor opens their link,
+    declares their health and travel, and gets a single-use pass for that day. Visitor records have
+    their own, shorter retention (the category ``visitors``).
+    """
+
+    site = models.ForeignKey("org.Unit", verbose_name=_("site"), on_delete=models.PROTECT, related_name="+")
+    day = models.DateField(_("day of the visit"))
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=60)
+    phone = models.CharField(_("phone"), max_length=20)
+    company = models.CharField(_("company"), max_length=100, blank=True)
+    reason = models.CharField(_("reason for the visit"), max_length=200)
+    host = models.ForeignKey(
+        "people.Person", verbose_name=_("host"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    walk_in = models.BooleanField(_("registered at the gate"), default=False)
+    status = models.CharField(_("status"), max_length=10, choices=VisitStatus.choices, default=VisitStatus.INVITED)
+    slug = models.CharField(max_length=32, unique=True, default=visit_slug, editable=False)
+    declaration = models.JSONField(_("health declaration"), default=dict, blank=True)
+    declared_at = models.DateTimeField(_("declared"), null=True, blank=True)
+    risk_note = models.CharField(_("why the declaration did not pass"), max_length=200, blank=True)
+    entered_at = models.DateTimeField(_("came in"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("registered by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created = models.DateTimeField(_("registered"), auto_now_add=True)
+    updated = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = RestrictedManager()
+    scope_unit_field = "site"
+    audit_masked = {"phone": mask_phone}
+    audit_exclude = ("updated", "slug")
+
+    class Meta:
+        verbose_name = _("visitor")
+        verbose_name_plural = _("visitors")
+        ordering = ["-day", "name", "pk"]
+        indexes = [models.Index(fields=["site", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} · {self.day:%m-%d}"
+
+
+class Entry(models.Model):
+    """One pass through a checkpoint, allowed or denied, as the gate decided it.
+
+    A gate offline records in the browser and uploads later: ``client_id`` is the page's id for the
+    record, unique per checkpoint, so an upload repeated after a lost answer stores one row.
+    """
+
+    checkpoint = models.ForeignKey(Checkpoint, verbose_name=_("checkpoint"), on_delete=models.PROTECT)
+    # The checkpoint's site, kept on the row: lists by unit and contact suggestions need no join.
+    site = models.ForeignKey("org.Unit", verbose_name=_("site"), on_delete=models.PROTECT, related_name="+")
+    person = models.ForeignKey(
+        "people.Person", verbose_name=_("person"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    visitor = models.ForeignKey(
+        "sites.Visitor", verbose_name=_("visitor"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    pass_kind = models.CharField(_("identified by"), max_length=1, choices=PassKind.choices, blank=True)
+    at = models.DateTimeField(_("time"), db_index=True)
+    direction = models.CharField(_("direction"), max_length=3, choices=Direction.choices, default=Direction.IN)
+    decision = models.CharField(_("decision"), max_length=5, choices=Decision.choices)
+    reason = models.CharField(_("reason"), max_length=16, choices=DenyReason.choices, blank=True)
+    method = models.CharField(_("method"), max_length=8, choices=Method.choices, default=Method.CAMERA)
+    temperature = models.DecimalField(_("temperature (℃)"), max_digits=3, decimal_places=1, null=True, blank=True)
+    temperature_ok = models.BooleanField(_("temperature within range"), null=True, blank=True)
+    colour = models.CharField(_("colour shown"), max_length=8, blank=True)
+    token_id = models.CharField(_("pass id"), max_length=24, blank=True, db_index=True)
+    client_id = models.UUIDField(_("record id on the gate"), default=uuid.uuid4)
+    offline = models.BooleanField(_("recorded offline"), default=False)
+    late_check = models.CharField(_("later check"), max_length=8, choices=LateCheck.choices, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(_("uploaded"), auto_now_add=True)
+
+    objects = RestrictedManager()
+    scope_unit_field = "site"
+
+    class Meta:
+        verbose_name = _("entry")
+        verbose_name_plural = _("entries")
+        ordering = ["-at", "-pk"]
+        indexes = [
+            models.Index(fields=["site", "at"]),
+            models.Index(fields=["person", "at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["checkpoint", "client_id"], name="sites_entry_once_per_client_id"),
+            models.CheckConstraint(
+                condition=Q(decision=Decision.ALLOW, reason="") | Q(decision=Decision.DENY) & ~Q(reason=""),
+                name="sites_entry_denial_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.checkpoint_id} · {timezone.localtime(self.at):%m-%d %H:%M} · {self.decision}"

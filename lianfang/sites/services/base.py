@@ -51,8 +51,14 @@ SITE_ROLES: Sequence[str] = (Role.UNIT_ADMIN, Role.CHECKPOINT)
 def site_user_ids(site: Unit) -> list[int]:
     """Who is told about a site's rounds (a terminal disinfection to do): the site's staff and
     liaisons holding a role on the site itself, or else on the nearest unit above that has some."""
+    return nearest_role_holders(site, SITE_ROLES)
+
+
+def nearest_role_holders(unit: Unit, roles: Sequence[str]) -> list[int]:
+    """The active users holding one of ``roles`` on the unit itself, or else on the nearest unit
+    above where someone does."""
     rows = RoleAssignment.objects.filter(
-        role__in=list(SITE_ROLES), unit__path__in=ancestor_paths(site), user__is_active=True
+        role__in=list(roles), unit__path__in=ancestor_paths(unit), user__is_active=True
     ).values_list("unit__path", "user_id")
     by_path: dict[str, set[int]] = {}
     for path, uid in rows:
