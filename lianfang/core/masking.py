@@ -26,3 +26,13 @@ def mask_name(value: str | None) -> str:
     if not value:
         return ""
     return value[0] + "*" * max(len(value) - 1, 1)
+
+
+def mask_name_middle(value: str | None) -> str:
+    """First and last characters (张*伟, 欧**峰; 张* for two): what a gate's screen shows, enough to
+    compare with a face while a photo of the screen names no one."""
+    if not value:
+        return ""
+    if len(value) <= 2:
+        return mask_name(value)
+    return value[0] + "*" * (len(value) - 2) + value[-1]

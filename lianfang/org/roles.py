@@ -103,6 +103,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "sites.disinfectionplan": frozenset({V, A, C, E}),
         "sites.disinfectionslot": frozenset({V, A, E}),
         "sites.disinfectionlog": frozenset({V, A, C, E}),
+        # Checkpoints (issue 13): the office sets up gates anywhere, reads and exports entries, sees
+        # visitors' phones (audited) and rotates the keys that sign passes.
+        "sites.checkpoint": frozenset({V, A, C}),
+        "sites.entry": frozenset({V, E}),
+        "sites.visitor": frozenset({V, A, C, E, U}),
+        "sites.passkey": frozenset({V, C}),
     },
     # The liaison keeps the unit's roster and calls its people, so sees phones and ID numbers
     # (each unmask is audited), but cannot grant roles or see the audit log.
@@ -157,6 +163,11 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "sites.disinfectionplan": frozenset({V, A, C, E}),
         "sites.disinfectionslot": frozenset({V, A, E}),
         "sites.disinfectionlog": frozenset({V, A, C, E}),
+        # Checkpoints (issue 13): the liaison sets up the unit's gates, reads their entries, registers
+        # and calls visitors (phones audited) and prints cards for staff without phones.
+        "sites.checkpoint": frozenset({V, A, C}),
+        "sites.entry": frozenset({V, E}),
+        "sites.visitor": frozenset({V, A, C, E, U}),
     },
     # The duty officer runs the morning check of the staff on duty.
     Role.DUTY_OFFICER: {
@@ -190,6 +201,10 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "sites.disinfectionplan": frozenset({V}),
         "sites.disinfectionslot": frozenset({V}),
         "sites.disinfectionlog": frozenset({V, A}),
+        # The gate (issue 13): scans passes and records entries, registers walk-in visitors.
+        "sites.checkpoint": frozenset({V}),
+        "sites.entry": frozenset({V, A}),
+        "sites.visitor": frozenset({V, A, C}),
     },
     # Cases, contacts, isolation and care of the unit's subtree: the only role below the office that
     # sees case details (every read audited); calls people, so sees phones.
@@ -216,6 +231,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         # Disinfection (issue 13): whether the terminal disinfection after a case was done, and when.
         "sites.disinfectionslot": frozenset({V}),
         "sites.disinfectionlog": frozenset({V}),
+        # Who passed a gate where a case was, that day: the evidence of contact suggestions.
+        "sites.entry": frozenset({V}),
     },
     # Keeps the unit's store: issues, receives, counts, ships and receives transfers, records donations.
     Role.MATERIALS_KEEPER: {
@@ -261,6 +278,8 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "sites.disinfectionplan": frozenset({V}),
         "sites.disinfectionslot": frozenset({V}),
         "sites.disinfectionlog": frozenset({V}),
+        # Checkpoints (issue 13): which gates a site has and their rules (entries are whereabouts).
+        "sites.checkpoint": frozenset({V}),
     },
     Role.LEADER: {
         "org.unit": frozenset({V, E}),

@@ -13,8 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from lianfang.core.forms import Form as HouseForm
 from lianfang.core.forms import UnitChoiceField
 from lianfang.org.models import Unit
-from lianfang.sites.choices import PLANNED_KINDS, WEEKDAYS, Area, Frequency
-from lianfang.sites.models import Disinfectant, DisinfectionPlan
+from lianfang.sites.choices import PLANNED_KINDS, WEEKDAYS, Area, Decision, Frequency
+from lianfang.sites.models import Checkpoint, Disinfectant, DisinfectionPlan
 
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
 
@@ -198,3 +198,54 @@ def parse_day(value: str | None, default: datetime.date) -> datetime.date:
         return datetime.date.fromisoformat(value or "")
     except ValueError:
         return default
+
+
+class CheckpointForm(forms.ModelForm):
+    template_name = "core/_form.html"
+
+    site = UnitChoiceField(label=_("site"), queryset=Unit.objects.none())
+
+    class Meta:
+        model = Checkpoint
+        fields = [
+            "site",
+            "name",
+            "directions",
+            "opens_at",
+            "closes_at",
+            "required_colour",
+            "takes_temperature",
+            "max_temperature",
+            "keep_temperature",
+            "visitors_allowed",
+            "offline_policy",
+            "is_active",
+        ]
+        widgets = {
+            "opens_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "closes_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+            "max_temperature": forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+        }
+
+    def __init__(self, *args, sites=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites if sites is not None else Unit.objects.none()
+        if self.instance.pk:
+            del self.fields["site"]
+        else:
+            del self.fields["is_active"]
+        for field in self.fields.values():
+            if field.label:
+                field.label = capfirst(field.label)
+
+    def _post_clean(self):
+        pass
+
+
+class EntryFilterForm(forms.Form):
+    """The entries list's filters (GET): a day, a checkpoint, the decision, a person."""
+
+    date = forms.DateField(label=_("day"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    checkpoint = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    decision = forms.ChoiceField(label=_("decision"), required=False, choices=[("", _("All")), *Decision.choices])
+    person = forms.IntegerField(required=False, widget=forms.HiddenInput)

@@ -18,8 +18,16 @@ from lianfang.core.extensions import Todo
 from lianfang.core.scoping import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import allowed_paths, can, has_any, units_where
-from lianfang.sites.choices import RoundKind, RoundStatus
-from lianfang.sites.models import VENTILATION_MINUTES, Disinfectant, DisinfectionLog, DisinfectionPlan, DisinfectionSlot
+from lianfang.sites.choices import Decision, DenyReason, Direction, RoundKind, RoundStatus
+from lianfang.sites.models import (
+    VENTILATION_MINUTES,
+    Checkpoint,
+    Disinfectant,
+    DisinfectionLog,
+    DisinfectionPlan,
+    DisinfectionSlot,
+    Entry,
+)
 
 SLOT = "sites.disinfectionslot"
 
@@ -335,3 +343,73 @@ def todos_for(user, day: datetime.date) -> list[Todo]:
 
 def _site_url(site_id: int, day: datetime.date) -> str:
     return f"{reverse('sites:site-day', args=[site_id])}?date={day:%Y-%m-%d}"
+
+
+# --- checkpoints and entries ------------------------------------------------------------------------
+
+
+def checkpoint_list(*, viewer, action: str = Action.VIEW) -> QuerySet[Checkpoint]:
+    return Checkpoint.objects.restrict(viewer, action).select_related("site")
+
+
+def checkpoint_get(*, viewer, pk: int, action: str = Action.VIEW) -> Checkpoint:
+    """A checkpoint the viewer may see (404 otherwise, whether it exists or not)."""
+    checkpoint = checkpoint_list(viewer=viewer, action=action).filter(pk=pk).first()
+    if checkpoint is None:
+        raise Http404
+    return checkpoint
+
+
+def checkpoint_sites(*, viewer) -> QuerySet[Unit]:
+    """Where the viewer may set up a checkpoint."""
+    return units_where(viewer, Checkpoint, Action.ADD).filter(is_active=True).order_by("path")
+
+
+@dataclass
+class GateCounts:
+    """A checkpoint's (or a unit's) passages in a day: allowed in, allowed out, denied."""
+
+    came_in: int = 0
+    went_out: int = 0
+    denied: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.came_in + self.went_out + self.denied
+
+
+def gate_counts(entries: QuerySet[Entry], day: datetime.date) -> dict[int, GateCounts]:
+    """Counts per checkpoint for the day (one query)."""
+    start, end = day_bounds(day)
+    rows = (
+        entries.filter(at__gte=start, at__lt=end)
+        .values("checkpoint_id")
+        .annotate(
+            came_in=Count("pk", filter=Q(decision=Decision.ALLOW, direction=Direction.IN)),
+            went_out=Count("pk", filter=Q(decision=Decision.ALLOW, direction=Direction.OUT)),
+            denied=Count("pk", filter=Q(decision=Decision.DENY)),
+        )
+        .order_by()
+    )
+    return {r["checkpoint_id"]: GateCounts(r["came_in"], r["went_out"], r["denied"]) for r in rows}
+
+
+def denials_by_reason(entries: QuerySet[Entry], day: datetime.date) -> list[tuple[str, str, int]]:
+    """(code, label, count) of the day's denials, most frequent first."""
+    start, end = day_bounds(day)
+    rows = (
+        entries.filter(at__gte=start, at__lt=end, decision=Decision.DENY)
+        .values("reason")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "reason")
+    )
+    return [(r["reason"], str(DenyReason(r["reason"]).label), r["n"]) for r in rows if r["reason"] in DenyReason.values]
+
+
+def entry_list(*, viewer, action: str = Action.VIEW) -> QuerySet[Entry]:
+    return Entry.objects.restrict(viewer, action).select_related("checkpoint", "site", "person__unit", "visitor")
+
+
+def own_entries(*, person) -> QuerySet[Entry]:
+    """A person's own passages (My data)."""
+    return Entry.objects.filter(person=person).select_related("checkpoint", "site").order_by("-at")

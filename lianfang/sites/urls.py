@@ -3,6 +3,7 @@
 from django.urls import path
 
 from lianfang.sites import views
+from lianfang.sites.views import gate
 
 app_name = "sites"
 urlpatterns = [
@@ -19,4 +20,15 @@ urlpatterns = [
     path("disinfection/plans/<int:pk>/", views.plan_edit, name="plan-edit"),
     path("disinfection/disinfectants/", views.agents, name="agents"),
     path("disinfection/disinfectants/<int:pk>/", views.agent_edit, name="agent-edit"),
+    path("checkpoints/", gate.checkpoints, name="checkpoints"),
+    path("checkpoints/<int:pk>/edit/", gate.checkpoint_edit, name="checkpoint-edit"),
+    path("checkpoints/<int:pk>/gate/", gate.gate, name="gate"),
+    path("checkpoints/<int:pk>/gate/check/", gate.gate_check, name="gate-check"),
+    path("checkpoints/<int:pk>/gate/upload/", gate.gate_upload, name="gate-upload"),
+    path("checkpoints/<int:pk>/gate/keys/", gate.gate_keys, name="gate-keys"),
+    path("entries/", gate.entries, name="entries"),
+    path("pass/", gate.my_pass, name="my-pass"),
+    path("pass/token/", gate.my_pass_token, name="my-pass-token"),
+    path("units/<int:pk>/cards/", gate.cards_print, name="cards-print"),
+    path("pass-keys/", gate.pass_keys, name="pass-keys"),
 ]

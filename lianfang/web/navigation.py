@@ -89,6 +89,13 @@ MANAGE_PAGES = (
         gettext_lazy("The disinfectants in use, at their concentration, with the time each must act (contact time)."),
     ),
     (
+        "sites.passkey",
+        Action.CHANGE,
+        "sites:pass-keys",
+        gettext_lazy("Pass keys"),
+        gettext_lazy("The keys that sign personal passes and cards: rotate them, or withdraw one that leaked."),
+    ),
+    (
         "notify.robotchannel",
         Action.VIEW,
         "notify:robots",
@@ -343,6 +350,7 @@ def menu_for(user, *, cases_home: str | None, own_person) -> list[MenuEntry]:
         outings_entry = _group("outings", pgettext_lazy("menu", "Outings"), outing_links)
     entries: list[MenuEntry | None] = [
         _link("home", pgettext_lazy("menu", "Today"), "home"),
+        _link("my-pass", pgettext_lazy("menu", "My pass"), "sites:my-pass") if own_person is not None else None,
         _group("checkins", pgettext_lazy("menu", "Check-ins"), checkins),
         _group("reports", pgettext_lazy("menu", "Reports"), reports),
         outings_entry,
@@ -424,7 +432,8 @@ def _outing_links(user, own_person) -> list[MenuLink | None]:
 
 def _disinfection_links(user) -> list[MenuLink | None]:
     """Sites (场所): disinfection (消杀) — the rounds of the sites in scope (site staff land on their site's
-    day) and the plans; checkpoints and visitors join them later. The disinfectants are in Manage."""
+    day) and the plans; the checkpoints (卡口) with their gate pages, and the entries. The disinfectants
+    and the pass keys are in Manage."""
 
     def can(label: str, action: str) -> bool:
         return has_any(user, label, action)
@@ -441,6 +450,18 @@ def _disinfection_links(user) -> list[MenuLink | None]:
         else None,
         _link("disinfection-plans", pgettext_lazy("menu", "Disinfection plans"), "sites:plans", "sites:plan-edit")
         if can("sites.disinfectionplan", Action.VIEW)
+        else None,
+        _link(
+            "checkpoints",
+            pgettext_lazy("menu", "Checkpoints"),
+            "sites:checkpoints",
+            "sites:checkpoint-edit",
+            "sites:gate",
+        )
+        if can("sites.checkpoint", Action.VIEW)
+        else None,
+        _link("entries", pgettext_lazy("menu", "Entries at the gates"), "sites:entries")
+        if can("sites.entry", Action.VIEW)
         else None,
     ]
 

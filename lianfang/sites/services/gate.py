@@ -24,7 +24,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from lianfang.core.masking import mask_name
+from lianfang.core.masking import mask_name_middle
 from lianfang.core.scoping import Action
 from lianfang.notify.services import message_send
 from lianfang.org.choices import Role
@@ -179,7 +179,7 @@ def identify(checkpoint: Checkpoint, code: str, *, at: datetime.datetime) -> Ver
 def _known(person: Person, *, kind: str, token_id: str = "") -> Verdict:
     return Verdict(
         decision=Decision.ALLOW,
-        name=mask_name(person.name),
+        name=mask_name_middle(person.name),
         unit=person.unit.display_name,
         person=person,
         kind=kind,
@@ -229,7 +229,9 @@ def decide(
 
 def _used(checkpoint: Checkpoint, verdict: Verdict, direction: str) -> bool:
     """A phone pass lets its holder through once per direction and checkpoint (a screenshot passed on
-    is refused); a visitor pass lets in once anywhere."""
+    is refused); a visitor pass lets in once anywhere; a printed card is the same every day."""
+    if verdict.kind == PassKind.CARD:
+        return False
     entries = Entry.objects.filter(token_id=verdict.token_id, decision=Decision.ALLOW)
     if verdict.kind == PassKind.VISITOR:
         return entries.filter(direction=Direction.IN).exists() if direction == Direction.IN else False
@@ -356,7 +358,7 @@ def verdict_of(entry: Entry) -> Verdict:
     return Verdict(
         decision=entry.decision,
         reason=entry.reason,
-        name=mask_name(person.name) if person else "",
+        name=mask_name_middle(person.name) if person else "",
         unit=person.unit.display_name if person else "",
         colour=entry.colour,
         person=person,
