@@ -432,11 +432,11 @@ def _upload_one(actor, checkpoint: Checkpoint, record: Mapping[str, Any], client
     server = decide(
         checkpoint, str(record.get("code", "")), direction=direction, at=at, temperature=reading, temperature_ok=within
     )
+    late: str = LateCheck.NONE
     if local_decision == Decision.ALLOW:
         late = LateCheck.PASSED if server.allowed else LateCheck.FAILED
         server.decision, server.reason = Decision.ALLOW, ""
     else:
-        late = ""
         server.decision, server.reason = Decision.DENY, local_reason
     if server.temperature_ok is None:
         server.temperature_ok = within
