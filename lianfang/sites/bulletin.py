@@ -20,8 +20,9 @@ from django.utils.translation import pgettext_lazy
 from lianfang.core.extensions import BulletinSection
 from lianfang.org.models import Unit
 from lianfang.sites import feeds
-from lianfang.sites.models import DisinfectionSlot
-from lianfang.sites.selectors import as_of, finished_by, terminal_open_q
+from lianfang.sites.choices import HEALTH_REASONS, Decision, Direction
+from lianfang.sites.models import Checkpoint, DisinfectionSlot, Entry
+from lianfang.sites.selectors import as_of, day_bounds, denials_by_reason, finished_by, terminal_open_q
 
 LIST_CAP = 20
 
@@ -112,3 +113,70 @@ def rows(section: dict[str, Any]) -> list[list[Any]]:
 
 
 SECTION = BulletinSection(key="sites", title=TITLE, build=build, template="sites/_bulletin.html", rows=rows)
+
+
+# --- checkpoints ------------------------------------------------------------------------------------
+
+GATES_TITLE = pgettext_lazy("bulletin card", "Checkpoints")
+
+
+def build_gates(root: Unit, day: datetime.date) -> dict[str, Any]:
+    """People let in and turned away at the group's gates that day, the denials by reason, and by
+    subsidiary. The totals are the unit report's feeds over the root."""
+    start, end = day_bounds(day)
+    entries = Entry.objects.filter(site__path__startswith=root.path, at__gte=start, at__lt=end)
+    prefix_len = (root.depth + 1) * Unit.steplen
+    per_branch = (
+        entries.filter(site__depth__gt=root.depth)
+        .annotate(branch=Substr("site__path", 1, prefix_len))
+        .values("branch")
+        .annotate(
+            came_in=Count("pk", filter=Q(decision=Decision.ALLOW, direction=Direction.IN)),
+            denied=Count("pk", filter=Q(decision=Decision.DENY)),
+            health=Count("pk", filter=Q(decision=Decision.DENY, reason__in=list(HEALTH_REASONS))),
+        )
+        .order_by("branch")
+    )
+    names = dict(Unit.objects.filter(path__in=[r["branch"] for r in per_branch]).values_list("path", "name"))
+    return {
+        "came_in": feeds.gate_in(root, day),
+        "denied": feeds.gate_denied(root, day),
+        "denied_health": feeds.gate_denied_health(root, day),
+        "checkpoints": Checkpoint.objects.filter(site__path__startswith=root.path, is_active=True).count(),
+        "reasons": [
+            {"reason": code, "label": str(label), "n": n}
+            for code, label, n in denials_by_reason(Entry.objects.filter(site__path__startswith=root.path), day)
+        ],
+        "by_unit": [
+            {
+                "unit": names.get(r["branch"], r["branch"]),
+                "came_in": r["came_in"],
+                "denied": r["denied"],
+                "health": r["health"],
+            }
+            for r in per_branch
+        ],
+    }
+
+
+def gates_rows(section: dict[str, Any]) -> list[list[Any]]:
+    out: list[list[Any]] = [
+        [_("People let in at checkpoints"), section.get("came_in")],
+        [_("People turned away at checkpoints"), section.get("denied")],
+        [_("Turned away for their health status or a fever"), section.get("denied_health")],
+    ]
+    for r in section.get("reasons") or []:
+        out.append([_("Turned away: %(reason)s") % {"reason": r["label"]}, r["n"]])
+    for r in section.get("by_unit") or []:
+        out.append(
+            [
+                _("Checkpoints: %(unit)s") % {"unit": r["unit"]},
+                _("%(came_in)d let in, %(denied)d turned away") % {"came_in": r["came_in"], "denied": r["denied"]},
+            ]
+        )
+    return out
+
+
+GATES_SECTION = BulletinSection(
+    key="gates", title=GATES_TITLE, build=build_gates, template="sites/_bulletin_gates.html", rows=gates_rows
+)

@@ -4,7 +4,7 @@ the sites in scope, the counts the unit report and the bulletin share, and the h
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from lianfang.core.extensions import Todo
+from lianfang.core.extensions import ContactEvidence, ContactQuery, Todo
 from lianfang.core.scoping import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import allowed_paths, can, has_any, units_where
@@ -413,3 +413,34 @@ def entry_list(*, viewer, action: str = Action.VIEW) -> QuerySet[Entry]:
 def own_entries(*, person) -> QuerySet[Entry]:
     """A person's own passages (My data)."""
     return Entry.objects.filter(person=person).select_related("checkpoint", "site").order_by("-at")
+
+
+def entry_contacts(query: ContactQuery) -> Iterator[ContactEvidence]:
+    """The checkpoints' source of contact suggestions: people let in at a site on a day the case was
+    there — a site of the case's own check-in that day, or one where the case itself passed a gate."""
+    if not query.places:
+        return
+    first, last = min(query.places), max(query.places)
+    sites: dict[datetime.date, set[int]] = {day: set(units) for day, units in query.places.items()}
+    if query.case_person_id:
+        own = Entry.objects.filter(
+            person_id=query.case_person_id,
+            decision=Decision.ALLOW,
+            at__gte=day_bounds(first)[0],
+            at__lt=day_bounds(last)[1],
+        ).values_list("at", "site_id")
+        for at, site_id in own:
+            sites.setdefault(timezone.localdate(at), set()).add(site_id)
+    same_place = Q(pk__in=[])
+    for day, site_ids in sites.items():
+        if site_ids:
+            start, end = day_bounds(day)
+            same_place |= Q(site_id__in=sorted(site_ids), at__gte=start, at__lt=end)
+    found: dict[int, set[datetime.date]] = {}
+    rows = Entry.objects.filter(same_place, decision=Decision.ALLOW, person__in=query.candidates).values_list(
+        "person_id", "at"
+    )
+    for person_id, at in rows:
+        found.setdefault(person_id, set()).add(timezone.localdate(at))
+    for person_id, days in found.items():
+        yield ContactEvidence(person_id=person_id, days=frozenset(days), how="gate")

@@ -397,13 +397,20 @@ DISINFECTION_SOURCES = {
 }
 
 
-def _disinfection_counts(roots: list[Unit], day: datetime.date) -> dict[str, int]:
-    """The day's disinfection rounds due, done and overdue, and terminal disinfections not done, over
-    the viewer's subtrees: the unit report's feeds (sites.feeds), so the two never disagree."""
-    totals = dict.fromkeys(DISINFECTION_SOURCES, 0)
+GATE_SOURCES = {
+    "came_in": "sites.gate_in",
+    "denied": "sites.gate_denied",
+    "denied_health": "sites.gate_denied_health",
+}
+
+
+def _feed_totals(roots: list[Unit], day: datetime.date, sources: dict[str, str]) -> dict[str, int]:
+    """The day's counts of these unit-report feeds over the viewer's subtrees (disinfection rounds,
+    passages at the gates): the same functions as the unit report, so the two never disagree."""
+    totals = dict.fromkeys(sources, 0)
     for root in roots:
-        counted = feed_counts(root, day, DISINFECTION_SOURCES.values())
-        for name, key in DISINFECTION_SOURCES.items():
+        counted = feed_counts(root, day, sources.values())
+        for name, key in sources.items():
             totals[name] += counted.get(key) or 0
     return totals
 
@@ -442,7 +449,9 @@ def control_figures(*, viewer, roots: list[Unit], day: datetime.date) -> dict[st
             .count()
         )
     if has_any(viewer, "sites.disinfectionslot", Action.VIEW):
-        figures["disinfection"] = _disinfection_counts(scope_roots(viewer, "sites.disinfectionslot"), day)
+        figures["disinfection"] = _feed_totals(scope_roots(viewer, "sites.disinfectionslot"), day, DISINFECTION_SOURCES)
+    if has_any(viewer, "sites.entry", Action.VIEW):
+        figures["gates"] = _feed_totals(scope_roots(viewer, "sites.entry"), day, GATE_SOURCES)
     if has_any(viewer, "materials.materialrequest", Action.VIEW):
         figures["requests_open"] = (
             MaterialRequest.objects.restrict(viewer, Action.VIEW)
