@@ -14,13 +14,15 @@ class SitesConfig(AppConfig):
         from lianfang.core.extensions import (
             bulletin_sections,
             case_listeners,
+            personal_data_categories,
             personal_data_sources,
+            retention_providers,
             todo_providers,
         )
 
         # The unit daily report, the dashboard and the bulletin: rounds due, done and overdue, terminal
         # disinfections not done.
-        from lianfang.sites import bulletin, feeds, personal_data, selectors  # noqa: F401
+        from lianfang.sites import bulletin, feeds, personal_data, retention, selectors  # noqa: F401
         from lianfang.sites.services.rounds import on_case_status
 
         # The home page: terminal disinfections, overdue rounds and the rounds still to do today.
@@ -31,3 +33,7 @@ class SitesConfig(AppConfig):
         personal_data_sources.register("sites", personal_data.sections)
         # A confirmed case opens a terminal disinfection (终末消毒) at its unit.
         case_listeners.register("sites", on_case_status)
+        # Retention (PIPL Art. 19): visitors have their own, short category, and privacy's purge deletes them.
+        personal_data_categories.register(retention.CATEGORY.key, retention.CATEGORY)
+        for provider in retention.PROVIDERS:
+            retention_providers.register(provider.key, provider)

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from lianfang.sites import views
+from lianfang.sites.views import visitors
 
 app_name = "sites"
 urlpatterns = [
@@ -19,4 +20,14 @@ urlpatterns = [
     path("disinfection/plans/<int:pk>/", views.plan_edit, name="plan-edit"),
     path("disinfection/disinfectants/", views.agents, name="agents"),
     path("disinfection/disinfectants/<int:pk>/", views.agent_edit, name="agent-edit"),
+    path("visitors/", visitors.my_visitors, name="visitors"),
+    path("visitors/<int:pk>/cancel/", visitors.visit_cancel, name="visit-cancel"),
+    path("visitors/<int:pk>/phone/", visitors.visit_phone, name="visit-phone"),
+    path("visitors/sites/<int:pk>/", visitors.site_visitors, name="site-visitors"),
+    path("checkpoints/<int:pk>/walk-in/", visitors.walk_in, name="walk-in"),
+]
+
+# The visitor's own page, without an account: /v/<slug>/ (a short link to send by text message).
+public_urlpatterns = [
+    path("<slug:slug>/", visitors.declare, name="declare"),
 ]
