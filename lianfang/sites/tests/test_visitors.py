@@ -8,13 +8,15 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
+from django.urls import reverse
 
-from lianfang.core.models import ChangeAction, ObjectChange
+from lianfang.core.models import AuditEvent, AuditKind, ChangeAction, ObjectChange
 from lianfang.health.choices import RiskLevel
 from lianfang.health.models import RiskArea
 from lianfang.notify.models import Message
 from lianfang.org.choices import Role
-from lianfang.org.roles import ROLE_PERMISSIONS
+from lianfang.org.roles import ROLE_PERMISSIONS, role_allows
 from lianfang.privacy import purge
 from lianfang.sites import passes
 from lianfang.sites.choices import Decision, DenyReason, VisitStatus
@@ -24,7 +26,7 @@ from lianfang.sites.services.gate import gate_check
 from lianfang.sites.services.visitors import visit_cancel, visit_declare, visit_pass, visit_register
 from lianfang.sites.services.walkins import visit_walk_in
 from lianfang.sites.tests.conftest import DAY
-from lianfang.testing import PersonFactory, user_with_role
+from lianfang.testing import ALL_ROLES, IN_SCOPE, SCOPE_RELATIONS, PersonFactory, user_with_role
 
 pytestmark = pytest.mark.django_db
 
@@ -289,3 +291,99 @@ def test_a_visit_younger_than_the_retention_stays(clock, host, gate, tree):
     register(host, tree.a1s)
     purge.run_retention(category=VISITORS, today=DAY + datetime.timedelta(days=10))
     assert Visitor.objects.count() == 1
+
+
+# --- pages ------------------------------------------------------------------------------------------------------------
+
+
+def page_client(user=None) -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+def test_the_visitor_declares_on_their_link_without_an_account_and_sees_the_pass(clock, host, gate, tree):
+    visit = register(host, tree.a1s)
+    url = reverse("visit:declare", args=[visit.slug])
+
+    form_page = page_client().get(url)
+    assert form_page.status_code == 200 and 'data-testid="declaration-form"' in form_page.content.decode()
+
+    done = page_client().post(url, {"province": ["11", "", ""], "city": ["1101", "", ""], "truthful": "on"})
+    assert done.status_code == 302
+    page = page_client().get(url).content.decode()
+    assert 'data-testid="visit-pass"' in page and "<svg" in page and "Valid once" in page
+    assert "赵**" in page and "赵小明" not in page
+    assert Visitor.objects.get().declaration["places"] == ["1101"]
+
+
+def test_an_unknown_link_is_not_found(db):
+    assert page_client().get(reverse("visit:declare", args=["0" * 32])).status_code == 404
+
+
+def test_the_host_sees_their_visitor_with_the_link_to_send(clock, host, gate, tree):
+    visit = register(host, tree.a1s)
+
+    page = page_client(host).get(reverse("sites:visitors")).content.decode()
+
+    assert f'data-row="{visit.pk}"' in page and visit.slug in page and "138****8000" in page
+
+
+def test_a_host_cannot_register_at_a_site_outside_their_organisation_from_the_page(clock, host, gate, tree):
+    Checkpoint.objects.create(site=tree.b1, name="乙公司大门")
+    data = {"site": tree.b1.pk, "day": "2026-12-07", "name": "赵小明", "phone": "13800138000", "reason": "检修"}
+
+    response = page_client(host).post(reverse("sites:visitors"), data)
+
+    assert response.status_code == 200 and "site" in response.context["form"].errors
+    assert not Visitor.objects.exists()
+
+
+def test_the_liaison_sees_a_visitors_phone_only_by_asking_and_it_is_audited(clock, host, gate, liaison, staff, tree):
+    visit = register(host, tree.a1s)
+    page = page_client(liaison).get(reverse("sites:site-visitors", args=[tree.a1s.pk])).content.decode()
+    assert "138****8000" in page and "13800138000" not in page
+
+    shown = page_client(liaison).post(reverse("sites:visit-phone", args=[visit.pk]))
+    assert "13800138000" in shown.content.decode()
+    assert AuditEvent.objects.filter(kind=AuditKind.UNMASK, user=liaison).exists()
+
+    assert page_client(staff).post(reverse("sites:visit-phone", args=[visit.pk])).status_code == 403
+
+
+def test_the_walk_in_page_registers_and_shows_the_gates_decision(clock, gate, staff, tree):
+    data = {"name": "钱多多", "phone": "13900139000", "reason": "送货", "province": ["11"], "truthful": "on"}
+
+    response = page_client(staff).post(reverse("sites:walk-in", args=[gate.pk]), data)
+
+    assert response.status_code == 200 and 'data-decision="allow"' in response.content.decode()
+    assert Visitor.objects.get().status == VisitStatus.ENTERED
+
+
+ANONYMOUS, NO_ROLE = "anonymous", "no-role"
+
+
+@pytest.mark.parametrize("relation", list(SCOPE_RELATIONS))
+@pytest.mark.parametrize("actor", [ANONYMOUS, NO_ROLE, *ALL_ROLES])
+def test_a_sites_visitors_open_only_to_its_staff_inside_the_scope(clock, tree, actor, relation):
+    site = getattr(tree, SCOPE_RELATIONS[relation])
+    walk_gate = Checkpoint.objects.create(site=site, name="东门")
+    user = None
+    if actor == NO_ROLE:
+        user = user_with_role(None, None, username="nobody")
+    elif actor != ANONYMOUS:
+        user = user_with_role(actor, tree.a1, username=f"matrix-{actor}")
+
+    listing = page_client(user).get(reverse("sites:site-visitors", args=[site.pk]))
+    walk_in = page_client(user).get(reverse("sites:walk-in", args=[walk_gate.pk]))
+
+    if actor == ANONYMOUS:
+        assert listing.status_code == walk_in.status_code == 302
+        return
+    seen = actor in ALL_ROLES and role_allows(actor, "sites.visitor", "view") and relation in IN_SCOPE
+    assert listing.status_code == (200 if seen else 404)
+    works_gate = seen and role_allows(actor, "sites.visitor", "add") and role_allows(actor, "sites.entry", "add")
+    assert walk_in.status_code == (200 if works_gate else 404 if not seen else 403)
+    if not seen:
+        assert site.name not in listing.content.decode()
