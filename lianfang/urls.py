@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from lianfang.donations import urls as donations_urls
 from lianfang.health import urls as health_urls
 from lianfang.materials import urls as materials_urls
+from lianfang.sites import urls as sites_urls
 from lianfang.status import urls as status_urls
 
 
@@ -34,6 +35,7 @@ urlpatterns = [
     path("duty/", include("lianfang.duty.urls")),
     path("urgent/", include("lianfang.command.urls")),
     path("sites/", include("lianfang.sites.urls")),
+    path("v/", include((sites_urls.public_urlpatterns, "visit"))),
     path("outings/", include("lianfang.outings.urls")),
     path("materials/", include(_namespace("materials", materials_urls, donations_urls))),
     path("i18n/", include("django.conf.urls.i18n")),

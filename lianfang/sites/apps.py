@@ -15,6 +15,7 @@ class SitesConfig(AppConfig):
             bulletin_sections,
             case_listeners,
             contact_sources,
+            personal_data_categories,
             personal_data_sources,
             retention_providers,
             todo_providers,
@@ -37,6 +38,8 @@ class SitesConfig(AppConfig):
         case_listeners.register("sites", on_case_status)
         # Contact suggestions for a case: people let in at the same site on the same day.
         contact_sources.register("gates", selectors.entry_contacts)
-        # Retention (PIPL Art. 19): entries at the gates are whereabouts, purged with trips and outings.
+        # Retention (PIPL Art. 19): entries at the gates are whereabouts, purged with trips and outings;
+        # visitors have their own, short category.
+        personal_data_categories.register(retention.CATEGORY.key, retention.CATEGORY)
         for provider in retention.PROVIDERS:
             retention_providers.register(provider.key, provider)

@@ -249,3 +249,98 @@ class EntryFilterForm(forms.Form):
     checkpoint = forms.IntegerField(required=False, widget=forms.HiddenInput)
     decision = forms.ChoiceField(label=_("decision"), required=False, choices=[("", _("All")), *Decision.choices])
     person = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+# --- visitors -------------------------------------------------------------------------------------------
+
+PLACE_ROWS = 3
+
+
+class VisitForm(Form):
+    """Register a visitor: where, when, who and why. The service checks the day, the site and the phone."""
+
+    site = forms.ModelChoiceField(label=_("site"), queryset=Unit.objects.none())
+    day = forms.DateField(label=_("day of the visit"), widget=forms.DateInput(attrs={"type": "date"}))
+    name = forms.CharField(label=_("visitor's name"), max_length=60)
+    phone = forms.CharField(
+        label=_("visitor's mobile phone"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+    company = forms.CharField(label=_("company"), max_length=100, required=False)
+    reason = forms.CharField(label=_("reason for the visit"), max_length=200)
+
+    def __init__(self, *args, sites=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = sites if sites is not None else Unit.objects.none()
+
+
+class DeclarationForm(Form):
+    """The visitor's health declaration: symptoms, contact with a case, the places of the last 14 days
+    (up to three, each by province, city and district: the same cascading selects as a trip)."""
+
+    fever = forms.BooleanField(label=_("Fever (37.3 ℃ or more)"), required=False)
+    cough = forms.BooleanField(label=_("Cough"), required=False)
+    sore_throat = forms.BooleanField(label=_("Sore throat"), required=False)
+    short_breath = forms.BooleanField(label=_("Shortness of breath"), required=False)
+    fatigue = forms.BooleanField(label=_("Fatigue or aching muscles"), required=False)
+    taste_smell = forms.BooleanField(label=_("Loss of taste or smell"), required=False)
+    contact = forms.BooleanField(
+        label=_("In the last 14 days I was in contact with a confirmed or suspected case"), required=False
+    )
+    truthful = forms.BooleanField(label=_("I declare that what I give here is true"))
+
+    SYMPTOM_FIELDS = ("fever", "cough", "sore_throat", "short_breath", "fatigue", "taste_smell")
+
+    def place_rows(self) -> list[dict]:
+        """The selects of each place row: provinces, and the cities and districts of what was chosen."""
+        from lianfang.health import divisions
+
+        data = self.data if self.is_bound else None
+        provinces = data.getlist("province") if data is not None else []
+        cities = data.getlist("city") if data is not None else []
+        districts = data.getlist("district") if data is not None else []
+        rows = []
+        for i in range(PLACE_ROWS):
+            p = provinces[i] if i < len(provinces) else ""
+            c = cities[i] if i < len(cities) else ""
+            d = districts[i] if i < len(districts) else ""
+            rows.append(
+                {
+                    "index": i,
+                    "province": p,
+                    "city": c,
+                    "district": d,
+                    "provinces": divisions.children(),
+                    "cities": divisions.children(p) if p else [],
+                    "districts": divisions.children(c) if c else [],
+                }
+            )
+        return rows
+
+    def places(self) -> list[str]:
+        """The most precise division chosen in each row (the service checks them)."""
+        return [row["district"] or row["city"] or row["province"] for row in self.place_rows() if row["province"]]
+
+    def answers(self) -> dict:
+        cd = self.cleaned_data
+        return {**{k: cd.get(k, False) for k in (*self.SYMPTOM_FIELDS, "contact")}, "places": self.places()}
+
+
+class WalkInForm(DeclarationForm):
+    """A walk-in at the gate: who, why, whom they visit (employee number), and their declaration."""
+
+    name = forms.CharField(label=_("visitor's name"), max_length=60)
+    phone = forms.CharField(
+        label=_("visitor's mobile phone"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+    company = forms.CharField(label=_("company"), max_length=100, required=False)
+    reason = forms.CharField(label=_("reason for the visit"), max_length=200)
+    host_employee_no = forms.CharField(
+        label=_("host's employee number"), max_length=30, required=False, help_text=_("Whom they visit.")
+    )
+    temperature = forms.DecimalField(
+        label=_("temperature (℃)"),
+        max_digits=3,
+        decimal_places=1,
+        required=False,
+        widget=forms.NumberInput(attrs={"step": "0.1", "inputmode": "decimal"}),
+    )

@@ -18,6 +18,7 @@ from lianfang.core.extensions import ContactEvidence, ContactQuery, Todo
 from lianfang.core.scoping import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import allowed_paths, can, has_any, units_where
+from lianfang.people.models import Person
 from lianfang.sites.choices import Decision, DenyReason, Direction, RoundKind, RoundStatus
 from lianfang.sites.models import (
     VENTILATION_MINUTES,
@@ -27,9 +28,11 @@ from lianfang.sites.models import (
     DisinfectionPlan,
     DisinfectionSlot,
     Entry,
+    Visitor,
 )
 
 SLOT = "sites.disinfectionslot"
+VISITOR = "sites.visitor"
 
 
 def day_bounds(day: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
@@ -444,3 +447,104 @@ def entry_contacts(query: ContactQuery) -> Iterator[ContactEvidence]:
         found.setdefault(person_id, set()).add(timezone.localdate(at))
     for person_id, days in found.items():
         yield ContactEvidence(person_id=person_id, days=frozenset(days), how="gate")
+
+
+# --- visitors -------------------------------------------------------------------------------------------
+
+
+def organisation_of(unit: Unit) -> Unit:
+    """The organisation a unit belongs to: its subsidiary (the unit just under the group), or the group
+    for a unit of the group's own. (The gate's ``company_of`` answers the same for a checkpoint's site.)"""
+    depth = min(unit.depth, 2)
+    if depth == unit.depth:
+        return unit
+    return Unit.objects.get(path=unit.path[: depth * Unit.steplen])
+
+
+def visitor_sites() -> QuerySet[Unit]:
+    """Sites where visitors may come in: those with an active checkpoint that lets visitors in."""
+    site_ids = Checkpoint.objects.filter(is_active=True, visitors_allowed=True).values("site_id")
+    return Unit.objects.filter(pk__in=site_ids, is_active=True)
+
+
+def own_person(*, viewer) -> Person | None:
+    if not getattr(viewer, "is_authenticated", False):
+        return None
+    return Person.objects.filter(user=viewer, employment_status="active").select_related("unit").first()
+
+
+def register_sites(*, viewer) -> QuerySet[Unit]:
+    """Where the viewer may register a visitor: the sites of their own organisation (as a host), and
+    the sites where they are staff or liaison; only sites with a gate that lets visitors in."""
+    condition = Q(pk__in=units_where(viewer, Visitor, Action.ADD).values("pk"))
+    person = own_person(viewer=viewer)
+    if person is not None:
+        condition |= Q(path__startswith=organisation_of(person.unit).path)
+    return visitor_sites().filter(condition).order_by("path")
+
+
+def came_in() -> Exists:
+    """The visit has an allowed entry in (the gate let it in), whether or not its status says so yet."""
+    return Exists(Entry.objects.filter(visitor=OuterRef("pk"), decision=Decision.ALLOW, direction=Direction.IN))
+
+
+def my_visits(*, viewer, since: datetime.date) -> QuerySet[Visitor]:
+    """The visits the viewer hosts or registered, from ``since`` on (latest first)."""
+    if not getattr(viewer, "is_authenticated", False):
+        return Visitor.objects.none()
+    return (
+        Visitor.objects.filter(Q(host__user=viewer) | Q(created_by=viewer), day__gte=since)
+        .select_related("site", "host")
+        .annotate(came_in=came_in())
+        .order_by("-day", "-pk")
+    )
+
+
+def visitor_site_get(*, viewer, pk: int) -> Unit:
+    """A site whose visitors the viewer may see (staff, liaison, office); else 404."""
+    site = Unit.objects.filter(pk=pk).first()
+    if site is None or not can(viewer, Action.VIEW, VISITOR, site):
+        raise Http404(_("No such site."))
+    return site
+
+
+def site_visits(*, viewer, site: Unit, day: datetime.date) -> QuerySet[Visitor]:
+    """The site's visits of the day, for its staff and liaison."""
+    return (
+        Visitor.objects.restrict(viewer, Action.VIEW)
+        .filter(site=site, day=day)
+        .select_related("host")
+        .annotate(came_in=came_in())
+        .order_by("name", "pk")
+    )
+
+
+def visit_get(*, viewer, pk: int, action: str = Action.VIEW) -> Visitor:
+    """A visit the viewer may see: theirs as host, or one of a site in their scope; else 404."""
+    visit = (
+        Visitor.objects.restrict(viewer, action).filter(pk=pk).select_related("site", "host").first()
+        or my_visits(viewer=viewer, since=datetime.date.min).filter(pk=pk).first()
+    )
+    if visit is None:
+        raise Http404(_("No such visit."))
+    return visit
+
+
+def visit_by_slug(slug: str) -> Visitor:
+    """The visit a visitor's link names (public: the link is the visitor's key); else 404."""
+    visit = Visitor.objects.filter(slug=slug).select_related("site", "host").first()
+    if visit is None:
+        raise Http404(_("No such visit."))
+    return visit
+
+
+def visitor_checkpoints(*, site: Unit) -> QuerySet[Checkpoint]:
+    return Checkpoint.objects.filter(site=site, is_active=True, visitors_allowed=True).order_by("name")
+
+
+def walk_in_checkpoint_get(*, viewer, pk: int) -> Checkpoint:
+    """A checkpoint where the viewer may see visitors (to register a walk-in); else 404."""
+    checkpoint = Checkpoint.objects.filter(pk=pk).select_related("site").first()
+    if checkpoint is None or not can(viewer, Action.VIEW, VISITOR, checkpoint.site):
+        raise Http404(_("No such checkpoint."))
+    return checkpoint

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from lianfang.sites import views
-from lianfang.sites.views import gate
+from lianfang.sites.views import gate, visitors
 
 app_name = "sites"
 urlpatterns = [
@@ -31,4 +31,14 @@ urlpatterns = [
     path("pass/token/", gate.my_pass_token, name="my-pass-token"),
     path("units/<int:pk>/cards/", gate.cards_print, name="cards-print"),
     path("pass-keys/", gate.pass_keys, name="pass-keys"),
+    path("visitors/", visitors.my_visitors, name="visitors"),
+    path("visitors/<int:pk>/cancel/", visitors.visit_cancel, name="visit-cancel"),
+    path("visitors/<int:pk>/phone/", visitors.visit_phone, name="visit-phone"),
+    path("visitors/sites/<int:pk>/", visitors.site_visitors, name="site-visitors"),
+    path("checkpoints/<int:pk>/walk-in/", visitors.walk_in, name="walk-in"),
+]
+
+# The visitor's own page, without an account: /v/<slug>/ (a short link to send by text message).
+public_urlpatterns = [
+    path("<slug:slug>/", visitors.declare, name="declare"),
 ]

@@ -13,7 +13,6 @@ import datetime
 import decimal
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings as django_settings
@@ -41,8 +40,11 @@ from lianfang.sites.choices import (
     PassKind,
     RequiredColour,
 )
-from lianfang.sites.models import Checkpoint, Entry, Visitor
+from lianfang.sites.models import Checkpoint, Entry
+from lianfang.sites.selectors import organisation_of
 from lianfang.sites.services.base import ensure, nearest_role_holders
+from lianfang.sites.services.verdicts import Verdict, deny
+from lianfang.sites.services.visitors import visit_entered, visitor_at_gate
 from lianfang.status import engine
 from lianfang.status.choices import Colour
 from lianfang.status.models import PersonStatus
@@ -54,41 +56,6 @@ FUTURE_SKEW = datetime.timedelta(minutes=5)
 MAX_UPLOAD = 500
 
 
-@dataclass
-class Verdict:
-    """What the gate shows: allowed or not, why, and who (masked)."""
-
-    decision: str
-    reason: str = ""
-    name: str = ""
-    unit: str = ""
-    colour: str = ""
-    person: Person | None = None
-    visitor: Visitor | None = None
-    kind: str = ""
-    token_id: str = ""
-    temperature_ok: bool | None = None
-
-    @property
-    def allowed(self) -> bool:
-        return self.decision == Decision.ALLOW
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "decision": self.decision,
-            "reason": self.reason,
-            "reason_text": str(DenyReason(self.reason).label) if self.reason else "",
-            "name": self.name,
-            "unit": self.unit,
-            "colour": self.colour,
-            "colour_text": str(Colour(self.colour).label) if self.colour in Colour.values else "",
-        }
-
-
-def deny(reason: str, **shown: Any) -> Verdict:
-    return Verdict(decision=Decision.DENY, reason=reason, **shown)
-
-
 # --- who may pass where ---------------------------------------------------------------------------
 
 
@@ -96,10 +63,7 @@ def company_of(site: Unit) -> Unit:
     """The organisation a checkpoint guards for: the site's subsidiary (the unit just under the group),
     or the group for a site of the group's own. Its people are known at the gate; anyone else is a
     visitor."""
-    depth = min(site.depth, 2)
-    if depth == site.depth:
-        return site
-    return Unit.objects.get(path=site.path[: depth * Unit.steplen])
+    return organisation_of(site)
 
 
 def person_at_gate(checkpoint: Checkpoint, *, pk: int | None = None, employee_no: str | None = None) -> Person | None:
@@ -167,8 +131,6 @@ def identify(checkpoint: Checkpoint, code: str, *, at: datetime.datetime) -> Ver
     except passes.PassError as exc:
         return deny(exc.reason)
     if claims.kind == PassKind.VISITOR:
-        from lianfang.sites.services.visitors import visitor_at_gate
-
         return visitor_at_gate(checkpoint, claims, at=at)
     person = person_at_gate(checkpoint, pk=claims.subject)
     if person is None:
@@ -334,7 +296,11 @@ def gate_check(
     reading = _clean_temperature(temperature)
     at = now or timezone.now()
     client_id = client_id or uuid.uuid4()
-    existing = Entry.objects.filter(checkpoint=checkpoint, client_id=client_id).select_related("person__unit").first()
+    existing = (
+        Entry.objects.filter(checkpoint=checkpoint, client_id=client_id)
+        .select_related("person__unit", "visitor__site")
+        .first()
+    )
     if existing is not None:
         return existing, verdict_of(existing)
     verdict = decide(checkpoint, code, direction=direction, at=at, temperature=reading, temperature_ok=temperature_ok)
@@ -350,16 +316,25 @@ def gate_check(
     )
     if created and not verdict.allowed and verdict.reason in HEALTH_REASONS:
         transaction.on_commit(lambda: tell_liaison(entry))
+    if created:
+        visit_entered(entry)
     return entry, verdict
 
 
 def verdict_of(entry: Entry) -> Verdict:
-    person = entry.person
+    person, visitor = entry.person, entry.visitor
+    if person is not None:
+        name, unit = mask_name_middle(person.name), person.unit.display_name
+    elif visitor is not None:
+        name, unit = mask_name_middle(visitor.name), visitor.site.display_name
+    else:
+        name, unit = "", ""
     return Verdict(
         decision=entry.decision,
         reason=entry.reason,
-        name=mask_name_middle(person.name) if person else "",
-        unit=person.unit.display_name if person else "",
+        name=name,
+        unit=unit,
+        visitor=visitor,
         colour=entry.colour,
         person=person,
         kind=entry.pass_kind,
@@ -452,6 +427,8 @@ def _upload_one(actor, checkpoint: Checkpoint, record: Mapping[str, Any], client
         offline=True,
         late_check=late,
     )
+    if created:
+        visit_entered(entry)
     if created and (
         (late == LateCheck.FAILED and entry.person_id)
         or (entry.decision == Decision.DENY and entry.reason in HEALTH_REASONS)
