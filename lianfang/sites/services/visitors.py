@@ -19,7 +19,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from lianfang.core.audit import record_change, record_event, snapshot
 from lianfang.core.masking import mask_name, mask_name_middle
@@ -163,7 +163,7 @@ def visit_register(
     visit = Visitor(
         site=site,
         day=day,
-        name=_clean_text(name, "name", _("Name"), 60),
+        name=_clean_text(name, "name", pgettext("person", "Name"), 60),
         phone=clean_phone(phone),
         company=_clean_text(company, "company", _("Company"), 100, required=False),
         reason=_clean_text(reason, "reason", _("Reason for the visit"), 200),
