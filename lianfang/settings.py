@@ -283,6 +283,10 @@ SPECTACULAR_SETTINGS = {
     # Several models have a "kind" or "status": name each choice set after its class.
     "ENUM_NAME_OVERRIDES": {
         "AuditKindEnum": "lianfang.core.models.AuditKind",
+        # Checkpoints (issue 13).
+        "GateDirectionEnum": "lianfang.sites.choices.Direction",
+        "GateDecisionEnum": "lianfang.sites.choices.Decision",
+        "GateDenyReasonEnum": "lianfang.sites.choices.DenyReason",
         "JobStatusEnum": "lianfang.core.models.JobStatus",
         "ChangeActionEnum": "lianfang.core.models.ChangeAction",
         "QuestionKindEnum": "lianfang.health.choices.QuestionKind",
@@ -299,6 +303,7 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "lianfang.cases.choices.CaseStatus",
         "AlertStatusEnum": "lianfang.cases.choices.AlertStatus",
         "IsolationKindEnum": "lianfang.cases.choices.IsolationKind",
+        "IsolationReasonEnum": "lianfang.cases.choices.IsolationReason",
         "TestResultEnum": "lianfang.cases.choices.TestResult",
         "RiskLevelEnum": "lianfang.health.choices.RiskLevel",
         "TripKindEnum": "lianfang.health.choices.TripKind",

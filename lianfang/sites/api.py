@@ -6,7 +6,10 @@
 * ``sites/disinfection-rounds/`` — rounds in scope (``?site=``, ``?date=``, ``?status=``); ``POST …/<id>/start/``,
   ``…/finish/`` (multipart with ``photo``), ``…/record/`` (start and end at once), ``…/cancel/``;
   ``POST …/terminal/`` opens a terminal disinfection at a site;
-* ``sites/disinfection-records/`` — the records of rounds (``?site=``, ``?date=``); ``GET …/<id>/photo/``.
+* ``sites/disinfection-records/`` — the records of rounds (``?site=``, ``?date=``); ``GET …/<id>/photo/``;
+* ``sites/checkpoints/`` — checkpoints in scope (``?site=``); ``POST …/<id>/check/`` checks a pass or an
+  employee number and records the entry, ``POST …/<id>/upload/`` stores what a gate recorded offline;
+* ``sites/entries/`` — the entries (``?site=``, ``?checkpoint=``, ``?date=``, ``?decision=``).
 """
 
 from __future__ import annotations
@@ -33,8 +36,9 @@ from lianfang.core.api import (
 from lianfang.core.scoping import Action
 from lianfang.org.scoping import has_any
 from lianfang.sites import selectors, services
-from lianfang.sites.choices import PLANNED_KINDS, Area, Frequency, RoundStatus
-from lianfang.sites.models import Disinfectant, DisinfectionLog, DisinfectionPlan, DisinfectionSlot
+from lianfang.sites.choices import PLANNED_KINDS, Area, Decision, Direction, Frequency, Method, RoundStatus
+from lianfang.sites.models import Checkpoint, Disinfectant, DisinfectionLog, DisinfectionPlan, DisinfectionSlot, Entry
+from lianfang.sites.services import gate as gate_services
 
 AGENT = "sites.disinfectant"
 ID = {"min_value": 1, "max_value": 2**31 - 1}
@@ -509,3 +513,151 @@ def register(router) -> None:
     router.register("sites/disinfection-plans", PlanViewSet, basename="sites-disinfection-plan")
     router.register("sites/disinfection-rounds", SlotViewSet, basename="sites-disinfection-round")
     router.register("sites/disinfection-records", LogViewSet, basename="sites-disinfection-record")
+    router.register("sites/checkpoints", CheckpointViewSet, basename="sites-checkpoint")
+    router.register("sites/entries", EntryViewSet, basename="sites-entry")
+
+
+# --- checkpoints and entries ------------------------------------------------------------------------
+
+
+class CheckpointSerializer(serializers.ModelSerializer):
+    site_name = serializers.CharField(source="site.name", read_only=True)
+
+    class Meta:
+        model = Checkpoint
+        fields = [
+            "id",
+            "site",
+            "site_name",
+            "name",
+            "directions",
+            "opens_at",
+            "closes_at",
+            "required_colour",
+            "takes_temperature",
+            "max_temperature",
+            "keep_temperature",
+            "visitors_allowed",
+            "offline_policy",
+            "is_active",
+        ]
+        read_only_fields = fields
+
+
+class GateEntrySerializer(serializers.ModelSerializer):
+    checkpoint_name = serializers.CharField(source="checkpoint.name", read_only=True)
+    person_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Entry
+        fields = [
+            "id",
+            "checkpoint",
+            "checkpoint_name",
+            "site",
+            "person",
+            "person_name",
+            "visitor",
+            "pass_kind",
+            "at",
+            "direction",
+            "decision",
+            "reason",
+            "method",
+            "temperature",
+            "temperature_ok",
+            "colour",
+            "offline",
+            "late_check",
+            "client_id",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_person_name(self, entry) -> str:
+        if entry.person is not None:
+            return entry.person.name
+        return entry.visitor.name if entry.visitor is not None else ""
+
+
+class GateCheckSerializer(StrictFieldsMixin, serializers.Serializer):
+    code = serializers.CharField(max_length=2000, help_text="The scanned pass, or an employee number.")
+    direction = serializers.ChoiceField(choices=Direction.choices, default=Direction.IN)
+    method = serializers.ChoiceField(choices=Method.choices, default=Method.SCANNER)
+    temperature = serializers.DecimalField(max_digits=3, decimal_places=1, required=False, allow_null=True)
+    temperature_ok = serializers.BooleanField(required=False, allow_null=True, default=None)
+    client_id = serializers.UUIDField(required=False, allow_null=True, help_text="Repeat it on a retry: one entry.")
+
+
+class GateVerdictSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=Decision.choices)
+    reason = serializers.CharField(help_text="A denial's code: colour, fever, expired, forged, replayed, unknown…")
+    reason_text = serializers.CharField()
+    name = serializers.CharField(help_text="Masked (张*伟).")
+    unit = serializers.CharField()
+    colour = serializers.CharField()
+    colour_text = serializers.CharField()
+    entry = serializers.IntegerField()
+    client_id = serializers.UUIDField()
+
+
+class GateUploadSerializer(StrictFieldsMixin, serializers.Serializer):
+    records = serializers.ListField(child=serializers.DictField(), max_length=500)
+
+
+class CheckpointViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+    """Checkpoints in scope (``?site=``); a gate device (a turnstile, a kiosk) with a service token of
+    the checkpoint role checks passes with ``POST …/<id>/check/`` and uploads what it recorded offline
+    with ``POST …/<id>/upload/``, exactly as the gate page does."""
+
+    queryset = Checkpoint.objects.select_related("site").order_by("site__path", "name", "pk")
+    serializer_class = CheckpointSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        site = query_int(self.request.query_params, "site")
+        if self.action == "list" and site is not None:
+            qs = qs.filter(site_id=site)
+        return qs
+
+    @command(
+        "Check a pass or an employee number at the gate, and record the entry",
+        takes=GateCheckSerializer,
+        gives=GateVerdictSerializer,
+    )
+    def check(self, request, checkpoint, data):
+        entry, verdict = gate_services.gate_check(actor=request.user, checkpoint=checkpoint, **data)
+        return Response({**verdict.as_json(), "entry": entry.pk, "client_id": str(entry.client_id)})
+
+    @command("Upload the entries a gate recorded offline (each client id stored once)", takes=GateUploadSerializer)
+    def upload(self, request, checkpoint, data):
+        return Response(gate_services.gate_upload(actor=request.user, checkpoint=checkpoint, records=data["records"]))
+
+
+class EntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, RestrictedViewSet):
+    """Entries in scope, newest first (``?site=``, ``?checkpoint=``, ``?date=``, ``?decision=``)."""
+
+    queryset = Entry.objects.select_related("checkpoint", "person", "visitor").order_by("-at", "-pk")
+    serializer_class = GateEntrySerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        if self.action != "list":
+            return qs
+        params = self.request.query_params
+        for name, field in (("site", "site_id"), ("checkpoint", "checkpoint_id")):
+            value = query_int(params, name)
+            if value is not None:
+                qs = qs.filter(**{field: value})
+        day = query_date(params, "date")
+        if day is not None:
+            start, end = selectors.day_bounds(day)
+            qs = qs.filter(at__gte=start, at__lt=end)
+        decision = params.get("decision")
+        if decision:
+            if decision not in Decision.values:
+                raise exceptions.ValidationError({"decision": [", ".join(Decision.values)]})
+            qs = qs.filter(decision=decision)
+        return qs

@@ -98,8 +98,8 @@ class OfflinePolicy(models.TextChoices):
 
 
 class Decision(models.TextChoices):
-    ALLOW = "allow", _("Allowed")
-    DENY = "deny", _("Denied")
+    ALLOW = "allow", pgettext_lazy("gate", "Allowed")
+    DENY = "deny", pgettext_lazy("gate", "Denied")
 
 
 class DenyReason(models.TextChoices):

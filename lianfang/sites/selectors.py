@@ -19,7 +19,7 @@ from lianfang.core.scoping import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import allowed_paths, can, has_any, units_where
 from lianfang.people.models import Person
-from lianfang.sites.choices import Decision, DenyReason, Direction, RoundKind, RoundStatus
+from lianfang.sites.choices import Decision, DenyReason, Direction, RoundKind, RoundStatus, VisitStatus
 from lianfang.sites.models import (
     VENTILATION_MINUTES,
     Checkpoint,
@@ -548,3 +548,27 @@ def walk_in_checkpoint_get(*, viewer, pk: int) -> Checkpoint:
     if checkpoint is None or not can(viewer, Action.VIEW, VISITOR, checkpoint.site):
         raise Http404(_("No such checkpoint."))
     return checkpoint
+
+
+@dataclass
+class VisitorSiteRow:
+    site: Unit
+    expected: int
+    came_in: int
+
+
+def visitor_site_counts(*, viewer, day: datetime.date) -> list[VisitorSiteRow]:
+    """The sites taking visitors where the viewer sees visitors, with the day's visits expected (not
+    cancelled) and come in: the staff's way to each site's list."""
+    if not has_any(viewer, VISITOR, Action.VIEW):
+        return []
+    sites = list(visitor_sites().filter(pk__in=units_where(viewer, Visitor, Action.VIEW).values("pk")).order_by("path"))
+    counts: dict[int, tuple[int, int]] = {
+        r["site_id"]: (r["expected"], r["came_in"])
+        for r in Visitor.objects.filter(site__in=sites, day=day)
+        .exclude(status=VisitStatus.CANCELLED)
+        .values("site_id")
+        .annotate(expected=Count("pk"), came_in=Count("pk", filter=Q(status=VisitStatus.ENTERED)))
+        .order_by()
+    }
+    return [VisitorSiteRow(site, *counts.get(site.pk, (0, 0))) for site in sites]

@@ -432,8 +432,8 @@ def _outing_links(user, own_person) -> list[MenuLink | None]:
 
 def _disinfection_links(user) -> list[MenuLink | None]:
     """Sites (场所): disinfection (消杀) — the rounds of the sites in scope (site staff land on their site's
-    day) and the plans; the checkpoints (卡口) with their gate pages, and the entries. The disinfectants
-    and the pass keys are in Manage."""
+    day) and the plans; the checkpoints (卡口) with their gate pages, the entries and the visitors. The
+    disinfectants and the pass keys are in Manage; an employee registers visitors from their pass page."""
 
     def can(label: str, action: str) -> bool:
         return has_any(user, label, action)
@@ -462,6 +462,9 @@ def _disinfection_links(user) -> list[MenuLink | None]:
         else None,
         _link("entries", pgettext_lazy("menu", "Entries at the gates"), "sites:entries")
         if can("sites.entry", Action.VIEW)
+        else None,
+        _link("visitors", pgettext_lazy("menu", "Visitors"), "sites:visitors", "sites:site-visitors", "sites:walk-in")
+        if can("sites.visitor", Action.VIEW)
         else None,
     ]
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from lianfang.core.audit import record_change, record_event, snapshot
-from lianfang.core.masking import mask_name, mask_name_middle
+from lianfang.core.masking import mask_name_middle
 from lianfang.core.models import AuditKind, ChangeAction
 from lianfang.core.scoping import Action
 from lianfang.health import divisions
@@ -328,7 +328,7 @@ def visit_pass(visit: Visitor, now: datetime.datetime | None = None) -> str:
     return passes.sign(
         kind=PassKind.VISITOR,
         subject=visit.pk,
-        name=mask_name(visit.name),
+        name=mask_name_middle(visit.name),
         unit=visit.site.display_name,
         expires=visit_end(visit),
     )

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lianfang.core.masking import mask_name
+from lianfang.core.masking import mask_name_middle
 from lianfang.core.scoping import Action
 from lianfang.org.scoping import can
 from lianfang.people.models import Person
@@ -22,7 +22,7 @@ from lianfang.sites.choices import Direction, Method, PassKind
 from lianfang.sites.models import Checkpoint, Entry, Visitor
 from lianfang.sites.selectors import organisation_of
 from lianfang.sites.services.gate import Verdict, gate_check
-from lianfang.sites.services.visitors import visit_declare, visit_end, visit_entered, visit_register
+from lianfang.sites.services.visitors import visit_declare, visit_end, visit_register
 
 
 def host_by_number(site, employee_no: str) -> Person | None:
@@ -80,7 +80,7 @@ def visit_walk_in(
     code = passes.sign(
         kind=PassKind.VISITOR,
         subject=visit.pk,
-        name=mask_name(visit.name),
+        name=mask_name_middle(visit.name),
         unit=visit.site.display_name,
         expires=visit_end(visit),
     )
@@ -93,6 +93,5 @@ def visit_walk_in(
         temperature=temperature,
         now=now,
     )
-    if visit_entered(entry):
-        visit.refresh_from_db()
+    visit.refresh_from_db()  # the gate marked it as come in
     return visit, entry, verdict

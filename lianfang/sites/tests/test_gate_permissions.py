@@ -18,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from lianfang.core.scoping import Action
 from lianfang.org.choices import Role
@@ -95,7 +96,7 @@ def test_the_gate_and_its_answers_open_only_for_the_sites_checkpoint_staff(world
         "upload": client.post(
             reverse("sites:gate-upload", args=[gate.pk]),
             json.dumps(
-                {"records": [{"client_id": str(uuid.uuid4()), "code": "GM-1", "at": "2026-12-07T08:00:00+08:00"}]}
+                {"records": [{"client_id": str(uuid.uuid4()), "code": "GM-1", "at": timezone.now().isoformat()}]}
             ),
             content_type="application/json",
         ),

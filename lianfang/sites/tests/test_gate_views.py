@@ -7,6 +7,7 @@ import json
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from lianfang.core.models import AuditEvent, AuditKind
 from lianfang.org.choices import Role
@@ -85,3 +86,25 @@ def test_the_office_rotates_and_withdraws_keys(office):
     assert "Tick the box" in response.content.decode()
     client.post(reverse("sites:pass-keys"), {"revoke": "1", "understood": "1"})
     assert len(passes.public_keys()) == 1
+
+
+def test_a_gate_device_checks_and_uploads_through_the_api(tree, office, staff, employee):
+    from rest_framework.test import APIClient
+
+    gate = cp.checkpoint_create(actor=office, site=tree.a1s, name="东门")
+    device = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    device.force_authenticate(staff)
+    url = f"/api/v1/sites/checkpoints/{gate.pk}/"
+    answer = device.post(url + "check/", {"code": "A2-9", "method": "typed", "temperature": "36.4"}, format="json")
+    assert answer.status_code == 200 and answer.json()["decision"] == "allow"
+    record = {"client_id": "6f1d3c1e-8b7a-4a55-9a51-1d2b3c4d5e6f", "code": "A2-9", "at": timezone.now().isoformat()}
+    first = device.post(url + "upload/", {"records": [record]}, format="json").json()
+    again = device.post(url + "upload/", {"records": [record]}, format="json").json()
+    assert first["stored"] == again["stored"] == [record["client_id"]]
+    listed = device.get("/api/v1/sites/entries/", {"checkpoint": gate.pk}).json()
+    assert listed["count"] == 2 and {e["person_name"] for e in listed["results"]} == {"张建伟"}
+    # an inspector sees the checkpoint but may not keep its gate
+    inspector = user_with_role(Role.INSPECTOR, tree.a, username="insp-api")
+    device.force_authenticate(inspector)
+    refused = device.post(url + "check/", {"code": "A2-9"}, format="json")
+    assert refused.status_code == 403

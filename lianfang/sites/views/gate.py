@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -38,10 +39,28 @@ CHECKPOINT = "sites.checkpoint"
 ENTRY = "sites.entry"
 
 
+def pass_colours() -> dict[str, str]:
+    """The colours as a pass says them (绿码, 黄码, 红码)."""
+    return {
+        "green": pgettext("pass", "Green"),
+        "yellow": pgettext("pass", "Yellow"),
+        "red": pgettext("pass", "Red"),
+    }
+
+
 def _qr_svg(text: str, scale: int = 4) -> str:
     import segno
 
     return segno.make(text, error="m").svg_inline(scale=scale, omitsize=True, dark="#111", light="#fff")
+
+
+def gate_tabs(request: HttpRequest) -> dict[str, bool]:
+    """Which of the checkpoint tabs the viewer may open (a tab that would answer 403 is not shown)."""
+    return {
+        "checkpoints": has_any(request.user, CHECKPOINT, Action.VIEW),
+        "entries": has_any(request.user, ENTRY, Action.VIEW),
+        "keys": has_any(request.user, "sites.passkey", Action.VIEW),
+    }
 
 
 # --- checkpoints ----------------------------------------------------------------------------------
@@ -84,7 +103,8 @@ def checkpoints(request: HttpRequest) -> HttpResponse:
         "form": form,
         "today": today,
         "may_entries": has_any(request.user, ENTRY, Action.VIEW),
-        "may_keys": has_any(request.user, "sites.passkey", Action.VIEW),
+        "may_visitors": has_any(request.user, "sites.visitor", Action.VIEW),
+        "gate_tabs": gate_tabs(request),
         "may_cards": has_any(request.user, "people.person", Action.EXPORT),
     }
     return render(request, "sites/checkpoints.html", context)
@@ -119,7 +139,9 @@ def _gate_checkpoint(request: HttpRequest, pk: int) -> Checkpoint:
 
 
 def _gate_config(request: HttpRequest, checkpoint: Checkpoint) -> dict[str, Any]:
-    """What the gate's script needs to decide alone while offline."""
+    """What the gate's script needs to decide alone while offline (the first key is made here if no
+    pass was ever signed, so that a gate opened on a new installation can check offline)."""
+    passes.signing_key()
     return {
         "checkpoint": {
             "id": checkpoint.pk,
@@ -141,10 +163,10 @@ def _gate_config(request: HttpRequest, checkpoint: Checkpoint) -> dict[str, Any]
             "keys": reverse("sites:gate-keys", args=[checkpoint.pk]),
         },
         "reasons": {code: str(label) for code, label in DenyReason.choices},
-        "colours": {"green": _("Green"), "yellow": _("Yellow"), "red": _("Red")},
+        "colours": pass_colours(),
         "text": {
-            "allowed": _("Allowed"),
-            "denied": _("Denied"),
+            "allowed": pgettext("gate", "Allowed"),
+            "denied": pgettext("gate", "Denied"),
             "offline": _("Offline: checked on this phone, will upload"),
             "queued": _("Waiting to upload"),
             "uploaded": _("All uploaded"),
@@ -247,6 +269,7 @@ def gate_upload(request: HttpRequest, pk: int) -> JsonResponse:
 def gate_keys(request: HttpRequest, pk: int) -> JsonResponse:
     """The public keys a gate accepts now (the page refreshes its cached copy)."""
     _gate_checkpoint(request, pk)
+    passes.signing_key()
     return JsonResponse({"keys": passes.public_keys()})
 
 
@@ -291,6 +314,7 @@ def entries(request: HttpRequest) -> HttpResponse:
         "checkpoint": checkpoint,
         "person": person,
         "denials": selectors.denials_by_reason(scope, day),
+        "gate_tabs": gate_tabs(request),
         "totals": _totals(selectors.gate_counts(scope, day)),
     }
     return render(request, "sites/entries.html", context)
@@ -325,6 +349,7 @@ def my_pass(request: HttpRequest) -> HttpResponse:
         "issued": issued,
         "svg": _qr_svg(issued.text, scale=6),
         "token_url": reverse("sites:my-pass-token"),
+        "may_register_visitors": selectors.register_sites(viewer=request.user).exists(),
     }
     return render(request, "sites/my_pass.html", context)
 
@@ -340,7 +365,7 @@ def my_pass_token(request: HttpRequest) -> JsonResponse:
         {
             "svg": _qr_svg(issued.text, scale=6),
             "colour": issued.colour,
-            "colour_text": {"green": _("Green"), "yellow": _("Yellow"), "red": _("Red")}.get(issued.colour, ""),
+            "colour_text": pass_colours().get(issued.colour, ""),
             "expires": issued.expires.isoformat(),
             "refresh_in": int((issued.refresh_at - timezone.now()).total_seconds()),
         }
@@ -396,6 +421,7 @@ def pass_keys(request: HttpRequest) -> HttpResponse:
         "sites/pass_keys.html",
         {
             "keys": keys,
+            "gate_tabs": gate_tabs(request),
             "signs_for_days": passes.KEY_SIGNS_FOR.days,
             "may_rotate": has_any(request.user, "sites.passkey", Action.CHANGE),
         },

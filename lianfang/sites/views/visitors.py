@@ -16,8 +16,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from lianfang.core.masking import mask_name
 from lianfang.core.scoping import Action
-from lianfang.org.scoping import can
+from lianfang.org.scoping import can, has_any
 from lianfang.sites import selectors
 from lianfang.sites.choices import VisitStatus
 from lianfang.sites.forms import DeclarationForm, VisitForm, WalkInForm, parse_day
@@ -42,7 +43,12 @@ def visit_link(request: HttpRequest, visit) -> str:
 def my_visitors(request: HttpRequest) -> HttpResponse:
     """The visits I host: register one, and send each visitor their link (copy it, or show its QR)."""
     sites = selectors.register_sites(viewer=request.user)
-    if not sites.exists() and not selectors.my_visits(viewer=request.user, since=datetime.date.min).exists():
+    staff = has_any(request.user, VISITOR, Action.VIEW)
+    if (
+        not staff
+        and not sites.exists()
+        and not selectors.my_visits(viewer=request.user, since=datetime.date.min).exists()
+    ):
         raise PermissionDenied(_("No site of your organisation takes visitors, and you have no visitors."))
     today = timezone.localdate()
     form = VisitForm(request.POST or None, sites=sites, initial={"day": today})
@@ -58,7 +64,13 @@ def my_visitors(request: HttpRequest) -> HttpResponse:
         {"visit": v, "link": visit_link(request, v), "qr": _qr_svg(visit_link(request, v), 3)}
         for v in selectors.my_visits(viewer=request.user, since=today - datetime.timedelta(days=7))
     ]
-    context = {"form": form, "rows": rows, "today": today, "may_register": sites.exists()}
+    context = {
+        "form": form,
+        "rows": rows,
+        "today": today,
+        "may_register": sites.exists(),
+        "site_rows": selectors.visitor_site_counts(viewer=request.user, day=today),
+    }
     return render(request, "sites/visitors/mine.html", context)
 
 
@@ -169,6 +181,6 @@ def declare(request: HttpRequest, slug: str) -> HttpResponse:
         "pass_svg": pass_svg,
         "too_early": visit.status == VisitStatus.INVITED and today < visit.day - datetime.timedelta(days=1),
         "too_late": visit.day < today,
-        "masked_name": visits.mask_name(visit.name),
+        "masked_name": mask_name(visit.name),
     }
     return render(request, "sites/visitors/declare.html", context)

@@ -113,6 +113,7 @@ def test_the_office_finds_materials_and_manage_pages_in_submenus_and_the_unit_re
 
     assert list(menu) == [
         "home",
+        "my-pass",
         "checkins",
         "reports",
         "status",
@@ -126,7 +127,7 @@ def test_the_office_finds_materials_and_manage_pages_in_submenus_and_the_unit_re
         "manage",
     ]
     assert menu["duty"] == ["on-duty", "coverage", "swaps", "urgent", "urgent-new"]
-    assert menu["sites"] == ["disinfection", "disinfection-plans"]
+    assert menu["sites"] == ["disinfection", "disinfection-plans", "checkpoints", "entries", "visitors"]
     assert {"stock", "requests", "transfers", "donations"} <= set(menu["materials"])
     assert {"manage-hub", "org:settings", "people:import", "audit-changes"} <= set(menu["manage"])
     assert menu["reports"] == ["dashboard", "report", "overview", "bulletins", "raised"]
@@ -135,7 +136,7 @@ def test_the_office_finds_materials_and_manage_pages_in_submenus_and_the_unit_re
 
 
 def test_an_employee_s_menu_is_their_check_in_and_inbox_without_submenus():
-    assert menu_of("employee") == {"home": [], "checkin": [], "my-outings": [], "inbox": []}
+    assert menu_of("employee") == {"home": [], "my-pass": [], "checkin": [], "my-outings": [], "inbox": []}
 
 
 def test_the_inspector_s_menu_offers_only_what_an_inspector_may_open():
