@@ -39,24 +39,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_checkin import environment as checkin_environment  # noqa: E402
 from bench_checkin import free_port, load, start_server  # noqa: E402
 
 BENCH_DB = "lianfang_bench_gate"
 
 
 def environment(pg: str) -> dict[str, str]:
-    import tempfile
-
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=f"{pg}/{BENCH_DB}",
-        LIANFANG_FIELD_KEY="bGlhbmZhbmctYmVuY2htYXJrLWtleS0zMi1ieXRlcyE=",
-        SECRET_KEY="bench-" + "x" * 50,
-        LIANFANG_DATA_DIR=env.get("LIANFANG_DATA_DIR") or tempfile.mkdtemp(prefix="lianfang-bench-"),
-        DJANGO_SETTINGS_MODULE="lianfang.settings",
-        DEBUG="0",
-    )
-    env.pop("LIANFANG_JOBS_IMMEDIATE", None)
+    """The check-in benchmark's environment, on this benchmark's own database."""
+    env = checkin_environment(pg)
+    env["DATABASE_URL"] = f"{pg}/{BENCH_DB}"
     return env
 
 

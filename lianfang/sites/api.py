@@ -37,7 +37,15 @@ from lianfang.core.scoping import Action
 from lianfang.org.scoping import has_any
 from lianfang.sites import selectors, services
 from lianfang.sites.choices import PLANNED_KINDS, Area, Decision, Direction, Frequency, Method, RoundStatus
-from lianfang.sites.models import Checkpoint, Disinfectant, DisinfectionLog, DisinfectionPlan, DisinfectionSlot, Entry
+from lianfang.sites.models import (
+    CHECKPOINT_FIELDS,
+    Checkpoint,
+    Disinfectant,
+    DisinfectionLog,
+    DisinfectionPlan,
+    DisinfectionSlot,
+    Entry,
+)
 from lianfang.sites.services import gate as gate_services
 
 AGENT = "sites.disinfectant"
@@ -525,22 +533,7 @@ class CheckpointSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Checkpoint
-        fields = [
-            "id",
-            "site",
-            "site_name",
-            "name",
-            "directions",
-            "opens_at",
-            "closes_at",
-            "required_colour",
-            "takes_temperature",
-            "max_temperature",
-            "keep_temperature",
-            "visitors_allowed",
-            "offline_policy",
-            "is_active",
-        ]
+        fields = ["id", "site", "site_name", *CHECKPOINT_FIELDS]
         read_only_fields = fields
 
 

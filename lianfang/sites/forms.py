@@ -14,7 +14,7 @@ from lianfang.core.forms import Form as HouseForm
 from lianfang.core.forms import UnitChoiceField
 from lianfang.org.models import Unit
 from lianfang.sites.choices import PLANNED_KINDS, WEEKDAYS, Area, Decision, Frequency
-from lianfang.sites.models import Checkpoint, Disinfectant, DisinfectionPlan
+from lianfang.sites.models import CHECKPOINT_FIELDS, Checkpoint, Disinfectant, DisinfectionPlan
 
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
 
@@ -207,20 +207,7 @@ class CheckpointForm(forms.ModelForm):
 
     class Meta:
         model = Checkpoint
-        fields = [
-            "site",
-            "name",
-            "directions",
-            "opens_at",
-            "closes_at",
-            "required_colour",
-            "takes_temperature",
-            "max_temperature",
-            "keep_temperature",
-            "visitors_allowed",
-            "offline_policy",
-            "is_active",
-        ]
+        fields = ["site", *CHECKPOINT_FIELDS]
         widgets = {
             "opens_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
             "closes_at": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),

@@ -420,6 +420,22 @@ class PassKey(models.Model):
         return self.verify_until is None or when < self.verify_until
 
 
+# What the office or a liaison sets on a checkpoint (the form, the service and the API share the list).
+CHECKPOINT_FIELDS = (
+    "name",
+    "directions",
+    "opens_at",
+    "closes_at",
+    "required_colour",
+    "takes_temperature",
+    "max_temperature",
+    "keep_temperature",
+    "visitors_allowed",
+    "offline_policy",
+    "is_active",
+)
+
+
 class Checkpoint(models.Model):
     """A gate (卡口) at a site, with the rules its staff apply: which way it counts, when it is open,
     the colour it lets in, the temperature threshold, whether visitors may come and what it does

@@ -15,22 +15,8 @@ from lianfang.core.scoping import Action
 from lianfang.org.models import Unit
 from lianfang.org.scoping import has_any
 from lianfang.sites import passes
-from lianfang.sites.models import Checkpoint, PassKey
+from lianfang.sites.models import CHECKPOINT_FIELDS, Checkpoint, PassKey
 from lianfang.sites.services.base import ensure
-
-CHECKPOINT_FIELDS = (
-    "name",
-    "directions",
-    "opens_at",
-    "closes_at",
-    "required_colour",
-    "takes_temperature",
-    "max_temperature",
-    "keep_temperature",
-    "visitors_allowed",
-    "offline_policy",
-    "is_active",
-)
 
 
 def _who_may_set_up() -> str:

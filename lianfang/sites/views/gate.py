@@ -350,6 +350,7 @@ def my_pass(request: HttpRequest) -> HttpResponse:
         "svg": _qr_svg(issued.text, scale=6),
         "token_url": reverse("sites:my-pass-token"),
         "may_register_visitors": selectors.register_sites(viewer=request.user).exists(),
+        "time_zone": timezone.get_current_timezone_name(),
     }
     return render(request, "sites/my_pass.html", context)
 

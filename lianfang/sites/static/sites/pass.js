@@ -7,7 +7,11 @@
 
   function tick() {
     const now = new Date();
-    clock.textContent = now.toLocaleTimeString(document.documentElement.lang || undefined, { hour12: false });
+    // The group's time (a phone abroad or set to another zone still shows what the gate's clock says).
+    clock.textContent = now.toLocaleTimeString(document.documentElement.lang || undefined, {
+      hour12: false,
+      timeZone: box.dataset.timeZone || undefined,
+    });
     const stale = now > expires;
     box.dataset.stale = stale ? "1" : "0";
     box.querySelector("[data-stale-note]").hidden = !stale;
