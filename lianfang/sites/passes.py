@@ -26,6 +26,7 @@ import binascii
 import datetime
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,11 @@ CARD_TTL = datetime.timedelta(days=365)
 KEY_SIGNS_FOR = datetime.timedelta(days=90)
 # How far a gate's clock may disagree with the phone's.
 SKEW = datetime.timedelta(seconds=30)
+# Each process keeps the keys this long before reading them again (every check needs them): a key
+# withdrawn in one process is refused by the others within this time.
+KEYS_CACHE_SECONDS = 30.0
+
+_keys_cache: tuple[float, dict[str, PassKey]] | None = None
 
 
 class PassError(Exception):
@@ -82,13 +88,30 @@ def _unb64(text: str) -> bytes:
 # --- keys ----------------------------------------------------------------------------------------
 
 
+def cached_keys() -> dict[str, PassKey]:
+    """Every key by id, from this process's copy when it is fresh."""
+    global _keys_cache
+    now = time.monotonic()
+    if _keys_cache is None or now - _keys_cache[0] > KEYS_CACHE_SECONDS:
+        _keys_cache = (now, {key.kid: key for key in PassKey.objects.all()})
+    return _keys_cache[1]
+
+
+def forget_keys() -> None:
+    global _keys_cache
+    _keys_cache = None
+
+
 def _new_key(now: datetime.datetime) -> PassKey:
     private = Ed25519PrivateKey.generate()
     raw_private = private.private_bytes_raw()
     raw_public = private.public_key().public_bytes_raw()
-    return PassKey.objects.create(
+    key = PassKey.objects.create(
         kid=secrets.token_hex(4), public_key=_b64(raw_public), private_key=_b64(raw_private), created=now
     )
+    transaction.on_commit(forget_keys)
+    forget_keys()
+    return key
 
 
 def signing_key(now: datetime.datetime | None = None) -> PassKey:
@@ -110,6 +133,7 @@ def key_rotate(*, now: datetime.datetime | None = None, revoke: bool = False) ->
             old.save(update_fields=["retired_at", "verify_until"])
         if revoke:
             PassKey.objects.filter(verify_until__gt=now).update(verify_until=now)
+        forget_keys()
         return _new_key(now)
 
 
@@ -182,9 +206,7 @@ def verify(text: str, *, now: datetime.datetime | None = None, keys: dict[str, P
         kid = str(claims["k"])
     except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
         raise PassError(DenyReason.FORGED) from None
-    if keys is None:
-        keys = {k.kid: k for k in PassKey.objects.filter(kid=kid)}
-    key = keys.get(kid)
+    key = (keys if keys is not None else cached_keys()).get(kid)
     if key is None or not key.accepts(now):
         raise PassError(DenyReason.FORGED)
     try:

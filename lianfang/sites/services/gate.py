@@ -66,18 +66,35 @@ def company_of(site: Unit) -> Unit:
     return organisation_of(site)
 
 
+def company_path(site: Unit) -> str:
+    """The path prefix of :func:`company_of`, without a query."""
+    return site.path[: min(site.depth, 2) * Unit.steplen]
+
+
 def person_at_gate(checkpoint: Checkpoint, *, pk: int | None = None, employee_no: str | None = None) -> Person | None:
     """The person, if they belong to the checkpoint's organisation; None otherwise, whoever they are
-    (a gate outside their organisation learns nothing about them)."""
-    company = company_of(checkpoint.site)
-    people = Person.objects.select_related("unit").filter(
-        unit__path__startswith=company.path, employment_status="active"
+    (a gate outside their organisation learns nothing about them). Their status comes along."""
+    people = (
+        Person.objects.select_related("unit", "status")
+        .defer("id_number", "id_number_digest")  # never shown at the gate: no decryption
+        .filter(unit__path__startswith=company_path(checkpoint.site), employment_status="active")
     )
     if pk is not None:
         return people.filter(pk=pk).first()
     if employee_no:
         return people.filter(employee_no=employee_no.strip()).first()
     return None
+
+
+def colour_of(person: Person, day: datetime.date) -> str:
+    """The colour in force on ``day`` from the status fetched with the person (green when none holds)."""
+    try:
+        status = person.status  # type: ignore[attr-defined]
+    except PersonStatus.DoesNotExist:
+        return Colour.GREEN
+    if status.until is not None and status.until < day:
+        return Colour.GREEN
+    return status.colour
 
 
 def colour_now(person_id: int, day: datetime.date) -> str:
@@ -179,7 +196,7 @@ def decide(
     if direction == Direction.OUT:
         return verdict  # leaving: who it was is all that is recorded
     if verdict.person is not None:
-        verdict.colour = colour_now(verdict.person.pk, timezone.localdate(at))
+        verdict.colour = colour_of(verdict.person, timezone.localdate(at))
         shown["colour"] = verdict.colour
         if not colour_allowed(checkpoint, verdict.colour):
             return deny(DenyReason.COLOUR, **shown)
@@ -296,13 +313,6 @@ def gate_check(
     reading = _clean_temperature(temperature)
     at = now or timezone.now()
     client_id = client_id or uuid.uuid4()
-    existing = (
-        Entry.objects.filter(checkpoint=checkpoint, client_id=client_id)
-        .select_related("person__unit", "visitor__site")
-        .first()
-    )
-    if existing is not None:
-        return existing, verdict_of(existing)
     verdict = decide(checkpoint, code, direction=direction, at=at, temperature=reading, temperature_ok=temperature_ok)
     entry, created = _record(
         actor=actor,
@@ -314,10 +324,13 @@ def gate_check(
         temperature=reading,
         client_id=client_id,
     )
-    if created and not verdict.allowed and verdict.reason in HEALTH_REASONS:
+    if not created:
+        # A retry of a passage already recorded (the unique client id): the first answer stands.
+        entry = Entry.objects.select_related("person__unit", "visitor__site").get(pk=entry.pk)
+        return entry, verdict_of(entry)
+    if not verdict.allowed and verdict.reason in HEALTH_REASONS:
         transaction.on_commit(lambda: tell_liaison(entry))
-    if created:
-        visit_entered(entry)
+    visit_entered(entry)
     return entry, verdict
 
 
