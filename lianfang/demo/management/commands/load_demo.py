@@ -56,6 +56,7 @@ def print_result(write, result: demo.DemoSummary) -> None:
                 % {"checkins": result.daily.checkins, "reports": result.daily.reports, "raised": result.daily.raised}
             )
         write(_control_and_materials())
+        write(_gates())
 
 
 def _control_and_materials() -> str:
@@ -74,6 +75,22 @@ def _control_and_materials() -> str:
         "movements": Movement.objects.count(),
         "transfers": Transfer.objects.count(),
         "donations": Donation.objects.count(),
+    }
+
+
+def _gates() -> str:
+    """What the demo holds at the gates, counted from the database."""
+    from lianfang.sites.choices import Decision
+    from lianfang.sites.models import Checkpoint, Entry, Visitor
+
+    return _(
+        "Checkpoints: %(checkpoints)d gates, %(entries)d passages in the last week (%(denied)d turned away), "
+        "%(visitors)d visitors."
+    ) % {
+        "checkpoints": Checkpoint.objects.count(),
+        "entries": Entry.objects.count(),
+        "denied": Entry.objects.filter(decision=Decision.DENY).count(),
+        "visitors": Visitor.objects.count(),
     }
 
 
