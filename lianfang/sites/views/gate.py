@@ -153,6 +153,7 @@ def _gate_config(request: HttpRequest, checkpoint: Checkpoint) -> dict[str, Any]
             "takes_temperature": checkpoint.takes_temperature,
             "max_temperature": float(checkpoint.max_temperature),
             "offline_policy": checkpoint.offline_policy,
+            "visitors_allowed": checkpoint.visitors_allowed,
             "is_active": checkpoint.is_active,
         },
         "keys": passes.public_keys(),

@@ -119,6 +119,11 @@ async function decideOffline(code, direction, reading) {
   if (claims) Object.assign(shown, { name: claims.n, unit: claims.u, colour: claims.c || "" });
   if (reason) return { decision: "deny", reason, ...shown };
   if (!isOpen(at)) return { decision: "deny", reason: "hours", ...shown };
+  if (!(config.checkpoint.directions === "both" || config.checkpoint.directions === direction)) {
+    return { decision: "deny", reason: "direction", ...shown };
+  }
+  // A visitor's pass: the site and day are checked on upload; here, whether this gate takes visitors.
+  if (claims.t === "v" && !config.checkpoint.visitors_allowed) return { decision: "deny", reason: "no_appointment", ...shown };
   const replayKey = `${claims.j}:${claims.t === "v" ? "in" : direction}`;
   if (claims.t !== "c" && usedOffline.has(replayKey)) return { decision: "deny", reason: "replayed", ...shown };
   let result;
