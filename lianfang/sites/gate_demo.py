@@ -95,7 +95,7 @@ def load_demo(*, rng: random.Random, today: datetime.date, users: dict[str, Any]
     for cp in checkpoints:
         company = cp.site.path[: 2 * Unit.steplen] if cp.site.depth >= 2 else cp.site.path
         # The site's own department's people (a community's property staff), or the group's for its office.
-        near = cp.site.get_parent() or cp.site
+        near = Unit.objects.get_parent(cp.site) or cp.site
         people = list(
             Person.objects.filter(unit__path__startswith=near.path, employment_status=EmploymentStatus.ACTIVE).order_by(
                 "pk"
