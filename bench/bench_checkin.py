@@ -196,7 +196,7 @@ def start_server(env: dict, port: int, workers: int, threads: int) -> subprocess
         str(threads),
     ]
     proc = subprocess.Popen(argv, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: S603
-    deadline = time.time() + 90
+    deadline = time.time() + 300  # serve migrates and collects static first: slow on a busy machine
     while time.time() < deadline:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
