@@ -276,6 +276,8 @@ def _ensure_gate(actor, checkpoint: Checkpoint) -> None:
 def _clean_temperature(value: Any) -> decimal.Decimal | None:
     if value in (None, ""):
         return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float, decimal.Decimal)):
+        raise ValidationError({"temperature": _("Give the temperature as a number, e.g. 36.5.")})
     try:
         reading = decimal.Decimal(str(value)).quantize(decimal.Decimal("0.1"))
     except (decimal.InvalidOperation, ValueError):
@@ -288,7 +290,7 @@ def _clean_temperature(value: Any) -> decimal.Decimal | None:
 def _clean_choice(value: Any, choices: Iterable[str], field: str, default: str) -> str:
     if value in (None, ""):
         return default
-    if value not in set(choices):
+    if not isinstance(value, str) or value not in set(choices):
         raise ValidationError({field: _("Not a valid choice: %(value)s.") % {"value": value}})
     return str(value)
 
@@ -361,7 +363,9 @@ def verdict_of(entry: Entry) -> Verdict:
 
 def _parse_at(value: Any, now: datetime.datetime) -> datetime.datetime:
     try:
-        at = datetime.datetime.fromisoformat(str(value))
+        if not isinstance(value, str):
+            raise ValueError
+        at = datetime.datetime.fromisoformat(value)
     except ValueError:
         raise ValidationError(_("A record's time is not a date-time.")) from None
     if timezone.is_naive(at):
