@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "lianfang.command",
     "lianfang.sites",
     "lianfang.outings",
+    "lianfang.teams",
     "lianfang.materials",
     "lianfang.donations",
     "lianfang.reporting",

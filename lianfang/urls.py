@@ -37,6 +37,7 @@ urlpatterns = [
     path("sites/", include("lianfang.sites.urls")),
     path("v/", include((sites_urls.public_urlpatterns, "visit"))),
     path("outings/", include("lianfang.outings.urls")),
+    path("teams/", include("lianfang.teams.urls")),
     path("materials/", include(_namespace("materials", materials_urls, donations_urls))),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("lianfang.api_urls")),

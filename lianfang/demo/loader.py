@@ -616,6 +616,9 @@ def _load(gen: Generator) -> demo_daily.DailySummary:
     from lianfang.sites import gate_demo  # checkpoints at the office and 12 communities, a week of entries
 
     gate_demo.load_demo(rng=gen.rng, today=gen.today, users=users, group=group)
+    from lianfang.teams import demo as teams_demo  # a commando team of 50, vanguards, 30 deployed, 150 in reserve
+
+    teams_demo.load_demo(rng=gen.rng, today=gen.today, users=users, group=group)
     # Last: yesterday's bulletin, so its cards count what every app's demo wrote.
     demo_daily.publish_yesterday_bulletin(today=gen.today, users=users)
     return daily

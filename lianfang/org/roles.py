@@ -109,6 +109,13 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "sites.entry": frozenset({V, E}),
         "sites.visitor": frozenset({V, A, C, E, U}),
         "sites.passkey": frozenset({V, C}),
+        # Teams (issue 14): the office keeps the group's commando, vanguard and reserve teams, takes in
+        # members from anywhere in the group, deploys and calls them up, records hours, ends with a report.
+        "teams.team": frozenset({V, A, C, E}),
+        "teams.teammember": frozenset({V, A, C, E}),
+        "teams.deployment": frozenset({V, A, C, E}),
+        "teams.assignment": frozenset({V, C, E}),
+        "teams.shifthours": frozenset({V, A, C}),
     },
     # The liaison keeps the unit's roster and calls its people, so sees phones and ID numbers
     # (each unmask is audited), but cannot grant roles or see the audit log.
@@ -168,6 +175,13 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "sites.checkpoint": frozenset({V, A, C}),
         "sites.entry": frozenset({V, E}),
         "sites.visitor": frozenset({V, A, C, E, U}),
+        # Teams (issue 14): the liaison runs the unit's own teams and deployments, sees the unit's people
+        # in any team and holds one back when the unit needs them (change on the member).
+        "teams.team": frozenset({V, A, C}),
+        "teams.teammember": frozenset({V, A, C}),
+        "teams.deployment": frozenset({V, A, C}),
+        "teams.assignment": frozenset({V, C}),
+        "teams.shifthours": frozenset({V, A, C}),
     },
     # The duty officer runs the morning check of the staff on duty.
     Role.DUTY_OFFICER: {
@@ -320,6 +334,12 @@ ROLE_PERMISSIONS: dict[str, dict[str, frozenset[str]]] = {
         "sites.disinfectionplan": frozenset({V, E}),
         "sites.disinfectionslot": frozenset({V, E}),
         "sites.disinfectionlog": frozenset({V, E}),
+        # Teams (issue 14): the leader sees the unit's teams, who is deployed where and their hours.
+        "teams.team": frozenset({V}),
+        "teams.teammember": frozenset({V}),
+        "teams.deployment": frozenset({V}),
+        "teams.assignment": frozenset({V}),
+        "teams.shifthours": frozenset({V}),
     },
     Role.EMPLOYEE: {},
 }

@@ -366,6 +366,7 @@ def menu_for(user, *, cases_home: str | None, own_person) -> list[MenuEntry]:
         ),
         _group("duty", pgettext_lazy("menu", "Duty"), _duty_links(user, own_person), "duty", "command"),
         _group("sites", pgettext_lazy("menu", "Sites"), _disinfection_links(user), "sites"),
+        _group("teams", pgettext_lazy("menu", "Teams"), _team_links(user), "teams"),
         _link("units", pgettext_lazy("menu", "Units"), "org:tree", "org:detail", "org:edit", "org:create", "org:move")
         if can("org.unit", Action.VIEW)
         else None,
@@ -402,6 +403,19 @@ def _duty_links(user, own_person) -> list[MenuLink | None]:
         _link("urgent-new", pgettext_lazy("menu", "Report an urgent matter"), "command:new")
         if can("command.urgentmatter", Action.ADD)
         else None,
+    ]
+
+
+def _team_links(user) -> list[MenuLink | None]:
+    """Teams (突击队、先锋队、志愿服务储备队) for whoever may see them. A member who only serves reaches
+    their call-ups from the call-up message in the inbox, so an employee's menu stays as it was."""
+    if not has_any(user, "teams.team", Action.VIEW):
+        return []
+    return [
+        _link(
+            "teams", pgettext_lazy("menu", "Teams and deployments"), "teams:list", "teams:detail", "teams:deployment"
+        ),
+        _link("my-call-ups", pgettext_lazy("menu", "My call-ups"), "teams:mine"),
     ]
 
 

@@ -121,12 +121,14 @@ def test_the_office_finds_materials_and_manage_pages_in_submenus_and_the_unit_re
         "materials",
         "duty",
         "sites",
+        "teams",
         "units",
         "people",
         "inbox",
         "manage",
     ]
     assert menu["duty"] == ["on-duty", "coverage", "swaps", "urgent", "urgent-new"]
+    assert menu["teams"] == ["teams", "my-call-ups"]
     assert menu["sites"] == ["disinfection", "disinfection-plans", "checkpoints", "entries", "visitors"]
     assert {"stock", "requests", "transfers", "donations"} <= set(menu["materials"])
     assert {"manage-hub", "org:settings", "people:import", "audit-changes"} <= set(menu["manage"])
