@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_checkin import environment as checkin_environment  # noqa: E402
-from bench_checkin import free_port, load, start_server  # noqa: E402
+from bench_checkin import free_port, load, postgres_cpu_seconds, server_cpu_seconds, start_server  # noqa: E402
 
 BENCH_DB = "lianfang_bench_gate"
 
@@ -208,14 +208,24 @@ def main() -> None:
     try:
         tokens = world["tokens"]
         for run in range(args.runs):
+            h0 = server_cpu_seconds(server)
             ceiling = load(port, "healthz", ["x"] * per_run, args.clients, args.concurrency, args.seconds, {})
+            ceiling["server_ms"] = (server_cpu_seconds(server) - h0) / max(ceiling["n"], 1) * 1000
             batch = tokens[run * per_run : (run + 1) * per_run]
+            s0, g0 = server_cpu_seconds(server), postgres_cpu_seconds()
             gate = load(port, request, batch, args.clients, args.concurrency, args.seconds, {})
+            s1, g1 = server_cpu_seconds(server), postgres_cpu_seconds()
+            # CPU per check of the server's processes and of PostgreSQL (all of its processes: other
+            # work on the machine counts too), which depends far less on the machine's load than the rate.
+            gate["server_ms"] = (s1 - s0) / max(gate["n"], 1) * 1000
+            gate["pg_ms"] = (g1 - g0) / max(gate["n"], 1) * 1000
             rows.append((ceiling, gate))
             print(
                 f"run {run + 1}: healthz {ceiling['rate']:7.1f}/s p50 {ceiling['p50']:5.1f} ms · "
                 f"gate check {gate['rate']:7.1f}/s p50 {gate['p50']:5.1f} ms p99 {gate['p99']:6.1f} ms "
-                f"errors {gate['errors'] or 0}"
+                f"CPU server {gate['server_ms']:.2f} ms (healthz {ceiling['server_ms']:.2f}) "
+                f"+ PostgreSQL {gate['pg_ms']:.2f} ms per check, "
+                f"load {os.getloadavg()[0]:.1f}, errors {gate['errors'] or 0}"
             )
         result = None if args.no_browser else browser(port, world, tokens[-args.browser_passes :])
     finally:
@@ -233,6 +243,12 @@ def main() -> None:
         f"{statistics.median(r[1]['p99'] for r in rows):.1f} |"
     )
     print(f"| gate check ÷ ceiling | {gate_rate / ceiling_rate:.2f} |")
+    server_ms = statistics.median(r[1]["server_ms"] for r in rows)
+    pg_ms = statistics.median(r[1]["pg_ms"] for r in rows)
+    healthz_ms = statistics.median(r[0]["server_ms"] for r in rows)
+    print(f"| server CPU per request: gate check / healthz, ms | {server_ms:.2f} / {healthz_ms:.2f} |")
+    print(f"| PostgreSQL CPU per gate check (all its processes), ms | {pg_ms:.2f} |")
+    print(f"| checks per second the 2 cores could serve, at that CPU | {2000 / (server_ms + pg_ms):.0f} |")
     if result:
         print(
             f"| browser verification (noble-ed25519), ms per pass, median / p95 of {result['n']} | "
