@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import itertools
 from dataclasses import dataclass
 
@@ -101,3 +102,26 @@ ALL_ROLES = [r.value for r in Role]
 # its sibling A2 and in its parent A. Only own and child are in scope.
 SCOPE_RELATIONS = {"own": "a1", "child": "a1s", "sibling": "a2", "parent": "a"}
 IN_SCOPE = {"own", "child"}
+
+
+class FrozenClock:
+    """Frozen time for tests: ``clock.now`` is what ``timezone.now()`` answers once it is patched in
+    (``monkeypatch.setattr(timezone, "now", clock)``); ``clock.advance(minutes=16)``, and
+    ``clock.at("16:05")`` for that local time on the current day (or on ``day``)."""
+
+    def __init__(self, start: datetime.datetime):
+        self.now = start
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **kwargs) -> datetime.datetime:
+        self.now = self.now + datetime.timedelta(**kwargs)
+        return self.now
+
+    def at(self, hhmm: str, day: datetime.date | None = None) -> datetime.datetime:
+        from django.utils import timezone
+
+        day = day or timezone.localdate(self.now)
+        self.now = timezone.make_aware(datetime.datetime.combine(day, datetime.time.fromisoformat(hhmm)))
+        return self.now

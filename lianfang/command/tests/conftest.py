@@ -10,7 +10,7 @@ from lianfang.command import selectors
 from lianfang.command.models import SeverityLevel
 from lianfang.command.services.levels import ensure_default_levels
 from lianfang.org.choices import Role
-from lianfang.testing import PersonFactory, user_with_role
+from lianfang.testing import FrozenClock, PersonFactory, user_with_role
 
 T0 = datetime.datetime(2026, 12, 7, 3, 0, tzinfo=datetime.UTC)  # 11:00 in Shanghai
 
@@ -41,18 +41,7 @@ class FakeRoster:
         }
 
 
-class Clock:
-    """Frozen time: ``clock.now`` is what ``timezone.now()`` answers; ``clock.advance(minutes=16)``."""
-
-    def __init__(self, start: datetime.datetime):
-        self.now = start
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **kwargs) -> datetime.datetime:
-        self.now = self.now + datetime.timedelta(**kwargs)
-        return self.now
+Clock = FrozenClock
 
 
 @pytest.fixture(autouse=True)

@@ -11,7 +11,7 @@ from lianfang.health.models import RiskArea
 from lianfang.org.choices import Role
 from lianfang.org.models import RoleAssignment
 from lianfang.outings import services
-from lianfang.testing import PersonFactory, user_with_role
+from lianfang.testing import FrozenClock, PersonFactory, user_with_role
 
 T0 = datetime.datetime(2026, 12, 7, 1, 0, tzinfo=datetime.UTC)  # Monday 09:00 in Shanghai
 TODAY = datetime.date(2026, 12, 7)
@@ -24,18 +24,7 @@ def day(n: int) -> datetime.date:
     return TODAY + datetime.timedelta(days=n)
 
 
-class Clock:
-    """Frozen time: ``clock.now`` is what ``timezone.now()`` answers; ``clock.advance(hours=13)``."""
-
-    def __init__(self, start: datetime.datetime):
-        self.now = start
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **kwargs) -> datetime.datetime:
-        self.now = self.now + datetime.timedelta(**kwargs)
-        return self.now
+Clock = FrozenClock
 
 
 @pytest.fixture(autouse=True)

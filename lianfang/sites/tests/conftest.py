@@ -11,31 +11,14 @@ from PIL import Image
 from lianfang.org.choices import Role
 from lianfang.sites.defaults import ensure_default_disinfectants
 from lianfang.sites.models import Disinfectant
-from lianfang.testing import PersonFactory, user_with_role
+from lianfang.testing import FrozenClock, PersonFactory, user_with_role
 
 # Monday 7 December 2026, 08:00 in Shanghai: before the first round of the day is due.
 T0 = datetime.datetime(2026, 12, 7, 0, 0, tzinfo=datetime.UTC)
 DAY = datetime.date(2026, 12, 7)
 
 
-class Clock:
-    """Frozen time: ``clock.now`` is what ``timezone.now()`` answers; ``clock.advance(minutes=16)``,
-    ``clock.at("16:05")`` (that time on the current local day)."""
-
-    def __init__(self, start: datetime.datetime):
-        self.now = start
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **kwargs) -> datetime.datetime:
-        self.now = self.now + datetime.timedelta(**kwargs)
-        return self.now
-
-    def at(self, hhmm: str, day: datetime.date | None = None) -> datetime.datetime:
-        day = day or timezone.localdate(self.now)
-        self.now = local(day, hhmm)
-        return self.now
+Clock = FrozenClock
 
 
 def local(day: datetime.date, hhmm: str) -> datetime.datetime:

@@ -9,7 +9,7 @@ from lianfang.core.extensions import WorkVerdict, checkin_guards
 from lianfang.org.choices import Role
 from lianfang.teams import services
 from lianfang.teams.choices import Skill, TeamKind
-from lianfang.testing import PersonFactory, user_with_role
+from lianfang.testing import FrozenClock, PersonFactory, user_with_role
 
 T0 = datetime.datetime(2026, 11, 18, 1, 0, tzinfo=datetime.UTC)  # Wednesday 09:00 in Shanghai
 TODAY = datetime.date(2026, 11, 18)
@@ -20,16 +20,7 @@ def day(n: int) -> datetime.date:
     return TODAY + datetime.timedelta(days=n)
 
 
-class Clock:
-    def __init__(self, start: datetime.datetime):
-        self.now = start
-
-    def __call__(self):
-        return self.now
-
-    def advance(self, **kwargs) -> datetime.datetime:
-        self.now = self.now + datetime.timedelta(**kwargs)
-        return self.now
+Clock = FrozenClock
 
 
 @pytest.fixture(autouse=True)
