@@ -17,7 +17,8 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from lianfang.core.scoping import Action
-from lianfang.org.scoping import has_any
+from lianfang.org.choices import Role
+from lianfang.org.scoping import has_any, roles_of
 
 # (permission label, action, URL name, title, what it is for): each page shown to who may use it.
 MANAGE_PAGES = (
@@ -332,25 +333,32 @@ def menu_for(user, *, cases_home: str | None, own_person) -> list[MenuEntry]:
     # Outings sit with the people for whoever reads the roster (the office, liaisons, leaders), so the
     # office's menu keeps one row; an employee finds "My outings" beside "My check-in".
     outing_links = [link for link in _outing_links(user, own_person) if link is not None]
+    # Teams too sit with the people for whoever reads the roster (the office's menu keeps one row).
+    team_links = [link for link in _team_links(user) if link is not None]
     people_pages = ("people:list", "people:detail", "people:edit", "people:create")
     people_entry: MenuEntry | None = None
     outings_entry: MenuEntry | None = None
+    teams_entry: MenuEntry | None = None
     if can("people.person", Action.VIEW):
-        if outing_links:
+        if outing_links or team_links:
             roster = _link("roster", pgettext_lazy("menu", "Roster"), *people_pages)
             people_entry = MenuGroup(
                 key="people",
                 title=pgettext_lazy("menu", "People"),
-                links=(roster, *outing_links),
-                namespaces=frozenset({"people"}),
+                links=(roster, *outing_links, *team_links),
+                namespaces=frozenset({"people", "teams"} if team_links else {"people"}),
             )
         else:
             people_entry = _link("people", pgettext_lazy("menu", "People"), *people_pages)
     else:
         outings_entry = _group("outings", pgettext_lazy("menu", "Outings"), outing_links)
+        teams_entry = _group("teams", pgettext_lazy("menu", "Teams"), team_links, "teams")
     entries: list[MenuEntry | None] = [
         _link("home", pgettext_lazy("menu", "Today"), "home"),
-        _link("my-pass", pgettext_lazy("menu", "My pass"), "sites:my-pass") if own_person is not None else None,
+        # One's own pass: here for an employee; under one's name (the account menu) for whoever holds a role.
+        _link("my-pass", pgettext_lazy("menu", "My pass"), "sites:my-pass")
+        if own_person is not None and not roles_of(user) - {Role.EMPLOYEE}
+        else None,
         _group("checkins", pgettext_lazy("menu", "Check-ins"), checkins),
         _group("reports", pgettext_lazy("menu", "Reports"), reports),
         outings_entry,
@@ -366,7 +374,7 @@ def menu_for(user, *, cases_home: str | None, own_person) -> list[MenuEntry]:
         ),
         _group("duty", pgettext_lazy("menu", "Duty"), _duty_links(user, own_person), "duty", "command"),
         _group("sites", pgettext_lazy("menu", "Sites"), _disinfection_links(user), "sites"),
-        _group("teams", pgettext_lazy("menu", "Teams"), _team_links(user), "teams"),
+        teams_entry,
         _link("units", pgettext_lazy("menu", "Units"), "org:tree", "org:detail", "org:edit", "org:create", "org:move")
         if can("org.unit", Action.VIEW)
         else None,

@@ -113,7 +113,6 @@ def test_the_office_finds_materials_and_manage_pages_in_submenus_and_the_unit_re
 
     assert list(menu) == [
         "home",
-        "my-pass",
         "checkins",
         "reports",
         "status",
@@ -121,20 +120,26 @@ def test_the_office_finds_materials_and_manage_pages_in_submenus_and_the_unit_re
         "materials",
         "duty",
         "sites",
-        "teams",
         "units",
         "people",
         "inbox",
         "manage",
     ]
     assert menu["duty"] == ["on-duty", "coverage", "swaps", "urgent", "urgent-new"]
-    assert menu["teams"] == ["teams", "my-call-ups"]
     assert menu["sites"] == ["disinfection", "disinfection-plans", "checkpoints", "entries", "visitors"]
     assert {"stock", "requests", "transfers", "donations"} <= set(menu["materials"])
     assert {"manage-hub", "org:settings", "people:import", "audit-changes"} <= set(menu["manage"])
     assert menu["reports"] == ["dashboard", "report", "overview", "bulletins", "raised"]
     assert menu["checkins"] == ["checkin", "proxy", "completion"]
-    assert menu["people"] == ["roster", "my-outings", "outing-approvals", "outing-list", "outing-monitoring"]
+    assert menu["people"] == [
+        "roster",
+        "my-outings",
+        "outing-approvals",
+        "outing-list",
+        "outing-monitoring",
+        "teams",
+        "my-call-ups",
+    ]
 
 
 def test_an_employee_s_menu_is_their_check_in_and_inbox_without_submenus():
